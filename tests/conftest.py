@@ -1,0 +1,44 @@
+"""Shared test set-up: two logical CPUs (for MirroredStrategy) and a tiny model config."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import gin  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+# Must happen before TensorFlow initialises its devices, hence at import time.
+tf.config.set_logical_device_configuration(
+    tf.config.list_physical_devices("CPU")[0],
+    [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
+)
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# A model small enough to trace and train in seconds: 16x16 frames, levels 1-4.
+TINY_MODEL_GIN = """
+frame_encoder.stage_channels = (8, 8, 16)
+frame_encoder.global_channels = 16
+latent_hierarchy.resolutions = (1, 4)
+latent_hierarchy.latent_channels = (2, 3)
+latent_hierarchy.hidden_channels = (8, 8)
+latent_hierarchy.lstm_norm_groups = 4
+renderer.resolutions = (1, 4, 8, 16)
+renderer.hidden_channels = (16, 8, 8, 8)
+renderer.lstm_norm_groups = 4
+build_model.image_size = 16
+build_model.image_channels = 1
+build_model.context_frames = 2
+build_model.likelihood = 'bernoulli'
+build_model.seed = 1
+"""
+
+
+@pytest.fixture
+def tiny_config():
+    """Parses the tiny model's gin config; clears gin afterwards."""
+    gin.clear_config()
+    gin.parse_config(TINY_MODEL_GIN)
+    yield TINY_MODEL_GIN
+    gin.clear_config()

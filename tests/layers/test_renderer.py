@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from vrnn_tf.layers import Renderer
+
+
+def make_inputs(steps=3, seed=0):
+    rng = np.random.default_rng(seed)
+    frame = rng.normal(size=(2, steps, 1, 1, 6)).astype("float32")
+    latents = {
+        1: rng.normal(size=(2, steps, 1, 1, 2)).astype("float32"),
+        4: rng.normal(size=(2, steps, 4, 4, 3)).astype("float32"),
+    }
+    context = [rng.normal(size=(2, 2, r, r, 4)).astype("float32") for r in (1, 4, 8, 16)]
+    return frame, latents, context
+
+
+@pytest.mark.parametrize("recurrent", [None, (True, False, False, True)])
+def test_output_shape(recurrent):
+    renderer = Renderer((1, 4, 8, 16), (16, 8, 8, 8), recurrent=recurrent, image_channels=3, lstm_norm_groups=4)
+    frame, latents, context = make_inputs()
+    logits, states = renderer(frame, latents, renderer.initial_states(context))
+    assert logits.shape == (2, 3, 16, 16, 3)
+    expected = [s is not None for s in states]
+    assert expected == list(recurrent or (True,) * 4)
+
+
+def test_latents_enter_at_their_resolution():
+    renderer = Renderer((1, 4, 8, 16), (16, 8, 8, 8), image_channels=1, lstm_norm_groups=4)
+    frame, latents, context = make_inputs()
+    states = renderer.initial_states(context)
+    base, _ = renderer(frame, latents, states)
+    changed = dict(latents)
+    changed[4] = latents[4] + 1.0
+    other, _ = renderer(frame, changed, states)
+    assert not np.allclose(np.asarray(base), np.asarray(other))
+
+
+def test_unreachable_resolution_is_a_clear_error():
+    with pytest.raises(ValueError, match="double"):
+        Renderer((1, 4, 16), (8, 8, 8), lstm_norm_groups=4)
+
+
+def test_config_round_trip():
+    renderer = Renderer((1, 4, 8), (8, 8, 8), recurrent=(True, False, True), image_channels=1, lstm_norm_groups=4)
+    assert Renderer.from_config(renderer.get_config()).get_config() == renderer.get_config()

@@ -1,0 +1,17 @@
+import numpy as np
+
+from vrnn_tf import schedules
+
+
+def test_beta_warms_up_linearly_then_stays():
+    values = [float(schedules.beta_at(step, 2.0, 10)) for step in (0, 5, 10, 50)]
+    np.testing.assert_allclose(values, [0.0, 1.0, 2.0, 2.0])
+    assert float(schedules.beta_at(0, 2.0, 0)) == 2.0  # no warmup
+
+
+def test_learning_rate_warmup_of_the_paper():
+    schedule = schedules.LinearWarmup(2e-5, 1.6e-4, 100)
+    np.testing.assert_allclose(
+        [float(schedule(s)) for s in (0, 50, 100, 1000)], [2e-5, 9e-5, 1.6e-4, 1.6e-4], rtol=1e-5
+    )
+    assert schedules.LinearWarmup(**schedule.get_config()).get_config() == schedule.get_config()

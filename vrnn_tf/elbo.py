@@ -1,0 +1,87 @@
+"""The negative ELBO of the hierarchical VRNN, in one place (paper eq. 5).
+
+    -ELBO(video) = sum_t [ -log p(x_t | z_<=t, x_<t, c)
+                           + beta * sum_l KL(q(z_t^l | ...) || p(z_t^l | ...)) ]
+
+summed over pixels, time steps and levels, per video. KLs are analytic.
+The reconstruction terms are negative log-likelihoods up to constants that
+do not depend on the model: "l1" is a Laplace of unit scale (sum |x - mean|),
+"l2" a Gaussian of variance 1/2 (sum (x - mean)^2), "bernoulli" the binary
+cross-entropy (for binary-ish frames such as MNIST).
+"""
+
+from keras import ops
+
+from vrnn_tf import distributions
+
+LIKELIHOODS = ("l1", "l2", "bernoulli")
+
+
+def check_likelihood(likelihood):
+    if likelihood not in LIKELIHOODS:
+        raise ValueError(
+            f"Unknown likelihood {likelihood!r}; choose one of {', '.join(LIKELIHOODS)}."
+        )
+
+
+def frame_mean(logits):
+    """The likelihood's mean frame in [0, 1] (sigmoid of the renderer's logits)."""
+    return ops.sigmoid(ops.cast(logits, "float32"))
+
+
+def reconstruction_nll(likelihood, logits, target):
+    """Per-video negative log-likelihood.
+
+    Args:
+        likelihood: one of `LIKELIHOODS`.
+        logits: float `[B, T, H, W, C]`, the renderer's output.
+        target: float `[B, T, H, W, C]` in [0, 1].
+
+    Returns:
+        float32 `[B]`, summed over time, pixels and channels.
+    """
+    logits = ops.cast(logits, "float32")
+    target = ops.cast(target, "float32")
+    if likelihood == "bernoulli":
+        # -[x log s(l) + (1 - x) log(1 - s(l))] = softplus(l) - x * l, stably
+        per_pixel = ops.softplus(logits) - target * logits
+    elif likelihood == "l1":
+        per_pixel = ops.abs(ops.sigmoid(logits) - target)
+    elif likelihood == "l2":
+        per_pixel = ops.square(ops.sigmoid(logits) - target)
+    else:
+        check_likelihood(likelihood)
+    return ops.sum(per_pixel, axis=(1, 2, 3, 4))
+
+
+def kl_per_level(posterior, prior):
+    """Per-video KL of each level, summed over time, space and channels.
+
+    Args:
+        posterior, prior: lists per level of `(mean, scale)`, each `[B, T, R, R, Z]`.
+
+    Returns:
+        list of float32 `[B]`.
+    """
+    return [
+        ops.sum(distributions.gaussian_kl(q_mean, q_scale, p_mean, p_scale), axis=(1, 2, 3, 4))
+        for (q_mean, q_scale), (p_mean, p_scale) in zip(posterior, prior)
+    ]
+
+
+def elbo_terms(likelihood, logits, target, posterior, prior):
+    """The ELBO's terms per video, by name: `nll` and `kl/level_{l}`, each `[B]`."""
+    terms = {"nll": reconstruction_nll(likelihood, logits, target)}
+    for level, kl in enumerate(kl_per_level(posterior, prior)):
+        terms[f"kl/level_{level}"] = kl
+    return terms
+
+
+def total_kl(terms):
+    """Sum of the `kl/level_*` terms, `[B]`."""
+    return sum(value for name, value in terms.items() if name.startswith("kl/"))
+
+
+def negative_elbo(terms, beta=1.0):
+    """`nll + beta * KL` per video, `[B]`; beta = 1 is the true negative ELBO."""
+    return terms["nll"] + beta * total_kl(terms)

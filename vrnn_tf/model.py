@@ -1,0 +1,324 @@
+"""HierarchicalVRNN: the training pass, ancestral sampling and the train step.
+
+Data flow, per future step t (context frames c set every initial state):
+
+    encoder(x_{t-1}) --> prior levels  --\\
+    encoder(x_t)     --> posterior levels --> z_t^1..z_t^L --> renderer --> x_t
+    encoder(x_{t-1}) -----------------------------------------^
+
+Training teacher-forces x_{t-1} and samples z_t from the posterior; generation
+samples z_t from the prior and feeds its own frames back, one step at a time,
+so its cost is linear in the number of predicted frames.
+"""
+
+import keras
+from keras import ops
+
+from vrnn_tf import distributions
+from vrnn_tf import elbo
+from vrnn_tf import schedules
+from vrnn_tf.layers import FrameEncoder
+from vrnn_tf.layers import LatentHierarchy
+from vrnn_tf.layers import Renderer
+from vrnn_tf.layers.ops_util import merge_time
+from vrnn_tf.layers.ops_util import split_time
+
+
+@keras.saving.register_keras_serializable(package="vrnn_tf")
+class HierarchicalVRNN(keras.Model):
+    """Conditional VRNN with a hierarchy of latents (Castrejon et al. 2019).
+
+    Args:
+        encoder: `FrameEncoder`.
+        hierarchy: `LatentHierarchy`.
+        renderer: `Renderer`.
+        image_size: int. Height = width of the frames. Defaults to 64.
+        image_channels: int. Defaults to 3.
+        context_frames: int. Frames that condition the prediction. Defaults to 2.
+        likelihood: str. "l1", "l2" or "bernoulli" (see `vrnn_tf.elbo`).
+            Defaults to "l1".
+        beta: float. Final KL weight. Defaults to 1.0.
+        beta_warmup_steps: int. Steps over which beta rises from 0. Defaults to 0.
+        seed: int or None. Seed of the latent noise.
+
+    Call arguments:
+        video: float `[B, T, H, W, C]` in [0, 1], T > context_frames.
+        training: bool.
+        batch_offset, global_batch_size: this replica's rows of the global
+            batch (set by the distributed train step; see
+            `distributions.draw_standard_normal`).
+
+    Returns:
+        dict of per-video ELBO terms, each float32 `[B]`: `nll` and `kl/level_{l}`.
+    """
+
+    def __init__(
+        self,
+        encoder,
+        hierarchy,
+        renderer,
+        image_size=64,
+        image_channels=3,
+        context_frames=2,
+        likelihood="l1",
+        beta=1.0,
+        beta_warmup_steps=0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.hierarchy = hierarchy
+        self.renderer = renderer
+        self.image_size = image_size
+        self.image_channels = image_channels
+        self.context_frames = context_frames
+        self.likelihood = likelihood
+        self.beta = beta
+        self.beta_warmup_steps = beta_warmup_steps
+        self.seed = seed
+        self._check_architecture()
+        self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
+        # The ELBO's own step counter: beta warmup reads it. It is a model
+        # variable (not optimizer.iterations) so that JAX's stateless train
+        # step threads it through compute_loss.
+        self.training_step = self.add_weight(
+            shape=(),
+            dtype="int32",
+            initializer="zeros",
+            trainable=False,
+            aggregation="only_first_replica",
+            name="training_step",
+        )
+        self.trackers = {
+            name: keras.metrics.Mean(name=name)
+            for name in ["loss", "neg_elbo", "nll"]
+            + [f"kl_level_{l}" for l in range(hierarchy.num_levels)]
+            + ["beta", "learning_rate"]
+        }
+
+    def _check_architecture(self):
+        elbo.check_likelihood(self.likelihood)
+        if self.context_frames < 1:
+            raise ValueError(f"context_frames must be >= 1, got {self.context_frames}.")
+        available = self.encoder.output_resolutions(self.image_size)
+        for what, resolutions in [
+            ("latent level", self.hierarchy.resolutions),
+            ("renderer block", self.renderer.resolutions),
+        ]:
+            for resolution in resolutions:
+                if resolution not in available:
+                    raise ValueError(
+                        f"A {what} runs at {resolution}x{resolution}, but the frame "
+                        f"encoder of {self.image_size}x{self.image_size} frames only "
+                        f"has feature maps at {available}."
+                    )
+        for resolution in self.hierarchy.resolutions:
+            if resolution not in self.renderer.resolutions:
+                raise ValueError(
+                    f"The latent level at {resolution}x{resolution} has no renderer "
+                    f"block at that resolution; renderer resolutions: "
+                    f"{self.renderer.resolutions}."
+                )
+        if self.renderer.resolutions[-1] != self.image_size:
+            raise ValueError(
+                f"The renderer ends at {self.renderer.resolutions[-1]}x"
+                f"{self.renderer.resolutions[-1]} but frames are {self.image_size}x"
+                f"{self.image_size}."
+            )
+        if self.renderer.image_channels != self.image_channels:
+            raise ValueError(
+                f"The renderer draws {self.renderer.image_channels} channels but "
+                f"frames have {self.image_channels}."
+            )
+
+    def build(self, input_shape=None):
+        # Run the training pass once on zeros so every sublayer owns its weights
+        # before checkpoints are restored or `generate` is called.
+        size, channels = self.image_size, self.image_channels
+        self._training_pass(ops.zeros((1, self.context_frames + 1, size, size, channels)))
+        self.built = True
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def check_video(self, video, what="video", min_frames=None):
+        """Raises a ValueError naming what is wrong with a `[B, T, H, W, C]` batch."""
+        shape = tuple(video.shape)
+        expected = (self.image_size, self.image_size, self.image_channels)
+        if len(shape) != 5 or tuple(shape[2:]) != expected:
+            raise ValueError(
+                f"{what} must be shaped [batch, time, {expected[0]}, {expected[1]}, "
+                f"{expected[2]}] for this model; got {list(shape)}."
+            )
+        min_frames = self.context_frames + 1 if min_frames is None else min_frames
+        if shape[1] is not None and shape[1] < min_frames:
+            raise ValueError(
+                f"{what} has {shape[1]} frames but this model needs at least "
+                f"{min_frames} ({self.context_frames} context frames"
+                + (" + 1 to predict)." if min_frames > self.context_frames else ").")
+            )
+
+    def encode(self, video):
+        """Encoder features of every frame: dict `{R: [B, T, R, R, C_R]}`."""
+        num_steps = video.shape[1]
+        maps = self.encoder(merge_time(video))
+        resolutions = self.encoder.output_resolutions(self.image_size)
+        return {r: split_time(m, num_steps) for r, m in zip(resolutions, maps)}
+
+    def _noise(self, batch_size, num_steps, seed, global_batch_size=None, batch_offset=0):
+        shapes = [
+            (batch_size, num_steps, r, r, z)
+            for r, z in zip(self.hierarchy.resolutions, self.hierarchy.latent_channels)
+        ]
+        return distributions.draw_standard_normal(shapes, seed, global_batch_size, batch_offset)
+
+    def _training_pass(self, video, batch_offset=0, global_batch_size=None):
+        """Posterior samples with teacher forcing; returns logits and distributions."""
+        context = self.context_frames
+        num_future = video.shape[1] - context
+        features = self.encode(video)
+        context_features = {r: f[:, :context] for r, f in features.items()}
+        previous = {r: f[:, context - 1 : -1] for r, f in features.items()}  # x_{t-1}
+        current = {r: f[:, context:] for r, f in features.items()}  # x_t
+        levels = self.hierarchy.resolutions
+        latents = self.hierarchy(
+            [previous[r] for r in levels],
+            self.hierarchy.initial_states([context_features[r] for r in levels]),
+            self._noise(
+                ops.shape(video)[0], num_future, self.noise_seed, global_batch_size, batch_offset
+            ),
+            posterior_features=[current[r] for r in levels],
+        )
+        logits, _ = self.renderer(
+            previous[self.renderer.resolutions[0]],
+            dict(zip(levels, latents["samples"])),
+            self.renderer.initial_states(
+                [context_features[r] for r in self.renderer.resolutions]
+            ),
+        )
+        return logits, latents
+
+    def call(self, video, training=False, batch_offset=0, global_batch_size=None):
+        self.check_video(video)
+        logits, latents = self._training_pass(video, batch_offset, global_batch_size)
+        return elbo.elbo_terms(
+            self.likelihood,
+            logits,
+            video[:, self.context_frames :],
+            latents["posterior"],
+            latents["prior"],
+        )
+
+    def reconstruct(self, video):
+        """Posterior reconstructions of the future frames, `[B, T - context, H, W, C]`."""
+        self.check_video(video)
+        logits, _ = self._training_pass(video)
+        return elbo.frame_mean(logits)
+
+    def generate(self, context, num_future, num_samples=1, seed=None):
+        """Samples futures from the prior, one step at a time (ancestral sampling).
+
+        Args:
+            context: float `[B, context_frames, H, W, C]` in [0, 1] (longer clips
+                use their first `context_frames` frames).
+            num_future: int. Frames to predict; may exceed the training horizon.
+            num_samples: int. Futures per context, drawn in one batched pass.
+            seed: int, `keras.random.SeedGenerator` or None (the model's own).
+
+        Returns:
+            float32 `[B, num_samples, num_future, H, W, C]` in [0, 1].
+        """
+        self.check_video(context, "context", min_frames=self.context_frames)
+        context = context[:, : self.context_frames]
+        batch = ops.shape(context)[0]
+        features = self.encode(context)
+        levels = self.hierarchy.resolutions
+
+        def per_sample(x):  # [B, ...] -> [B * S, ...], sample-major within a context
+            return ops.repeat(x, num_samples, axis=0)
+
+        latent_states = keras.tree.map_structure(
+            per_sample,
+            self.hierarchy.initial_states([features[r] for r in levels], posterior=False),
+        )
+        render_states = keras.tree.map_structure(
+            per_sample,
+            self.renderer.initial_states([features[r] for r in self.renderer.resolutions]),
+        )
+        previous = {r: per_sample(f[:, -1:]) for r, f in features.items()}
+        noise = self._noise(
+            batch * num_samples, num_future, self.noise_seed if seed is None else seed
+        )
+        frames = []
+        for t in range(num_future):
+            latents = self.hierarchy(
+                [previous[r] for r in levels], latent_states, [n[:, t : t + 1] for n in noise]
+            )
+            latent_states = latents["states"]
+            logits, render_states = self.renderer(
+                previous[self.renderer.resolutions[0]],
+                dict(zip(levels, latents["samples"])),
+                render_states,
+            )
+            frame = elbo.frame_mean(logits)  # [B * S, 1, H, W, C]
+            frames.append(frame)
+            if t + 1 < num_future:
+                previous = self.encode(ops.cast(frame, self.compute_dtype))
+        size, channels = self.image_size, self.image_channels
+        frames = ops.concatenate(frames, axis=1)
+        return ops.reshape(frames, (-1, num_samples, num_future, size, size, channels))
+
+    def update_trackers(self, terms, loss, beta, learning_rate=None):
+        """Feeds the per-video terms to the metric trackers (aggregate across replicas)."""
+        self.trackers["loss"].update_state(loss)
+        self.trackers["neg_elbo"].update_state(elbo.negative_elbo(terms))
+        self.trackers["nll"].update_state(terms["nll"])
+        for level in range(self.hierarchy.num_levels):
+            self.trackers[f"kl_level_{level}"].update_state(terms[f"kl/level_{level}"])
+        self.trackers["beta"].update_state(beta)
+        if learning_rate is not None:
+            self.trackers["learning_rate"].update_state(learning_rate)
+
+    def current_beta(self):
+        return schedules.beta_at(self.training_step, self.beta, self.beta_warmup_steps)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        # Used by Keras's own train step (JAX backend) and test step (both).
+        beta = self.current_beta()
+        loss = elbo.negative_elbo(y_pred, beta)
+        self.update_trackers(y_pred, loss, beta)
+        if training:
+            self.training_step.assign_add(1)
+        return ops.mean(loss)
+
+    def train_step(self, *args):
+        if keras.backend.backend() == "tensorflow":
+            from vrnn_tf import tf_training  # TensorFlow only where it is the backend
+
+            return tf_training.train_step(self, *args)
+        return super().train_step(*args)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            encoder=keras.saving.serialize_keras_object(self.encoder),
+            hierarchy=keras.saving.serialize_keras_object(self.hierarchy),
+            renderer=keras.saving.serialize_keras_object(self.renderer),
+            image_size=self.image_size,
+            image_channels=self.image_channels,
+            context_frames=self.context_frames,
+            likelihood=self.likelihood,
+            beta=self.beta,
+            beta_warmup_steps=self.beta_warmup_steps,
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("encoder", "hierarchy", "renderer"):
+            config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)

@@ -1,0 +1,37 @@
+"""The TensorFlow train step: one ELBO update, correct under tf.distribute."""
+
+import tensorflow as tf
+
+from vrnn_tf import elbo
+
+
+def train_step(model, video):
+    """One AdamW step on the negative ELBO of a batch of videos.
+
+    Under `MirroredStrategy` each replica sees `B` of the `B * replicas`
+    videos: the loss is divided by the global batch
+    (`tf.nn.compute_average_loss`), so the summed gradients equal the
+    single-device gradient of the same global batch, and the latent noise is
+    this replica's rows of the global batch's noise.
+
+    Returns:
+        dict of the trackers' values (loss, neg_elbo, nll, kl_level_*, beta,
+        learning_rate).
+    """
+    replica = tf.distribute.get_replica_context()
+    batch = tf.shape(video)[0]
+    with tf.GradientTape() as tape:
+        terms = model(
+            video,
+            training=True,
+            batch_offset=replica.replica_id_in_sync_group * batch,
+            global_batch_size=replica.num_replicas_in_sync * batch,
+        )
+        beta = model.current_beta()
+        loss = elbo.negative_elbo(terms, beta)
+        mean_loss = tf.nn.compute_average_loss(loss)
+    gradients = tape.gradient(mean_loss, model.trainable_variables)
+    model.optimizer.apply(gradients, model.trainable_variables)
+    model.training_step.assign_add(1)
+    model.update_trackers(terms, loss, beta, model.optimizer.learning_rate)
+    return {name: tracker.result() for name, tracker in model.trackers.items()}

@@ -1,0 +1,231 @@
+"""Trains a hierarchical VRNN: `python -m vrnn_tf.train --gin_file=gin/X.gin --workdir=DIR`.
+
+Writes into DIR: the command and operative gin config, TensorBoard scalars
+(`tensorboard/`), `metrics.jsonl`, checkpoints (`checkpoints/`), a sample
+grid (`samples.png`) and `summary.json`. Restarted with the same workdir, it
+continues from the newest checkpoint.
+"""
+
+import json
+import os
+import sys
+import time
+
+import gin
+import keras
+import numpy as np
+from absl import app
+from absl import flags
+from absl import logging
+
+from vrnn_tf import checkpoints
+from vrnn_tf import configurables
+from vrnn_tf import datasets  # noqa: F401  (registers the gin dataset builders)
+from vrnn_tf import visualize
+
+FLAGS = flags.FLAGS
+flags.DEFINE_multi_string("gin_file", [], "gin config files, applied in order.")
+flags.DEFINE_multi_string("gin_bindings", [], "gin bindings, e.g. \"train.steps = 10\".")
+flags.DEFINE_string("workdir", None, "Output folder: checkpoints, logs, samples.")
+
+
+class ProgressLogger(keras.callbacks.Callback):
+    """After every `log_every` steps: prints a line, appends to metrics.jsonl, writes TensorBoard."""
+
+    def __init__(self, workdir, total_steps, batch_size):
+        super().__init__()
+        self.total_steps = total_steps
+        self.batch_size = batch_size
+        self.jsonl = os.path.join(workdir, "metrics.jsonl")
+        self.writer = None
+        try:  # TensorBoard needs TensorFlow; the JAX-only GPU box has none.
+            import tensorflow as tf
+
+            self.writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard"))
+        except ImportError:
+            logging.warning("TensorFlow is not installed: no TensorBoard, metrics.jsonl only.")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start_time = time.time()
+        self.start_step = int(self.model.training_step.numpy())
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(self.model.training_step.numpy())
+        rate = (step - self.start_step) / max(time.time() - self.start_time, 1e-9)
+        scalars = {name: float(value) for name, value in (logs or {}).items()}
+        scalars["steps_per_second"] = rate
+        scalars["sequences_per_second"] = rate * self.batch_size
+        shown = " | ".join(
+            f"{k} {v:.4g}" for k, v in scalars.items() if k not in ("sequences_per_second",)
+        )
+        print(f"step {step}/{self.total_steps} | {shown}", flush=True)
+        with open(self.jsonl, "a") as f:
+            f.write(json.dumps(dict(step=step, **scalars)) + "\n")
+        if self.writer is not None:
+            import tensorflow as tf
+
+            with self.writer.as_default(step=step):
+                for name, value in scalars.items():
+                    tf.summary.scalar(f"train/{name}", value)
+            self.writer.flush()
+
+
+class Checkpointer(keras.callbacks.Callback):
+    def __init__(self, workdir, every):
+        super().__init__()
+        self.workdir = workdir
+        self.every = every
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = int(self.model.training_step.numpy())
+        if step % self.every == 0:
+            checkpoints.save(self.model, self.workdir, step)
+
+
+def check_workdir(workdir):
+    """Creates the workdir and fails early, clearly, if it cannot be written."""
+    if not workdir:
+        raise app.UsageError("--workdir is required: where checkpoints and logs go.")
+    try:
+        os.makedirs(workdir, exist_ok=True)
+        probe = os.path.join(workdir, f".write-test-{os.getpid()}")
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as error:
+        raise app.UsageError(f"--workdir={workdir} is not writable: {error}") from error
+
+
+def write_text(path, text):
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def evaluate_elbo(model, dataset):
+    """Mean test negative ELBO (beta = 1) per video over a finite dataset."""
+    return float(model.evaluate(dataset, verbose=0, return_dict=True)["neg_elbo"])
+
+
+@gin.configurable(denylist=["workdir"])
+def train(
+    workdir,
+    dataset=gin.REQUIRED,
+    batch_size=32,
+    future_frames=10,
+    steps=1000,
+    log_every=100,
+    checkpoint_every=1000,
+    eval_sequences=64,
+    sample_sequences=4,
+    samples_per_sequence=3,
+    jit_compile="auto",
+    seed=0,
+):
+    """Trains the gin-configured model on the gin-configured dataset.
+
+    Args:
+        workdir: str. Output folder.
+        dataset: callable `(split, sequence_length) -> tf.data.Dataset` of
+            unbatched videos (`vrnn_tf.datasets`).
+        batch_size: int. Global batch size.
+        future_frames: int. Predicted frames per training clip (after the
+            model's context frames).
+        steps: int. Total training steps (a restart continues up to it).
+        log_every: int. Steps between progress lines / TensorBoard scalars.
+        checkpoint_every: int. Steps between checkpoints (a multiple of log_every).
+        eval_sequences: int. Test clips for the negative ELBO before and after.
+        sample_sequences: int. Test clips shown in samples.png.
+        samples_per_sequence: int. Prior samples per clip in samples.png.
+        jit_compile: bool or "auto" (XLA where a GPU is present).
+        seed: int. Seed of Python-side randomness (the data and the latent
+            noise have their own seeds).
+
+    Returns:
+        dict: the summary written to summary.json.
+    """
+    if checkpoint_every % log_every:
+        raise ValueError(
+            f"train.checkpoint_every ({checkpoint_every}) must be a multiple of "
+            f"train.log_every ({log_every})."
+        )
+    keras.utils.set_random_seed(seed)
+    # The data first: a missing data folder fails before the model is built.
+    context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
+    sequence_length = context_frames + future_frames
+    train_data = dataset("train", sequence_length)
+    test_data = dataset("test", sequence_length).take(eval_sequences).batch(batch_size)
+    train_data = train_data.batch(batch_size, drop_remainder=True).prefetch(2)
+    model = configurables.build_model()
+    if jit_compile == "auto":
+        jit_compile = any(d.device_type == "GPU" for d in _devices())
+    model.compile(optimizer=configurables.build_optimizer(), jit_compile=jit_compile)
+    model.optimizer.build(model.trainable_variables)  # before tracing: one trace, not two
+    write_text(os.path.join(workdir, "command.txt"), " ".join(sys.argv) + "\n")
+    write_text(os.path.join(workdir, "config.gin"), gin.operative_config_str())
+    print(f"Model: {model.count_params():,} parameters.", flush=True)
+
+    start_step = checkpoints.restore_latest(model, workdir) or 0
+    if start_step:
+        print(f"Resuming from step {start_step}.", flush=True)
+    summary = {"parameters": model.count_params(), "start_step": start_step}
+    summary["test_neg_elbo_before"] = evaluate_elbo(model, test_data)
+    print(f"Test negative ELBO before training: {summary['test_neg_elbo_before']:.2f}", flush=True)
+
+    start = time.time()
+    remaining = max(steps - start_step, 0) // log_every
+    if remaining:
+        model.fit(
+            train_data,
+            initial_epoch=start_step // log_every,
+            epochs=start_step // log_every + remaining,
+            steps_per_epoch=log_every,
+            callbacks=[
+                ProgressLogger(workdir, steps, batch_size),
+                Checkpointer(workdir, checkpoint_every),
+            ],
+            verbose=0,
+        )
+    summary["train_seconds"] = time.time() - start
+    summary["steps"] = int(model.training_step.numpy())
+    if summary["steps"] % checkpoint_every:
+        checkpoints.save(model, workdir, summary["steps"])
+    summary["test_neg_elbo_after"] = evaluate_elbo(model, test_data)
+    print(f"Test negative ELBO after training: {summary['test_neg_elbo_after']:.2f}", flush=True)
+    print(f"Training took {summary['train_seconds']:.0f} s.", flush=True)
+
+    clips = next(iter(test_data.unbatch().batch(sample_sequences)))
+    clips = np.asarray(clips)
+    context = clips[:, : model.context_frames]
+    samples = model.generate(context, future_frames, samples_per_sequence, seed=seed)
+    grid = visualize.sample_grid(context, clips[:, model.context_frames :], np.asarray(samples))
+    visualize.save_png(os.path.join(workdir, "samples.png"), grid)
+    write_text(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2) + "\n")
+    print(f"Wrote {os.path.join(workdir, 'samples.png')} and summary.json.", flush=True)
+    return summary
+
+
+def _devices():
+    import tensorflow as tf
+
+    return tf.config.list_logical_devices()
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    check_workdir(FLAGS.workdir)
+    gin.add_config_file_search_path(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        gin.parse_config_files_and_bindings(FLAGS.gin_file, FLAGS.gin_bindings)
+    except (ValueError, IOError) as error:
+        raise app.UsageError(
+            f"Bad gin configuration (--gin_file={FLAGS.gin_file}, "
+            f"--gin_bindings={FLAGS.gin_bindings}): {error}"
+        ) from error
+    train(FLAGS.workdir)
+
+
+if __name__ == "__main__":
+    app.run(main)
