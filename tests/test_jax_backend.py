@@ -17,17 +17,18 @@ SCRIPT = textwrap.dedent(
     import vrnn_tf
     gin.parse_config(sys.argv[1])
     model = vrnn_tf.build_model()
-    model.compile(optimizer=vrnn_tf.build_optimizer(initial_learning_rate=1e-3, peak_learning_rate=1e-3))
+    model.compile(
+        optimizer=vrnn_tf.build_optimizer(initial_learning_rate=1e-3, peak_learning_rate=1e-3),
+        jit_compile=True,
+    )
     before = [np.array(w) for w in model.trainable_weights]
-    videos = np.random.default_rng(0).uniform(size=(4, 4, 16, 16, 1)).astype("float32")
+    videos = np.random.default_rng(0).uniform(size=(4, 3, 16, 16, 1)).astype("float32")
     history = model.fit(videos, batch_size=2, epochs=1, verbose=0).history
     moved = max(float(np.abs(np.array(w) - b).max()) for w, b in zip(model.trainable_weights, before))
-    futures = model.generate(videos[:1, :2], num_future=3, num_samples=2, seed=0)
     print(json.dumps(dict(
         history={k: [float(x) for x in v] for k, v in history.items()},
         steps=int(model.training_step.numpy()),
         moved=moved,
-        futures=list(futures.shape),
     )))
     """
 )
@@ -48,4 +49,3 @@ def test_two_training_steps_on_jax():
     assert report["moved"] > 1e-5
     for name in ("loss", "nll", "kl_level_0", "kl_level_1", "beta"):
         assert all(map(lambda v: v == v and abs(v) < 1e9, report["history"][name])), name
-    assert report["futures"] == [1, 2, 3, 16, 16, 1]

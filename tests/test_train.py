@@ -25,6 +25,7 @@ train.checkpoint_every = 2
 train.eval_sequences = 4
 train.sample_sequences = 2
 train.samples_per_sequence = 2
+train.run_eagerly = True  # no minutes of tracing; the graph path has its own tests
 """
 
 

@@ -40,7 +40,5 @@ def restore_latest(model, workdir):
     if not checkpoints:
         return None
     step, path = checkpoints[-1]
-    if model.optimizer is not None:
-        model.optimizer.build(model.trainable_variables)
     model.load_weights(path)
     return step

@@ -1,8 +1,9 @@
 """gin-configurable builders: the one place where gin meets the library.
 
-Layers are not decorated with gin (Keras 3 layers break under
-`@gin.configurable`); these builder functions are, and gin files bind their
-arguments (`frame_encoder.stage_channels = (...)`, `build_model.beta = 1.0`).
+Keras 3 layers break under `@gin.configurable`, so the layer classes are
+registered with `gin.external_configurable` and the model and optimizer have
+builder functions; gin files bind their arguments
+(`frame_encoder.stage_channels = (...)`, `build_model.beta = 1.0`).
 Defaults are the paper's BAIR 64x64 "1-8-32" model.
 """
 
@@ -18,49 +19,14 @@ from vrnn_tf.layers import Renderer
 from vrnn_tf.model import HierarchicalVRNN
 
 
-@gin.configurable
-def frame_encoder(stage_channels=(64, 128, 256, 512, 512), global_channels=512, norm_groups=4):
-    return FrameEncoder(stage_channels, global_channels, norm_groups, name="encoder")
-
-
-@gin.configurable
-def latent_hierarchy(
-    resolutions=(1, 8, 32),
-    latent_channels=(10, 512, 128),
-    hidden_channels=(512, 512, 128),
-    dense=True,
-    lstm_norm_groups=16,
-    init_norm_groups=4,
-):
-    return LatentHierarchy(
-        resolutions,
-        latent_channels,
-        hidden_channels,
-        dense=dense,
-        lstm_norm_groups=lstm_norm_groups,
-        init_norm_groups=init_norm_groups,
-        name="hierarchy",
-    )
-
-
-@gin.configurable
-def renderer(
-    resolutions=(1, 4, 8, 16, 32, 64),
-    hidden_channels=(512, 512, 512, 256, 128, 64),
-    recurrent=None,
-    image_channels=3,
-    lstm_norm_groups=16,
-    norm_groups=4,
-):
-    return Renderer(
-        resolutions,
-        hidden_channels,
-        recurrent=recurrent,
-        image_channels=image_channels,
-        lstm_norm_groups=lstm_norm_groups,
-        norm_groups=norm_groups,
-        name="renderer",
-    )
+# The three components are configured directly by their constructor
+# arguments (`frame_encoder.stage_channels = ...`); their defaults live in the
+# layer classes.
+frame_encoder = gin.external_configurable(FrameEncoder, name="frame_encoder", module="vrnn_tf")
+latent_hierarchy = gin.external_configurable(
+    LatentHierarchy, name="latent_hierarchy", module="vrnn_tf"
+)
+renderer = gin.external_configurable(Renderer, name="renderer", module="vrnn_tf")
 
 
 @gin.configurable
@@ -85,9 +51,9 @@ def build_model(
         seed: int. Seed of the latent noise.
     """
     model = HierarchicalVRNN(
-        frame_encoder(),
-        latent_hierarchy(),
-        renderer(image_channels=image_channels),
+        frame_encoder(name="encoder"),
+        latent_hierarchy(name="hierarchy"),
+        renderer(image_channels=image_channels, name="renderer"),
         image_size=image_size,
         image_channels=image_channels,
         context_frames=context_frames,

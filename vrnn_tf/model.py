@@ -133,11 +133,19 @@ class HierarchicalVRNN(keras.Model):
             )
 
     def build(self, input_shape=None):
-        # Run the training pass once on zeros so every sublayer owns its weights
-        # before checkpoints are restored or `generate` is called.
+        # Trace the training pass once, symbolically (no arithmetic), so every
+        # sublayer owns its weights before checkpoints are restored or
+        # `generate` is called.
         size, channels = self.image_size, self.image_channels
-        self._training_pass(ops.zeros((1, self.context_frames + 1, size, size, channels)))
+        self._training_pass(keras.KerasTensor((1, self.context_frames + 1, size, size, channels)))
         self.built = True
+
+    def compile(self, *args, **kwargs):
+        super().compile(*args, **kwargs)
+        # Create the optimizer's slots now: made inside the first traced
+        # train step, they make TensorFlow trace the step twice.
+        if self.optimizer is not None:
+            self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self):

@@ -121,6 +121,7 @@ def train(
     sample_sequences=4,
     samples_per_sequence=3,
     jit_compile="auto",
+    run_eagerly=False,
     seed=0,
 ):
     """Trains the gin-configured model on the gin-configured dataset.
@@ -139,6 +140,7 @@ def train(
         sample_sequences: int. Test clips shown in samples.png.
         samples_per_sequence: int. Prior samples per clip in samples.png.
         jit_compile: bool or "auto" (XLA where a GPU is present).
+        run_eagerly: bool. Step by step in Python, for debugging (slow).
         seed: int. Seed of Python-side randomness (the data and the latent
             noise have their own seeds).
 
@@ -160,8 +162,9 @@ def train(
     model = configurables.build_model()
     if jit_compile == "auto":
         jit_compile = any(d.device_type == "GPU" for d in _devices())
-    model.compile(optimizer=configurables.build_optimizer(), jit_compile=jit_compile)
-    model.optimizer.build(model.trainable_variables)  # before tracing: one trace, not two
+    model.compile(
+        optimizer=configurables.build_optimizer(), jit_compile=jit_compile, run_eagerly=run_eagerly
+    )
     write_text(os.path.join(workdir, "command.txt"), " ".join(sys.argv) + "\n")
     write_text(os.path.join(workdir, "config.gin"), gin.operative_config_str())
     print(f"Model: {model.count_params():,} parameters.", flush=True)

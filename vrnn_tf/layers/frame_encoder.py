@@ -4,8 +4,7 @@ import keras
 from keras import ops
 
 from vrnn_tf.layers.ops_util import check_groups
-
-LEAKY_SLOPE = 0.2
+from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 from vrnn_tf.layers.ops_util import check_groups
 
 
@@ -52,7 +53,7 @@ class InitialState(keras.layers.Layer):
         # [B, N, H, W, C] -> [B, H, W, N * C]
         x = ops.transpose(context_features, (0, 2, 3, 1, 4))
         x = ops.reshape(x, (-1, height, width, num_context * channels))
-        x = ops.leaky_relu(self.mix_norm(self.mix(x)), 0.2)
+        x = ops.leaky_relu(self.mix_norm(self.mix(x)), LEAKY_SLOPE)
         x = self.project_norm(self.project(x))
         hidden, cell = ops.split(x, 2, axis=-1)
         return hidden, cell

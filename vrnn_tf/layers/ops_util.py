@@ -2,6 +2,8 @@
 
 from keras import ops
 
+LEAKY_SLOPE = 0.2  # negative slope of every LeakyReLU, as in the paper's release
+
 
 def merge_time(x):
     """`[B, T, ...] -> [B * T, ...]`, so 2D layers see every frame at once."""

@@ -6,10 +6,9 @@ from keras import ops
 from vrnn_tf.layers.conv_lstm import ConvLSTM
 from vrnn_tf.layers.init_state import InitialState
 from vrnn_tf.layers.ops_util import check_groups
+from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
-
-LEAKY_SLOPE = 0.2
 
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
