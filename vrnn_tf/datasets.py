@@ -4,10 +4,10 @@ Each returns unbatched float32 videos `[T, H, W, C]` in [0, 1]; `train`
 batches them. gin selects one with `train.dataset = @smmnist_dataset`.
 """
 
-import os
-
 import gin
 
+from data_prep import bair
+from data_prep import cityscapes
 from data_prep import smmnist
 
 
@@ -35,21 +35,20 @@ def smmnist_dataset(
     )
 
 
-BAIR_HINT = (
-    "Download and extract the BAIR robot pushing archive (softmotion30_44k) and "
-    "point to it with --gin_bindings=\"bair_dataset.data_dir='/path/to/softmotion30_44k'\"."
-)
+@gin.configurable
+def bair_dataset(split, sequence_length, data_dir="data/softmotion30_44k"):
+    """BAIR robot pushing, read from the original TFRecords (see `data_prep.bair.load`).
+
+    Splits: "train", "val" (the paper's 256 test clips, trajectories 256-511)
+    and "test" (the archive's test folder).
+    """
+    return bair.load(data_dir, split, sequence_length=sequence_length)
 
 
 @gin.configurable
-def bair_dataset(split, sequence_length, data_dir="data/softmotion30_44k"):
-    """BAIR robot pushing from the original TFRecords under `data_dir`."""
-    folder = os.path.join(data_dir, "test" if split == "test" else "train")
-    if not os.path.isdir(folder) or not any(f.endswith(".tfrecords") for f in os.listdir(folder)):
-        raise FileNotFoundError(
-            f"No BAIR TFRecords found in {os.path.abspath(folder)} (looked for "
-            f"*.tfrecords for split {split!r}). {BAIR_HINT}"
-        )
-    from data_prep import bair  # the reader lands with the data issue
+def cityscapes_dataset(split, sequence_length, data_dir="data/cityscapes_128"):
+    """Cityscapes sequences converted by `python -m data_prep.cityscapes`.
 
-    return bair.load(data_dir, split, sequence_length=sequence_length)
+    Splits: "train" and "test" (256 sequences of the converted val split).
+    """
+    return cityscapes.load(data_dir, split, sequence_length=sequence_length)

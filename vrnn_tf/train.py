@@ -118,6 +118,7 @@ def train(
     log_every=100,
     checkpoint_every=1000,
     eval_sequences=64,
+    eval_split="test",
     sample_sequences=4,
     samples_per_sequence=3,
     jit_compile="auto",
@@ -136,7 +137,8 @@ def train(
         steps: int. Total training steps (a restart continues up to it).
         log_every: int. Steps between progress lines / TensorBoard scalars.
         checkpoint_every: int. Steps between checkpoints (a multiple of log_every).
-        eval_sequences: int. Test clips for the negative ELBO before and after.
+        eval_sequences: int. Held-out clips for the negative ELBO before and after.
+        eval_split: str. The dataset split they come from.
         sample_sequences: int. Test clips shown in samples.png.
         samples_per_sequence: int. Prior samples per clip in samples.png.
         jit_compile: bool or "auto" (XLA where a GPU is present).
@@ -157,7 +159,7 @@ def train(
     context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
     sequence_length = context_frames + future_frames
     train_data = dataset("train", sequence_length)
-    test_data = dataset("test", sequence_length).take(eval_sequences).batch(batch_size)
+    test_data = dataset(eval_split, sequence_length).take(eval_sequences).batch(batch_size)
     train_data = train_data.batch(batch_size, drop_remainder=True).prefetch(2)
     model = configurables.build_model()
     if jit_compile == "auto":

@@ -1,0 +1,471 @@
+"""BAIR robot pushing ("softmotion30_44k"), read directly from the original TFRecords.
+
+The extracted archive holds ``<data_dir>/train/traj_*_to_*.tfrecords`` and
+``<data_dir>/test/traj_*_to_*.tfrecords`` (``data_dir`` is the ``softmotion30_44k`` folder). Each
+record is a ``tf.train.Example`` describing one 30-frame trajectory; per frame ``i`` in 0..29:
+
+    '{i}/image_aux1/encoded'   bytes: raw RGB, 64 * 64 * 3 = 12288 bytes, uint8 (not JPEG)
+    '{i}/image_main/encoded'   bytes: same layout, the second camera
+    '{i}/action'               float32 [4]
+    '{i}/endeffector_pos'      float32 [3]
+
+The video is ``image_aux1``. Nothing is converted or copied: ``load`` reads these files as they are.
+
+Splits (as in the paper: 43,264 train / 256 test sequences):
+    ``train``: every file of ``train/`` except ``traj_256_to_511.tfrecords``.
+    ``val``:   ``train/traj_256_to_511.tfrecords``, the paper's 256 test sequences.
+    ``test``:  every file of ``test/`` (the archive's own test set, 256 sequences).
+
+Files are taken in the order of their first trajectory number (``traj_256_...`` before
+``traj_1024_...``); names that do not follow ``traj_<a>_to_<b>.tfrecords`` come last, by name.
+
+Bad data is never skipped. ``load`` first walks the record framing of every file of the split
+(the 12-byte header of each record, no payload reads: 4 ms per file from the page cache, under a
+second for the train split's 43,264 records) and raises ``ValueError`` naming the file and the
+record for a truncated file or a corrupt record header. While iterating, a record that cannot be
+read (payload checksum mismatch) or parsed (not a ``tf.train.Example``, or a feature of the wrong
+type), or that has a missing frame key, an image of the wrong byte length or a wrong number of
+floats, raises ``tf.errors.InvalidArgumentError`` whose message names the file, the record index
+(0-based, in file order) and, where one key is at fault, the key. A file removed after ``load``
+raises ``tf.errors.NotFoundError`` naming it.
+
+Public API:
+    load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actions=False,
+         seed=0, shuffle_buffer=1024, cycle_length=8) -> tf.data.Dataset
+        of float32 [T, 64, 64, 3] in [0, 1], or of dicts (with_actions=True)
+    split_files(data_dir, split) -> list of file paths, in reading order
+    count_records(path) -> int, after checking the file's record framing
+"""
+
+import os
+import re
+import struct
+
+import numpy as np
+
+SPLITS = ("train", "val", "test")
+IMAGE_KEYS = ("image_aux1", "image_main")
+FRAMES_PER_TRAJECTORY = 30
+IMAGE_SIZE = 64
+IMAGE_CHANNELS = 3
+IMAGE_BYTES = IMAGE_SIZE * IMAGE_SIZE * IMAGE_CHANNELS  # 12288
+ACTION_SIZE = 4
+ENDEFFECTOR_SIZE = 3
+# Trajectories 256..511 of the train folder: the paper's test set, held out of `train`.
+VAL_FILE = "traj_256_to_511.tfrecords"
+DEFAULT_SHUFFLE_BUFFER = 1024
+
+_SETTING = "bair_dataset.data_dir"
+_FILE_PATTERN = re.compile(r"^traj_(\d+)_to_(\d+)\.tfrecords$")
+
+
+def _hint(data_dir):
+    return (f"data_dir is {os.path.abspath(data_dir)}; it must be the extracted softmotion30_44k "
+            f"folder (holding train/ and test/). Point elsewhere with "
+            f"--gin_bindings=\"{_SETTING}='/path/to/softmotion30_44k'\" or "
+            f"load(data_dir=...).")
+
+
+# ----------------------------------------------------------------------------------------------
+# Files and record framing
+# ----------------------------------------------------------------------------------------------
+
+
+def _file_order(name):
+    match = _FILE_PATTERN.match(name)
+    if match:
+        return (0, int(match.group(1)), int(match.group(2)), name)
+    return (1, 0, 0, name)
+
+
+def _list_tfrecords(folder, data_dir):
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"BAIR folder {os.path.abspath(folder)} does not exist. "
+                                f"{_hint(data_dir)}")
+    names = sorted((n for n in os.listdir(folder) if n.endswith(".tfrecords")), key=_file_order)
+    if not names:
+        raise FileNotFoundError(f"No *.tfrecords files in BAIR folder {os.path.abspath(folder)}. "
+                                f"{_hint(data_dir)}")
+    return [os.path.join(folder, n) for n in names]
+
+
+def split_files(data_dir, split):
+    """Returns the TFRecord files of one split, in reading order (see the module docstring).
+
+    Args:
+        data_dir: str or path-like. The extracted ``softmotion30_44k`` folder.
+        split: str. ``'train'``, ``'val'`` or ``'test'``.
+
+    Raises:
+        ValueError: unknown split.
+        FileNotFoundError: the split's folder is missing or holds no ``*.tfrecords``, or (``val``)
+            ``train/traj_256_to_511.tfrecords`` is missing; the message names the folder and the
+            ``bair_dataset.data_dir`` setting.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"Unknown BAIR split {split!r}; valid splits are {SPLITS}.")
+    data_dir = os.fspath(data_dir)
+    if split == "test":
+        return _list_tfrecords(os.path.join(data_dir, "test"), data_dir)
+    files = _list_tfrecords(os.path.join(data_dir, "train"), data_dir)
+    val = [f for f in files if os.path.basename(f) == VAL_FILE]
+    if split == "val":
+        if not val:
+            raise FileNotFoundError(
+                f"BAIR val split needs {os.path.abspath(os.path.join(data_dir, 'train', VAL_FILE))}"
+                f" (trajectories 256-511, the paper's test set), which is missing. "
+                f"{_hint(data_dir)}")
+        return val
+    train = [f for f in files if os.path.basename(f) != VAL_FILE]
+    if not train:
+        raise FileNotFoundError(f"BAIR folder {os.path.abspath(os.path.join(data_dir, 'train'))} "
+                                f"holds only {VAL_FILE} (the val split), no train files. "
+                                f"{_hint(data_dir)}")
+    return train
+
+
+def _crc32c_table():
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC32C_TABLE = _crc32c_table()
+
+
+def _masked_crc32c(data):
+    """The TFRecord checksum: CRC-32C, rotated right by 15 bits plus a constant."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    crc ^= 0xFFFFFFFF
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+def count_records(path):
+    """Counts the records of a TFRecord file, checking its framing without reading payloads.
+
+    A TFRecord is ``uint64 length | uint32 masked_crc32c(length) | payload | uint32 crc(payload)``.
+    This reads the 12-byte header of each record, checks its checksum and that the record ends
+    inside the file. Payload checksums are verified later, while ``load``'s pipeline reads them.
+
+    Returns:
+        int, the number of records.
+
+    Raises:
+        ValueError: truncated file or corrupt header, naming the file, the record index and the
+            byte offset.
+    """
+    path = os.fspath(path)
+    size = os.path.getsize(path)
+    count, offset = 0, 0
+    with open(path, "rb") as f:
+        while offset < size:
+            header = f.read(12)
+            if len(header) < 12:
+                raise ValueError(f"BAIR file {path}: record {count}: truncated file: it ends "
+                                 f"inside the record header at byte {size} (incomplete download "
+                                 f"or extraction?)")
+            length, length_crc = struct.unpack("<QI", header)
+            if _masked_crc32c(header[:8]) != length_crc:
+                raise ValueError(f"BAIR file {path}: record {count}: corrupt record header at "
+                                 f"byte {offset} (length checksum mismatch); not a TFRecord "
+                                 f"file, or damaged")
+            end = offset + 12 + length + 4
+            if end > size:
+                raise ValueError(f"BAIR file {path}: record {count}: truncated file: the record "
+                                 f"needs bytes up to {end} but the file ends at byte {size} "
+                                 f"(incomplete download or extraction?)")
+            offset = end
+            f.seek(offset)
+            count += 1
+    return count
+
+
+# ----------------------------------------------------------------------------------------------
+# Pipeline
+# ----------------------------------------------------------------------------------------------
+
+
+def _check_sequence_length(sequence_length):
+    if (isinstance(sequence_length, bool) or not isinstance(sequence_length, (int, np.integer))
+            or not 1 <= sequence_length <= FRAMES_PER_TRAJECTORY):
+        raise ValueError(f"BAIR sequence_length must be an int in 1..{FRAMES_PER_TRAJECTORY} "
+                         f"(trajectories have {FRAMES_PER_TRAJECTORY} frames), "
+                         f"got {sequence_length!r}")
+
+
+def _record_parser(tf, image_key, with_actions):
+    """Returns ``parse(serialized) -> dict`` that never fails on missing keys or wrong counts.
+
+    Every value is a RaggedFeature (all values of the key, empty when the key is missing), so the
+    checks (and their messages) can be made afterwards. Output, for ``F = 30`` frames:
+        images: string [F], the first value of each image key ('' when missing)
+        image_count: int32 [F], values per image key; image_bytes: int32 [F], bytes of the first
+        action / endeffector_pos: float32 [F, 4] / [F, 3] (padded or cut where the count is wrong)
+        action_count / endeffector_count: int32 [F]
+    """
+    frames = range(FRAMES_PER_TRAJECTORY)
+    image_keys = [f"{i}/{image_key}/encoded" for i in frames]
+    spec = {key: tf.io.RaggedFeature(tf.string) for key in image_keys}
+    float_keys = {}
+    if with_actions:
+        float_keys = {"action": ([f"{i}/action" for i in frames], ACTION_SIZE),
+                      "endeffector_pos": ([f"{i}/endeffector_pos" for i in frames],
+                                          ENDEFFECTOR_SIZE)}
+        for keys, _ in float_keys.values():
+            spec.update({key: tf.io.RaggedFeature(tf.float32) for key in keys})
+
+    def parse(serialized):
+        values = tf.io.parse_single_example(serialized, spec)
+        firsts, counts = [], []
+        for key in image_keys:
+            value = values[key]
+            counts.append(tf.size(value, out_type=tf.int32))
+            firsts.append(tf.concat([value, [""]], axis=0)[0])
+        images = tf.stack(firsts)
+        out = {"images": images, "image_count": tf.stack(counts),
+               "image_bytes": tf.strings.length(images)}
+        for name, (keys, size) in float_keys.items():
+            rows, counts = [], []
+            for key in keys:
+                value = values[key]
+                counts.append(tf.size(value, out_type=tf.int32))
+                # Padded or cut to `size`: a wrong count fails the checks, never reaches a batch.
+                rows.append(tf.concat([value, tf.zeros([size], tf.float32)], axis=0)[:size])
+            out[name] = tf.stack(rows)
+            out[_count_name(name)] = tf.stack(counts)
+        return out
+
+    return parse
+
+
+def _count_name(name):
+    return {"action": "action_count", "endeffector_pos": "endeffector_count"}[name]
+
+
+def _first_bad(tf, bad, keys):
+    """(any bad?, index of the first bad frame, its key) for a bool [F] vector."""
+    frame = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)
+    return tf.reduce_any(bad), frame, tf.gather(tf.constant(keys), frame)
+
+
+def _validator(tf, image_key, with_actions):
+    """Returns ``check(path, index, record) -> record``: one Assert naming file, index and key.
+
+    Checks, in this order, that every image key holds exactly one value of 12288 bytes and (with
+    actions) that every action / endeffector_pos key holds 4 / 3 floats. The message describes the
+    first failing key; it is built only when a check fails.
+    """
+    frames = range(FRAMES_PER_TRAJECTORY)
+    image_keys = [f"{i}/{image_key}/encoded" for i in frames]
+    float_checks = []
+    if with_actions:
+        float_checks = [(name, size, [f"{i}/{name}" for i in frames])
+                        for name, size in (("action", ACTION_SIZE),
+                                           ("endeffector_pos", ENDEFFECTOR_SIZE))]
+    as_string = tf.strings.as_string
+
+    def check(path, index, record):
+        def describe(key, what):
+            return tf.strings.join(["BAIR file ", path, ": record ", as_string(index), ": key ",
+                                    key, ": ", what])
+
+        count, nbytes = record["image_count"], record["image_bytes"]
+        bad_image, frame, key = _first_bad(
+            tf, tf.not_equal(count, 1) | tf.not_equal(nbytes, IMAGE_BYTES), image_keys)
+        c, n = count[frame], nbytes[frame]
+
+        def image_message():
+            return describe(key, tf.case([
+                (tf.equal(c, 0), lambda: tf.constant("missing (no such feature in the record)")),
+                (tf.greater(c, 1),
+                 lambda: tf.strings.join(["holds ", as_string(c), " values, expected 1"]))],
+                default=lambda: tf.strings.join([
+                    "holds ", as_string(n), f" bytes, expected {IMAGE_BYTES} (raw uint8 "
+                    f"{IMAGE_SIZE}x{IMAGE_SIZE}x{IMAGE_CHANNELS} RGB)"])))
+
+        failures = [(bad_image, image_message)]
+        for name, size, keys in float_checks:
+            counts = record[_count_name(name)]
+            bad, frame, key = _first_bad(tf, tf.not_equal(counts, size), keys)
+
+            def float_message(key=key, c=counts[frame], size=size):
+                return describe(key, tf.strings.join([
+                    "holds ", as_string(c), f" floats, expected {size}",
+                    tf.where(tf.equal(c, 0), " (missing: no such feature in the record)", "")]))
+
+            failures.append((bad, float_message))
+        any_bad = tf.reduce_any(tf.stack([bad for bad, _ in failures]))
+
+        def first_failure():
+            if len(failures) == 1:
+                return failures[0][1]()
+            # Not exclusive: the first true predicate wins.
+            return tf.case(failures[:-1], default=failures[-1][1])
+
+        message = tf.cond(any_bad, first_failure, lambda: tf.constant(""))
+        assertion = tf.debugging.Assert(tf.logical_not(any_bad), [message], summarize=1)
+        with tf.control_dependencies([assertion]):
+            return {name: tf.identity(value) for name, value in record.items()}
+
+    return check
+
+
+def _file_records(tf, paths, counts, parse):
+    """Returns ``records(file_id) -> Dataset of (path, index, parsed record)`` for one file.
+
+    Reading stops at a record that fails its payload checksum (``ignore_errors``: TFRecordDataset
+    moves to the next file after a read error, and there is no next file) and records
+    whose parsing fails are dropped; both are then caught, not skipped: a sentinel carrying the
+    expected record count (from ``count_records``) is appended, and every element's position must
+    equal its record index, so the first missing record raises an error naming it.
+    """
+
+    def records(file_id):
+        path = tf.gather(paths, file_id)
+        expected = tf.gather(counts, file_id)
+        sentinel = tf.data.Dataset.from_tensors((expected, tf.constant(b"")))
+        body = (tf.data.TFRecordDataset(path).ignore_errors().enumerate()
+                .concatenate(sentinel)
+                .map(lambda index, serialized: (index, parse(serialized)),
+                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                .ignore_errors())
+        # ignore_errors() retries a file that cannot be opened forever (TFRecordDataset moves
+        # past read errors only), so a probe outside every ignore_errors() opens the file first:
+        # a file removed or made unreadable since count_records raises an error naming it.
+        probe = (tf.data.FixedLengthRecordDataset(path, record_bytes=1).take(1)
+                 .map(lambda byte: (tf.constant(-1, tf.int64), parse(tf.constant(b"")))))
+        parsed = probe.concatenate(body).filter(lambda index, record: index >= 0)
+
+        def check_position(position, item):
+            index, record = item
+            message = tf.cond(
+                tf.equal(position, index), lambda: tf.constant(""),
+                lambda: tf.strings.join([
+                    "BAIR file ", path, ": record ", tf.strings.as_string(position),
+                    ": cannot be read or parsed: its bytes are corrupt (checksum mismatch) or it "
+                    "is not a tf.train.Example whose features have the expected types (bytes for "
+                    "images, floats for action and endeffector_pos)"]))
+            assertion = tf.debugging.Assert(tf.equal(position, index), [message], summarize=1)
+            with tf.control_dependencies([assertion]):
+                return path, tf.identity(index), record
+
+        return (parsed.enumerate().map(check_position)
+                .filter(lambda path_, index, record: index < expected))
+
+    return records
+
+
+def load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actions=False, seed=0,
+         shuffle_buffer=DEFAULT_SHUFFLE_BUFFER, cycle_length=8):
+    """Builds a tf.data pipeline of BAIR robot pushing videos from the original TFRecords.
+
+    Args:
+        data_dir: str or path-like. The extracted ``softmotion30_44k`` folder.
+        split: str. ``'train'``: an infinite stream (repeated epochs) of random windows of
+            ``sequence_length`` consecutive frames (start uniform in ``[0, 30 - T]``), shuffled.
+            Each epoch visits every trajectory once, files in a seeded random order, read
+            ``cycle_length`` at a time. ``'val'`` / ``'test'``: finite, deterministic, one
+            element per trajectory in file order, frames ``0..T-1``.
+        sequence_length: int in 1..30. Frames per video ``T``.
+        image_key: ``'image_aux1'`` (the video used in the paper) or ``'image_main'``.
+        with_actions: bool. If True, elements are dicts ``{'video': float32 [T, 64, 64, 3],
+            'action': float32 [T, 4], 'endeffector_pos': float32 [T, 3]}``, and the float keys are
+            validated too.
+        seed: int. With the same seed (and TensorFlow's global seed unset or equal), train order
+            and windows are the same on every run. Unused by val/test.
+        shuffle_buffer: int >= 1. Train shuffle buffer, in windows (uint8, about 147 KB each for
+            T = 12).
+        cycle_length: int >= 1. Train files read concurrently (interleaved).
+
+    Returns:
+        Unbatched ``tf.data.Dataset`` of float32 ``[T, 64, 64, 3]`` in [0, 1] (uint8 / 255), or
+        dicts as above, with a static element shape. val/test know their cardinality.
+
+    Raises:
+        ValueError: bad argument, or a truncated file / corrupt record header (names the file
+            and record).
+        FileNotFoundError: missing folder or no ``*.tfrecords`` (names the folder and the
+            ``bair_dataset.data_dir`` setting).
+        tf.errors.InvalidArgumentError: while iterating, for a bad record (names the file, the
+            record index and the key).
+    """
+    import tensorflow as tf
+
+    if split not in SPLITS:
+        raise ValueError(f"Unknown BAIR split {split!r}; valid splits are {SPLITS}.")
+    _check_sequence_length(sequence_length)
+    if image_key not in IMAGE_KEYS:
+        raise ValueError(f"BAIR image_key must be one of {IMAGE_KEYS}, got {image_key!r}")
+    for name, value in (("shuffle_buffer", shuffle_buffer), ("cycle_length", cycle_length)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"BAIR {name} must be an int >= 1, got {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"BAIR seed must be an int, got {seed!r}")
+
+    files = split_files(data_dir, split)
+    counts = [count_records(f) for f in files]
+    paths_t = tf.constant(files)
+    counts_t = tf.constant(counts, tf.int64)
+    records = _file_records(tf, paths_t, counts_t, _record_parser(tf, image_key, with_actions))
+    check = _validator(tf, image_key, with_actions)
+    length = int(sequence_length)
+    seed_pair = tf.constant([int(seed) & 0x7FFFFFFF, int(seed) >> 31], tf.int64)
+    shape = [length, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]
+
+    def window(start, path, index, record):
+        record = check(path, index, record)
+        frames = tf.io.decode_raw(record["images"][start:start + length], tf.uint8)
+        video = tf.reshape(frames, shape)
+        if not with_actions:
+            return video
+        return {"video": video,
+                "action": tf.ensure_shape(record["action"][start:start + length],
+                                          [length, ACTION_SIZE]),
+                "endeffector_pos": tf.ensure_shape(record["endeffector_pos"][start:start + length],
+                                                   [length, ENDEFFECTOR_SIZE])}
+
+    def to_float(element):
+        if not with_actions:
+            return tf.cast(element, tf.float32) / 255.0
+        return dict(element, video=tf.cast(element["video"], tf.float32) / 255.0)
+
+    if split == "train":
+        num_files = len(files)
+
+        def epoch_files(epoch):
+            order = tf.random.experimental.stateless_shuffle(
+                tf.range(num_files, dtype=tf.int64),
+                seed=tf.random.experimental.stateless_fold_in(seed_pair, epoch))
+            return tf.data.Dataset.from_tensor_slices(order).map(lambda f: (epoch, f))
+
+        def file_windows(epoch, file_id):
+            def pick(path, index, record):
+                # The window depends only on (seed, epoch, file, record): parallel-safe.
+                key = seed_pair
+                for value in (epoch, file_id, index):
+                    key = tf.random.experimental.stateless_fold_in(key, value)
+                start = tf.random.stateless_uniform(
+                    [], key, minval=0, maxval=FRAMES_PER_TRAJECTORY - length + 1, dtype=tf.int64)
+                return start, path, index, record
+            return records(file_id).map(pick)
+
+        data = (tf.data.Dataset.counter()
+                .flat_map(epoch_files)
+                .interleave(file_windows, cycle_length=min(int(cycle_length), num_files),
+                            block_length=1, num_parallel_calls=tf.data.AUTOTUNE,
+                            deterministic=True)
+                .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                .shuffle(int(shuffle_buffer), seed=int(seed)))
+    else:
+        data = (tf.data.Dataset.range(len(files))
+                .flat_map(records)
+                .map(lambda path, index, record: window(0, path, index, record),
+                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+                .apply(tf.data.experimental.assert_cardinality(sum(counts))))
+    return data.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
