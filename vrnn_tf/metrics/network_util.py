@@ -1,0 +1,34 @@
+"""Input checks and batched inference shared by the metric networks."""
+
+import numpy as np
+
+
+def to_rgb(images, what):
+    """float `[..., H, W, 1 or 3]` -> float32 `[..., H, W, 3]` (grey repeated)."""
+    images = np.asarray(images, np.float32)
+    if images.shape[-1] == 1:
+        images = np.repeat(images, 3, axis=-1)
+    if images.shape[-1] != 3:
+        raise ValueError(f"{what}: expected 1 or 3 channels, got shape {list(images.shape)}.")
+    return images
+
+
+def predict_in_batches(network, inputs, batch_size):
+    """`network.predict_on_batch` over slices of the leading axis of `inputs` (an array or
+    a dict of arrays); the last slice is zero-padded to `batch_size`, so that the compiled
+    function sees one shape and is traced once."""
+    first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
+    total = len(first)
+    outputs = []
+    for start in range(0, total, batch_size):
+        count = min(batch_size, total - start)
+
+        def batch(x):
+            x = x[start : start + count]
+            if count < batch_size and total > batch_size:
+                x = np.concatenate([x, np.zeros((batch_size - count,) + x.shape[1:], x.dtype)])
+            return x
+
+        chunk = {k: batch(v) for k, v in inputs.items()} if isinstance(inputs, dict) else batch(inputs)
+        outputs.append(np.asarray(network.predict_on_batch(chunk))[:count])
+    return np.concatenate(outputs).astype(np.float32)
