@@ -1,0 +1,143 @@
+"""The evaluation protocol: best-of-N selection, a tiny trained workdir end to end, resume, errors."""
+
+import csv
+import functools
+import json
+import os
+
+import gin
+import numpy as np
+import pytest
+from PIL import Image
+
+from vrnn_tf import checkpoints
+from vrnn_tf import configurables
+from vrnn_tf import evaluate as evaluate_lib
+
+# A tiny model on 32x32 frames: LPIPS's AlexNet needs at least 31x31.
+TINY_EVAL_GIN = """
+frame_encoder.stage_channels = (8, 8, 8, 16)
+frame_encoder.global_channels = 16
+latent_hierarchy.resolutions = (1, 4)
+latent_hierarchy.latent_channels = (2, 3)
+latent_hierarchy.hidden_channels = (8, 8)
+latent_hierarchy.lstm_norm_groups = 4
+renderer.resolutions = (1, 4, 8, 16, 32)
+renderer.hidden_channels = (16, 8, 8, 8, 8)
+renderer.lstm_norm_groups = 4
+build_model.image_size = 32
+build_model.image_channels = 1
+build_model.context_frames = 2
+build_model.likelihood = 'bernoulli'
+build_model.seed = 1
+train.dataset = @smmnist_dataset
+train.eval_split = 'test'
+smmnist_dataset.image_size = 32
+smmnist_dataset.digit_size = 16
+smmnist_dataset.num_digits = 1
+"""
+
+
+def test_best_of_n_matches_a_direct_computation():
+    rng = np.random.default_rng(0)
+    per_frame = rng.uniform(size=(5, 7, 4))
+    for higher in (True, False):
+        index, curve = evaluate_lib.best_of_n(per_frame, higher)
+        for b in range(5):
+            means = [per_frame[b, n].mean() for n in range(7)]
+            expected = int(np.argmax(means) if higher else np.argmin(means))
+            assert index[b] == expected
+            np.testing.assert_array_equal(curve[b], per_frame[b, expected])
+
+
+def test_a_sample_equal_to_the_truth_is_chosen_by_every_metric():
+    rng = np.random.default_rng(1)
+    truth = rng.uniform(size=(2, 3, 32, 32, 1)).astype(np.float32)
+    samples = np.clip(truth[:, None] + rng.normal(scale=0.3, size=(2, 4, 3, 32, 32, 1)), 0, 1)
+    planted = [2, 0]
+    for b, n in enumerate(planted):
+        samples[b, n] = truth[b]
+    scores = evaluate_lib.score_samples(truth, samples.astype(np.float32))
+    for name, value in (("ssim", 1.0), ("psnr", np.inf), ("lpips", 0.0)):
+        index, curve = evaluate_lib.best_of_n(scores[name], evaluate_lib.HIGHER_IS_BETTER[name])
+        assert index.tolist() == planted, name
+        if np.isinf(value):
+            assert np.all(np.isinf(curve))
+        else:
+            np.testing.assert_allclose(curve, value, atol=1e-5)
+
+
+@pytest.fixture
+def tiny_workdir(tmp_path):
+    """A workdir as vrnn_tf.train leaves it: config.gin and a checkpoint."""
+    workdir = str(tmp_path / "run")
+    gin.clear_config()
+    gin.parse_config(TINY_EVAL_GIN)
+    model = configurables.build_model()
+    # Shift one kernel, so that a freshly initialised model cannot pass for the saved one.
+    variable = model.renderer.trainable_weights[0]
+    variable.assign(variable.numpy() + 0.5)
+    checkpoints.save(model, workdir, 7)
+    with open(os.path.join(workdir, "config.gin"), "w") as f:
+        f.write(gin.config_str())
+    kernel = np.array(model.renderer.trainable_weights[0].numpy())
+    gin.clear_config()
+    yield workdir, kernel
+    gin.clear_config()
+
+
+def test_tiny_model_evaluates_end_to_end_and_resumes(tiny_workdir, monkeypatch):
+    workdir, kernel = tiny_workdir
+    # The evaluated model must hold the checkpoint's weights, not fresh ones.
+    built = []
+    real_build = evaluate_lib.configurables.build_model
+
+    @functools.wraps(real_build)
+    def build_and_remember():
+        built.append(real_build())
+        return built[-1]
+
+    monkeypatch.setattr(evaluate_lib.configurables, "build_model", build_and_remember)
+    settings = dict(num_samples=2, num_sequences=2, future_frames=7, fvd_repeats=2, chunk_size=1)
+    results = evaluate_lib.evaluate(workdir, **settings)
+    out = os.path.join(workdir, "eval_test")  # the default: WORKDIR/eval_<train.eval_split>
+    for name in ("results.json", "curves.csv", "curves.png", "samples.gif", "command.txt"):
+        assert os.path.exists(os.path.join(out, name)), name
+    saved = json.load(open(os.path.join(out, "results.json")))
+    assert saved["settings"]["checkpoint_step"] == 7
+    assert saved["settings"]["fvd_with_context"] is True and saved["settings"]["fvd_clip_frames"] == 9
+    assert "include the context frames" in saved["metric_definitions"]["fvd"]
+    assert saved["num_sequences"] == 2 and len(saved["fvd"]["repeats"]) == 2
+    assert 0 < saved["ssim"]["mean"] <= 1 and saved["lpips"]["mean"] > 0 and saved["psnr"]["mean"] > 0
+    assert np.isfinite(saved["fvd"]["mean"]) and saved["fvd"]["std"] >= 0
+    rows = list(csv.DictReader(open(os.path.join(out, "curves.csv"))))
+    assert [int(r["predicted_step"]) for r in rows] == list(range(1, 8))
+    np.testing.assert_allclose(
+        np.mean([float(r["ssim"]) for r in rows]), saved["ssim"]["mean"], rtol=1e-4
+    )
+    assert len(built) == 1
+    np.testing.assert_array_equal(built[0].renderer.trainable_weights[0].numpy(), kernel)
+    gif = Image.open(os.path.join(out, "samples.gif"))
+    assert gif.n_frames == 9  # 2 context + 7 predicted
+    # 2 sequences in rows, truth + 2 samples in columns.
+    assert gif.size == (3 * (32 + 4), 2 * (32 + 4))
+
+    # A rerun with the same settings reuses every chunk's partial result (no model is built).
+    def must_not_run(*args):
+        raise AssertionError("chunk recomputed")
+
+    monkeypatch.setattr(evaluate_lib, "evaluate_chunk", must_not_run)
+    again = evaluate_lib.evaluate(workdir, **settings)
+    assert again["ssim"] == results["ssim"] and again["fvd"] == results["fvd"]
+    assert len(built) == 1
+    assert len(os.listdir(os.path.join(out, "partial"))) == 2
+
+
+def test_missing_workdir_config_or_checkpoint_are_clear_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="is not a folder"):
+        evaluate_lib.load_trained_model(str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="config.gin does not exist"):
+        evaluate_lib.load_trained_model(str(tmp_path))
+    (tmp_path / "config.gin").write_text(TINY_EVAL_GIN)
+    with pytest.raises(FileNotFoundError, match=r"No checkpoint \(ckpt-\*\.keras\)"):
+        evaluate_lib.load_trained_model(str(tmp_path))
