@@ -1,4 +1,4 @@
-"""The evaluation protocol: best-of-N selection, a tiny trained workdir end to end, resume, errors."""
+"""The evaluation protocol: best-of-N, a tiny trained workdir end to end, resume, errors."""
 
 import csv
 import functools
@@ -105,10 +105,14 @@ def test_tiny_model_evaluates_end_to_end_and_resumes(tiny_workdir, monkeypatch):
         assert os.path.exists(os.path.join(out, name)), name
     saved = json.load(open(os.path.join(out, "results.json")))
     assert saved["settings"]["checkpoint_step"] == 7
-    assert saved["settings"]["fvd_with_context"] is True and saved["settings"]["fvd_clip_frames"] == 9
+    assert (
+        saved["settings"]["fvd_with_context"] is True and saved["settings"]["fvd_clip_frames"] == 9
+    )
     assert "include the context frames" in saved["metric_definitions"]["fvd"]
     assert saved["num_sequences"] == 2 and len(saved["fvd"]["repeats"]) == 2
-    assert 0 < saved["ssim"]["mean"] <= 1 and saved["lpips"]["mean"] > 0 and saved["psnr"]["mean"] > 0
+    assert (
+        0 < saved["ssim"]["mean"] <= 1 and saved["lpips"]["mean"] > 0 and saved["psnr"]["mean"] > 0
+    )
     assert np.isfinite(saved["fvd"]["mean"]) and saved["fvd"]["std"] >= 0
     rows = list(csv.DictReader(open(os.path.join(out, "curves.csv"))))
     assert [int(r["predicted_step"]) for r in rows] == list(range(1, 8))

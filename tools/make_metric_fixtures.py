@@ -79,7 +79,10 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     rng = np.random.default_rng(2019)
-    for name, arrays in (("lpips_reference", lpips_reference(rng)), ("i3d_reference", i3d_reference(rng))):
+    for name, arrays in (
+        ("lpips_reference", lpips_reference(rng)),
+        ("i3d_reference", i3d_reference(rng)),
+    ):
         path = os.path.join(args.out, f"{name}.npz")
         tmp = f"{path}.tmp-{os.getpid()}.npz"
         np.savez_compressed(tmp, **arrays)

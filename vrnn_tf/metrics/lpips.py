@@ -86,8 +86,12 @@ class LPIPS(keras.Model):
         convs = [layer for layer in self.trunk if isinstance(layer, keras.layers.Conv2D)]
         for i, layer in enumerate(convs):
             kernel_shape = tuple(layer.kernel.shape)
-            layer.kernel.assign(weights_lib.take(flat, f"AlexNet_0/Conv_{i}/kernel", kernel_shape, path))
-            layer.bias.assign(weights_lib.take(flat, f"AlexNet_0/Conv_{i}/bias", kernel_shape[-1:], path))
+            layer.kernel.assign(
+                weights_lib.take(flat, f"AlexNet_0/Conv_{i}/kernel", kernel_shape, path)
+            )
+            layer.bias.assign(
+                weights_lib.take(flat, f"AlexNet_0/Conv_{i}/bias", kernel_shape[-1:], path)
+            )
         for i, head in enumerate(self.heads):
             head.kernel.assign(
                 weights_lib.take(flat, f"NetLinLayer_{i}/Conv_0/kernel", head.kernel.shape, path)
@@ -138,8 +142,8 @@ def lpips_distance(x, y, weights_path=None, batch_size=256):
     x, y = to_rgb(x, "lpips_distance x"), to_rgb(y, "lpips_distance y")
     if x.shape != y.shape or x.ndim != 4 or len(x) == 0:
         raise ValueError(
-            f"lpips_distance: x and y must both be [N, H, W, C] with N >= 1; got {list(x.shape)} and "
-            f"{list(y.shape)}."
+            "lpips_distance: x and y must both be [N, H, W, C] with N >= 1; got "
+            f"{list(x.shape)} and {list(y.shape)}."
         )
     if min(x.shape[1:3]) < MIN_SIZE:
         raise ValueError(

@@ -13,10 +13,19 @@ def to_rgb(images, what):
     return images
 
 
-def predict_in_batches(network, inputs, batch_size):
-    """`network.predict_on_batch` over slices of the leading axis of `inputs` (an array or
-    a dict of arrays); the last slice is zero-padded to `batch_size`, so that the compiled
-    function sees one shape and is traced once."""
+def predict_in_batches(network, inputs, batch_size, transform=None):
+    """`network.predict_on_batch` over slices of the leading axis of `inputs`.
+
+    Args:
+        network: keras.Model.
+        inputs: array `[N, ...]` or dict of such arrays.
+        batch_size: int. The last slice is zero-padded to it, so that the compiled
+            function sees one batch size.
+        transform: callable or None. Applied to each slice before the network.
+
+    Returns:
+        float32 numpy `[N, ...]`.
+    """
     first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs
     total = len(first)
     outputs = []
@@ -29,6 +38,10 @@ def predict_in_batches(network, inputs, batch_size):
                 x = np.concatenate([x, np.zeros((batch_size - count,) + x.shape[1:], x.dtype)])
             return x
 
-        chunk = {k: batch(v) for k, v in inputs.items()} if isinstance(inputs, dict) else batch(inputs)
+        chunk = (
+            {k: batch(v) for k, v in inputs.items()} if isinstance(inputs, dict) else batch(inputs)
+        )
+        if transform is not None:
+            chunk = transform(chunk)
         outputs.append(np.asarray(network.predict_on_batch(chunk))[:count])
     return np.concatenate(outputs).astype(np.float32)
