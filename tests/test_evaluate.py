@@ -145,3 +145,16 @@ def test_missing_workdir_config_or_checkpoint_are_clear_errors(tmp_path):
     (tmp_path / "config.gin").write_text(TINY_EVAL_GIN)
     with pytest.raises(FileNotFoundError, match=r"No checkpoint \(ckpt-\*\.keras\)"):
         evaluate_lib.load_trained_model(str(tmp_path))
+
+
+def test_settings_that_cannot_give_an_fvd_fail_before_any_work(tmp_path):
+    (tmp_path / "config.gin").write_text(TINY_EVAL_GIN)
+    # Only its name is read before the checks below; no model is built.
+    os.makedirs(tmp_path / "checkpoints")
+    (tmp_path / "checkpoints" / "ckpt-00000001.keras").write_text("")
+    with pytest.raises(ValueError, match="at least 2 sequences"):
+        evaluate_lib.evaluate(str(tmp_path), num_sequences=1, future_frames=7)
+    with pytest.raises(ValueError, match="too short for I3D"):
+        evaluate_lib.evaluate(str(tmp_path), future_frames=6)
+    with pytest.raises(ValueError, match="too short for I3D"):
+        evaluate_lib.evaluate(str(tmp_path), future_frames=8, fvd_with_context=False)

@@ -383,7 +383,9 @@ def evaluate(
     data = dataset_ref.scoped_configurable_fn(split, context_frames + future_frames)
     if num_sequences is not None:
         data = data.take(num_sequences)
-    total = int(data.cardinality())
+    total = int(data.cardinality())  # -1 / -2: unknown / infinite
+    if 0 <= total < 2:
+        raise ValueError(f"FVD needs at least 2 sequences; split {split!r} gives {total}.")
     from tqdm import tqdm
 
     model = None  # built only if some chunk has no saved result (a finished run just aggregates)
