@@ -19,6 +19,8 @@ setup(
         "keras>=3.15.1,<3.16",
         "tensorboard>=2.21,<2.22",  # TF 2.21 no longer pulls it in
         "tensorflow-datasets>=4.9.10,<5",
+        # tfds builders (data_prep/cityscapes_tfds.py) need it to prepare data.
+        "importlib_resources>=6,<7",
         "absl-py>=2.1,<3",
         "gin-config==0.5.0",
         "numpy>=1.26,<2.5",

@@ -200,7 +200,7 @@ class HierarchicalVRNN(keras.Model):
             posterior_features=[current[r] for r in levels],
         )
         logits, _ = self.renderer(
-            previous[self.renderer.resolutions[0]],
+            previous,
             dict(zip(levels, latents["samples"])),
             self.renderer.initial_states(
                 [context_features[r] for r in self.renderer.resolutions]
@@ -266,7 +266,7 @@ class HierarchicalVRNN(keras.Model):
             )
             latent_states = latents["states"]
             logits, render_states = self.renderer(
-                previous[self.renderer.resolutions[0]],
+                previous,
                 dict(zip(levels, latents["samples"])),
                 render_states,
             )
