@@ -26,7 +26,6 @@ import os
 import shutil
 
 import gin
-import keras
 import tensorflow as tf
 from absl import app
 from absl import flags
@@ -131,7 +130,12 @@ def export_saved_model(model, path, gin_config="", step=None):
     if os.path.exists(path) and not is_export(path):
         raise ValueError(f"{path} exists and is not a vrnn_tf export: not overwriting it.")
     size, num_context = model.image_size, model.context_frames
-    predict = tf.function(
+    # A plain tf.Module, not keras.export.ExportArchive: the archive traces
+    # the endpoint once to find its resources and again while saving, and a
+    # trace of the sampling loop is most of an export's time.
+    module = tf.Module()
+    module.model_variables = [variable.value for variable in model.variables]
+    module.predict = tf.function(
         predict_function(model),
         input_signature=[
             tf.TensorSpec([None, num_context, size, size, 3], tf.float32, name="context"),
@@ -141,9 +145,6 @@ def export_saved_model(model, path, gin_config="", step=None):
         ],
         autograph=False,  # the loop is an explicit tf.while_loop
     )
-    predict.get_concrete_function()  # traced once, here; write_out reuses it
-    archive = keras.export.ExportArchive()  # tracks the variables predict reads
-    archive.add_endpoint("predict", predict)
     metadata = {
         "format": FORMAT,
         "image_size": size,
@@ -159,7 +160,7 @@ def export_saved_model(model, path, gin_config="", step=None):
     os.makedirs(parent, exist_ok=True)
     tmp = os.path.join(parent, f".tmp-{os.path.basename(path)}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
-    archive.write_out(tmp, verbose=False)
+    tf.saved_model.save(module, tmp, signatures={"predict": module.predict})
     with open(os.path.join(tmp, METADATA_FILE), "w") as f:
         json.dump(metadata, f, indent=2)
     if os.path.exists(path):  # an older export: move it aside, then drop it
@@ -185,12 +186,6 @@ def load_trained_model(workdir, step=None):
     config_path = os.path.join(workdir, "config.gin")
     if not os.path.isfile(config_path):
         raise ValueError(f"{workdir} is not a vrnn_tf training workdir: no config.gin.")
-    with open(config_path) as f:
-        gin_config = f.read()
-    gin.clear_config()
-    # The training and data bindings are not needed to rebuild the model.
-    gin.parse_config(gin_config, skip_unknown=True)
-    model = configurables.build_model()
     found = dict(checkpoints.list_checkpoints(workdir))
     if not found:
         raise ValueError(f"{checkpoints.checkpoint_dir(workdir)} holds no checkpoint.")
@@ -200,6 +195,12 @@ def load_trained_model(workdir, step=None):
             f"{checkpoints.checkpoint_dir(workdir)} has no checkpoint of step {step}; "
             f"it has steps {sorted(found)}."
         )
+    with open(config_path) as f:
+        gin_config = f.read()
+    gin.clear_config()
+    # The training and data bindings are not needed to rebuild the model.
+    gin.parse_config(gin_config, skip_unknown=True)
+    model = configurables.build_model()
     model.load_weights(found[step])
     return model, step, gin_config
 
