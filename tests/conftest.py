@@ -1,4 +1,4 @@
-"""Shared test set-up: two logical CPUs (for MirroredStrategy) and a tiny model config."""
+"""Shared test set-up: two logical CPUs (for MirroredStrategy), a tiny model config, a tiny trained run."""
 
 import os
 
@@ -42,3 +42,21 @@ def tiny_config():
     gin.parse_config(TINY_MODEL_GIN)
     yield TINY_MODEL_GIN
     gin.clear_config()
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """Workdir of a tiny SM-MNIST run of 2 steps (checkpoints 1 and 2) that ended
+    by exporting its SavedModel to `saved_model/` (shared: tracing takes a while)."""
+    from test_train import TINY_RUN_GIN
+    from vrnn_tf import train as train_lib
+
+    workdir = str(tmp_path_factory.mktemp("trained_run"))
+    gin.clear_config()
+    gin.parse_config(
+        TINY_RUN_GIN
+        + "train.steps = 2\ntrain.log_every = 1\ntrain.checkpoint_every = 1\ntrain.export = True"
+    )
+    train_lib.train(workdir)
+    gin.clear_config()
+    return workdir

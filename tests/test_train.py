@@ -26,6 +26,7 @@ train.eval_sequences = 4
 train.sample_sequences = 2
 train.samples_per_sequence = 2
 train.run_eagerly = True  # no minutes of tracing; the graph path has its own tests
+train.export = False  # tracing the SavedModel takes a while: tests/conftest.py trained_run covers it
 """
 
 

@@ -124,6 +124,7 @@ def train(
     jit_compile="auto",
     run_eagerly=False,
     seed=0,
+    export=True,
 ):
     """Trains the gin-configured model on the gin-configured dataset.
 
@@ -145,6 +146,8 @@ def train(
         run_eagerly: bool. Step by step in Python, for debugging (slow).
         seed: int. Seed of Python-side randomness (the data and the latent
             noise have their own seeds).
+        export: bool. End by exporting a SavedModel to `workdir/saved_model`
+            (`vrnn_tf.export`; TensorFlow backend only).
 
     Returns:
         dict: the summary written to summary.json.
@@ -208,6 +211,14 @@ def train(
     visualize.save_png(os.path.join(workdir, "samples.png"), grid)
     write_text(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2) + "\n")
     print(f"Wrote {os.path.join(workdir, 'samples.png')} and summary.json.", flush=True)
+    if export and keras.backend.backend() == "tensorflow":
+        from vrnn_tf import export as export_lib  # imports TensorFlow: not on the JAX box
+
+        saved_model = os.path.join(workdir, "saved_model")
+        export_lib.export_saved_model(model, saved_model, gin.operative_config_str(), summary["steps"])
+        print(f"Exported the model to {saved_model}.", flush=True)
+    elif export:
+        logging.warning("train.export: a SavedModel needs the TensorFlow backend; not exported.")
     return summary
 
 
