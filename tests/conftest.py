@@ -42,3 +42,20 @@ def tiny_config():
     gin.parse_config(TINY_MODEL_GIN)
     yield TINY_MODEL_GIN
     gin.clear_config()
+
+
+@pytest.fixture(scope="session")
+def tiny_train_run(tmp_path_factory):
+    """Runs the train CLI once on tiny SM-MNIST with every TensorBoard summary due at step 2.
+
+    Returns:
+        (workdir, subprocess.CompletedProcess).
+    """
+    from test_train import TINY_RUN_GIN
+    from test_train import run_cli
+
+    root = tmp_path_factory.mktemp("tiny_train_run")
+    gin_file = root / "tiny.gin"
+    gin_file.write_text(TINY_RUN_GIN + "train.steps = 2\ntrain.eval_every = 2\ntrain.sample_every = 2\n")
+    workdir = str(root / "run")
+    return workdir, run_cli(f"--gin_file={gin_file}", f"--workdir={workdir}")
