@@ -56,6 +56,9 @@ def tiny_train_run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("tiny_train_run")
     gin_file = root / "tiny.gin"
-    gin_file.write_text(TINY_RUN_GIN + "train.steps = 2\ntrain.eval_every = 2\ntrain.sample_every = 2\n")
+    gin_file.write_text(
+        TINY_RUN_GIN
+        + "train.steps = 2\ntrain.eval_every = 2\ntrain.sample_every = 2\ntrain.eval_sequences = 2\n"
+    )
     workdir = str(root / "run")
     return workdir, run_cli(f"--gin_file={gin_file}", f"--workdir={workdir}")

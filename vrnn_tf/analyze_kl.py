@@ -43,13 +43,13 @@ def load_run(workdir, gin_files=(), gin_bindings=()):
             f"{config_path} does not exist: --workdir must be a folder written by vrnn_tf.train."
         )
     gin.parse_config_files_and_bindings([config_path, *gin_files], gin_bindings)
-    model = configurables.build_model()
-    step = checkpoints.restore_latest(model, workdir)
-    if step is None:
+    if not checkpoints.list_checkpoints(workdir):  # before the (slow) model build
         raise FileNotFoundError(
             f"No checkpoint (ckpt-*.keras) in {checkpoints.checkpoint_dir(workdir)}: "
             "train the run first."
         )
+    model = configurables.build_model()
+    step = checkpoints.restore_latest(model, workdir)
     return model, step
 
 
