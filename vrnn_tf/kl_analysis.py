@@ -104,20 +104,22 @@ def figure_image(mean_kl, resolutions, title=None):
     Returns:
         uint8 `[height, width, 3]`.
     """
-    import matplotlib
+    # The object API with an Agg canvas: no pyplot state, no display needed.
     import matplotlib.ticker
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")  # no display: render into memory
-    from matplotlib import pyplot as plt
-
-    figure, axes = plt.subplots(
-        len(mean_kl), 1, figsize=(7, 2.2 * len(mean_kl)), squeeze=False, dpi=100
-    )
+    figure = Figure(figsize=(7, 2.2 * len(mean_kl)), dpi=100)
+    canvas = FigureCanvasAgg(figure)
+    axes = figure.subplots(len(mean_kl), 1, squeeze=False)
     for level, (kl, resolution, axis) in enumerate(zip(mean_kl, resolutions, axes[:, 0])):
         kl = np.sort(np.asarray(kl))[::-1]
-        axis.bar(np.arange(len(kl)), kl, width=1.0, color="tab:blue")
-        for threshold, color in ((ACTIVE_KL, "tab:orange"), (MAX_ACTIVE_KL, "tab:red")):
-            axis.axhline(threshold, color=color, linestyle="--", linewidth=1)
+        axis.bar(np.arange(len(kl)), kl, width=0.9 if len(kl) <= 64 else 1.0, color="tab:blue")
+        for threshold, color, what in (
+            (ACTIVE_KL, "tab:orange", "active"),
+            (MAX_ACTIVE_KL, "tab:red", "maximally active"),
+        ):
+            axis.axhline(threshold, color=color, linestyle="--", linewidth=1, label=f"{what} > {threshold}")
         counts = activity_counts([kl])[0]
         axis.set_title(
             f"level {level} ({resolution}x{resolution}): {counts['active']}/{counts['channels']} "
@@ -132,11 +134,10 @@ def figure_image(mean_kl, resolutions, title=None):
         axis.set_ylim(bottom, max(1.0, 2.0 * float(kl.max())))
         axis.set_xlim(-0.5, len(kl) - 0.5)
         axis.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    axes[0, 0].legend(loc="upper right", fontsize=7)
     axes[-1, 0].set_xlabel("latent channel, sorted by KL", fontsize=8)
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    figure.canvas.draw()
-    image = np.asarray(figure.canvas.buffer_rgba())[..., :3].copy()
-    plt.close(figure)
-    return image
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

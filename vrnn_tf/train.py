@@ -1,7 +1,8 @@
 """Trains a hierarchical VRNN: `python -m vrnn_tf.train --gin_file=gin/X.gin --workdir=DIR`.
 
 Writes into DIR: the command and operative gin config, TensorBoard scalars
-(`tensorboard/`), `metrics.jsonl`, checkpoints (`checkpoints/`), a sample
+(`tensorboard/`) and held-out summaries (`tensorboard/eval/`, see
+`vrnn_tf.monitoring`), `metrics.jsonl`, checkpoints (`checkpoints/`), a sample
 grid (`samples.png`) and `summary.json`. Restarted with the same workdir, it
 continues from the newest checkpoint.
 """
