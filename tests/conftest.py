@@ -45,18 +45,32 @@ def tiny_config():
 
 
 @pytest.fixture(scope="session")
-def trained_run(tmp_path_factory):
-    """Workdir of a tiny SM-MNIST run of 2 steps (checkpoints 1 and 2) that ended
-    by exporting its SavedModel to `saved_model/` (shared: tracing takes a while)."""
-    from test_train import TINY_RUN_GIN
-    from vrnn_tf import train as train_lib
+def tiny_train_run(tmp_path_factory):
+    """Runs the train CLI once on tiny SM-MNIST (2 steps, checkpoints 1 and 2), with
+    every TensorBoard summary due at step 2 and the SavedModel export at the end.
+    Shared by the monitoring, KL-analysis, export and predict tests: tracing takes a while.
 
-    workdir = str(tmp_path_factory.mktemp("trained_run"))
-    gin.clear_config()
-    gin.parse_config(
+    Returns:
+        (workdir, subprocess.CompletedProcess).
+    """
+    from test_train import TINY_RUN_GIN
+    from test_train import run_cli
+
+    root = tmp_path_factory.mktemp("tiny_train_run")
+    gin_file = root / "tiny.gin"
+    gin_file.write_text(
         TINY_RUN_GIN
-        + "train.steps = 2\ntrain.log_every = 1\ntrain.checkpoint_every = 1\ntrain.export = True"
+        + "train.steps = 2\ntrain.log_every = 1\ntrain.checkpoint_every = 1\n"
+        + "train.eval_every = 2\ntrain.sample_every = 2\ntrain.eval_sequences = 2\n"
+        + "train.export = True\n"
     )
-    train_lib.train(workdir)
-    gin.clear_config()
+    workdir = str(root / "run")
+    return workdir, run_cli(f"--gin_file={gin_file}", f"--workdir={workdir}")
+
+
+@pytest.fixture(scope="session")
+def trained_run(tiny_train_run):
+    """Workdir of `tiny_train_run`, which must have succeeded."""
+    workdir, result = tiny_train_run
+    assert result.returncode == 0, result.stderr[-3000:]
     return workdir

@@ -95,6 +95,9 @@ class HierarchicalVRNN(keras.Model):
             for name in ["loss", "neg_elbo", "nll"]
             + [f"kl_level_{l}" for l in range(hierarchy.num_levels)]
             + ["beta", "learning_rate"]
+            # Only the TF train step sees the gradients (Keras's JAX step
+            # keeps them to itself): no always-zero metric on JAX.
+            + (["gradient_norm"] if keras.backend.backend() == "tensorflow" else [])
         }
 
     def _check_architecture(self):
@@ -219,6 +222,17 @@ class HierarchicalVRNN(keras.Model):
             latents["prior"],
         )
 
+    def latent_distributions(self, video):
+        """Posterior and prior of every level on a video (teacher forcing, posterior samples).
+
+        Returns:
+            `(posterior, prior)`: lists per level of `(mean, scale)`, each
+            float32 `[B, T - context_frames, R, R, Z]`.
+        """
+        self.check_video(video)
+        _, latents = self._training_pass(video)
+        return latents["posterior"], latents["prior"]
+
     def reconstruct(self, video):
         """Posterior reconstructions of the future frames, `[B, T - context, H, W, C]`."""
         self.check_video(video)
@@ -311,7 +325,7 @@ class HierarchicalVRNN(keras.Model):
         frame = elbo.frame_mean(logits)
         return frame, {"previous": previous, "latent": latent_states, "render": render_states}
 
-    def update_trackers(self, terms, loss, beta, learning_rate=None):
+    def update_trackers(self, terms, loss, beta, learning_rate=None, gradient_norm=None):
         """Feeds the per-video terms to the metric trackers (aggregate across replicas)."""
         self.trackers["loss"].update_state(loss)
         self.trackers["neg_elbo"].update_state(elbo.negative_elbo(terms))
@@ -321,6 +335,8 @@ class HierarchicalVRNN(keras.Model):
         self.trackers["beta"].update_state(beta)
         if learning_rate is not None:
             self.trackers["learning_rate"].update_state(learning_rate)
+        if gradient_norm is not None:
+            self.trackers["gradient_norm"].update_state(gradient_norm)
 
     def current_beta(self):
         return schedules.beta_at(self.training_step, self.beta, self.beta_warmup_steps)
