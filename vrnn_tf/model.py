@@ -66,6 +66,9 @@ class HierarchicalVRNN(keras.Model):
         seed=None,
         **kwargs,
     ):
+        # Videos stay float32 under mixed precision: the likelihood's targets
+        # must not be rounded to bfloat16 (the encoder casts its own input).
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.encoder = encoder
         self.hierarchy = hierarchy
@@ -238,9 +241,36 @@ class HierarchicalVRNN(keras.Model):
         Returns:
             float32 `[B, num_samples, num_future, H, W, C]` in [0, 1].
         """
+        batch = ops.shape(context)[0]
+        state = self.start_generation(context, num_samples)
+        noise = self._noise(
+            batch * num_samples, num_future, self.noise_seed if seed is None else seed
+        )
+        frames = []
+        for t in range(num_future):
+            frame, state = self.generation_step(
+                state, [n[:, t : t + 1] for n in noise], encode_frame=t + 1 < num_future
+            )
+            frames.append(frame)
+        size, channels = self.image_size, self.image_channels
+        frames = ops.concatenate(frames, axis=1)
+        return ops.reshape(frames, (-1, num_samples, num_future, size, size, channels))
+
+    def start_generation(self, context, num_samples=1):
+        """The sampling state after the context frames, for `generation_step`.
+
+        Args:
+            context: float `[B, context_frames, H, W, C]` (longer clips use their
+                first `context_frames` frames).
+            num_samples: int. Futures per context; rows are sample-major within
+                a context: row `b * num_samples + s`.
+
+        Returns:
+            dict of tensors with `B * num_samples` rows: `previous` (encoder maps of
+            the last frame, `{R: [N, 1, R, R, C_R]}`), `latent_states`, `render_states`.
+        """
         self.check_video(context, "context", min_frames=self.context_frames)
         context = context[:, : self.context_frames]
-        batch = ops.shape(context)[0]
         features = self.encode(context)
         levels = self.hierarchy.resolutions
 
@@ -256,27 +286,34 @@ class HierarchicalVRNN(keras.Model):
             self.renderer.initial_states([features[r] for r in self.renderer.resolutions]),
         )
         previous = {r: per_sample(f[:, -1:]) for r, f in features.items()}
-        noise = self._noise(
-            batch * num_samples, num_future, self.noise_seed if seed is None else seed
+        return dict(previous=previous, latent_states=latent_states, render_states=render_states)
+
+    def generation_step(self, state, noise, encode_frame=True):
+        """One step of ancestral sampling: priors -> z_t -> renderer -> x_t.
+
+        Args:
+            state: from `start_generation` or the previous step.
+            noise: list, per level, of N(0, 1) noise `[N, 1, R, R, latent_channels]`.
+            encode_frame: bool. Encode x_t for the next step (not needed after the last).
+
+        Returns:
+            `(frame, state)`: frame float32 `[N, 1, H, W, C]` in [0, 1].
+        """
+        levels = self.hierarchy.resolutions
+        previous = state["previous"]
+        latents = self.hierarchy([previous[r] for r in levels], state["latent_states"], noise)
+        logits, render_states = self.renderer(
+            previous[self.renderer.resolutions[0]],
+            dict(zip(levels, latents["samples"])),
+            state["render_states"],
         )
-        frames = []
-        for t in range(num_future):
-            latents = self.hierarchy(
-                [previous[r] for r in levels], latent_states, [n[:, t : t + 1] for n in noise]
-            )
-            latent_states = latents["states"]
-            logits, render_states = self.renderer(
-                previous[self.renderer.resolutions[0]],
-                dict(zip(levels, latents["samples"])),
-                render_states,
-            )
-            frame = elbo.frame_mean(logits)  # [B * S, 1, H, W, C]
-            frames.append(frame)
-            if t + 1 < num_future:
-                previous = self.encode(ops.cast(frame, self.compute_dtype))
-        size, channels = self.image_size, self.image_channels
-        frames = ops.concatenate(frames, axis=1)
-        return ops.reshape(frames, (-1, num_samples, num_future, size, size, channels))
+        frame = elbo.frame_mean(logits)  # [N, 1, H, W, C]
+        if encode_frame:
+            previous = self.encode(ops.cast(frame, self.compute_dtype))
+        new_state = dict(
+            previous=previous, latent_states=latents["states"], render_states=render_states
+        )
+        return frame, new_state
 
     def update_trackers(self, terms, loss, beta, learning_rate=None):
         """Feeds the per-video terms to the metric trackers (aggregate across replicas)."""
@@ -307,6 +344,14 @@ class HierarchicalVRNN(keras.Model):
 
             return tf_training.train_step(self, *args)
         return super().train_step(*args)
+
+    def test_step(self, *args):
+        logs = super().test_step(*args)
+        if keras.backend.backend() == "tensorflow":
+            from vrnn_tf import tf_training
+
+            logs = tf_training.reducible_logs(logs)
+        return logs
 
     def get_config(self):
         config = super().get_config()
