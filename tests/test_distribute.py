@@ -147,3 +147,15 @@ def test_multi_worker_without_tf_config_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}')
     with pytest.raises(ValueError, match="task worker:3 is not in the cluster"):
         distribute.read_tf_config()
+
+
+def test_mirrored_and_default_strategies(tmp_path):
+    mirrored = distribute.make_strategy("mirrored", ["/cpu:0", "/cpu:1"])
+    assert distribute.num_replicas(mirrored) == 2
+    assert distribute.describe(mirrored) == "MirroredStrategy with 2 replicas"
+    default = distribute.make_strategy("default")
+    assert distribute.num_replicas(default) == 1
+    # Outside a multi-worker cluster every process is the chief and writes the workdir.
+    assert distribute.is_chief(mirrored) and distribute.output_dir(str(tmp_path), default) == str(tmp_path)
+    with pytest.raises(ValueError, match="Unknown --strategy='tpu'"):
+        distribute.make_strategy("tpu")

@@ -50,7 +50,9 @@ def smmnist_dataset(
 
 
 @gin.configurable
-def synthetic_dataset(split, sequence_length, image_size=None, image_channels=None, num_sequences=None, seed=0):
+def synthetic_dataset(
+    split, sequence_length, image_size=None, image_channels=None, num_sequences=None, seed=0
+):
     """Uniform random videos, for benchmarks: no files, no TensorFlow needed.
 
     Video i of a split is drawn from `numpy.random.default_rng([seed, split, i])`.
@@ -83,15 +85,18 @@ def synthetic_dataset(split, sequence_length, image_size=None, image_channels=No
         return inputs.IndexedVideos(make_batch, num_sequences)
     import tensorflow as tf  # only on the TensorFlow backend
 
-    indices = tf.data.Dataset.counter() if num_sequences is None else tf.data.Dataset.range(num_sequences)
-    return indices.map(
-        lambda i: tf.ensure_shape(
-            tf.numpy_function(lambda j: make_batch(int(j), 1)[0], [i], tf.float32, stateful=False),
-            shape,
-        ),
-        num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True,
-    )
+    if num_sequences is None:
+        indices = tf.data.Dataset.counter()
+    else:
+        indices = tf.data.Dataset.range(num_sequences)
+
+    def to_tensor(index):
+        video = tf.numpy_function(
+            lambda i: make_batch(int(i), 1)[0], [index], tf.float32, stateful=False
+        )
+        return tf.ensure_shape(video, shape)
+
+    return indices.map(to_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def _needs_tf_data(name):

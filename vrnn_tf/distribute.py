@@ -3,13 +3,12 @@
 `make_strategy(name)` returns an object with a `scope()` to build the model and
 optimizer under, for either backend:
 
-| name           | TensorFlow backend                          | JAX backend                           |
-|----------------|---------------------------------------------|---------------------------------------|
-| "default"      | the default strategy (one device)           | `DataParallel` if several devices     |
-| "mirrored"     | `MirroredStrategy` (all local GPUs, or the  | `DataParallel` over all devices (or   |
-|                | given logical devices)                      | the given ones)                       |
-| "multi_worker" | `MultiWorkerMirroredStrategy` from          | not supported (clear error)           |
-|                | `TF_CONFIG`                                 |                                       |
+- "default": TF the default strategy (one device); JAX `DataParallel` if
+  several devices are present.
+- "mirrored": TF `MirroredStrategy` over all local GPUs (or the given logical
+  devices); JAX `DataParallel` over all devices (or the given ones).
+- "multi_worker": TF `MultiWorkerMirroredStrategy` from `TF_CONFIG`; on JAX a
+  clear error.
 
 TensorFlow is imported only on the TensorFlow backend: the JAX GPU box has none.
 Under `MultiWorkerMirroredStrategy` every worker runs the same program; only the

@@ -310,8 +310,10 @@ class HierarchicalVRNN(keras.Model):
         frame = elbo.frame_mean(logits)  # [N, 1, H, W, C]
         if encode_frame:
             previous = self.encode(ops.cast(frame, self.compute_dtype))
+        # Only the priors' states: the posteriors do not run while sampling.
+        latent_states = {"prior": latents["states"]["prior"]}
         new_state = dict(
-            previous=previous, latent_states=latents["states"], render_states=render_states
+            previous=previous, latent_states=latent_states, render_states=render_states
         )
         return frame, new_state
 
