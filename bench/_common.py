@@ -39,7 +39,8 @@ def device_description():
 
         gpus = tf.config.list_physical_devices("GPU")
         if gpus:
-            return backend, tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+            details = tf.config.experimental.get_device_details(gpus[0])
+            return backend, details.get("device_name", "GPU")
     return backend, f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 

@@ -46,7 +46,8 @@ def main(argv):
     del argv
     if not FLAGS.gin_file:
         raise app.UsageError("--gin_file is required, e.g. --gin_file=gin/demo.gin")
-    _common.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [f"build_model.precision = '{FLAGS.precision}'"])
+    precision = f"build_model.precision = '{FLAGS.precision}'"
+    _common.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [precision])
     if FLAGS.num_contexts % FLAGS.contexts_per_call:
         raise app.UsageError(
             f"--num_contexts={FLAGS.num_contexts} must be a multiple of "
@@ -72,7 +73,8 @@ def main(argv):
     for chunk in chunks:
         frames = np.asarray(sample(chunk))
     seconds = time.perf_counter() - start
-    assert frames.shape == (FLAGS.contexts_per_call, FLAGS.num_samples, FLAGS.num_future, size, size, channels)
+    rows = (FLAGS.contexts_per_call, FLAGS.num_samples, FLAGS.num_future)
+    assert frames.shape == rows + (size, size, channels), frames.shape
     total = FLAGS.num_contexts * FLAGS.num_samples * FLAGS.num_future
     rate = total / seconds
     backend, device = _common.device_description()

@@ -30,7 +30,7 @@ from vrnn_tf import flops
 from vrnn_tf import train  # noqa: F401  (gin's `train`, the --gin_file / --gin_bindings flags)
 
 FLAGS = flags.FLAGS
-flags.DEFINE_integer("batch_size", None, "Global batch (default: train.batch_size of the gin file).")
+flags.DEFINE_integer("batch_size", None, "Global batch (default: the gin file's train.batch_size).")
 flags.DEFINE_enum("precision", "float32", configurables.PRECISIONS, "build_model.precision.")
 flags.DEFINE_integer("steps", 10, "Timed steps.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps after compilation.")
@@ -78,7 +78,7 @@ def time_jax(model, videos, steps, warmup):
 
 
 def time_keras(model, videos, steps, warmup):
-    """`train_on_batch` (TensorFlow: the tf.function train step); returns (first step s, s/step, None)."""
+    """`train_on_batch` (TF: the tf.function step); returns (first step s, s/step, None)."""
     start = time.perf_counter()
     model.train_on_batch(videos)
     first = time.perf_counter() - start
@@ -95,7 +95,8 @@ def main(argv):
     del argv
     if not FLAGS.gin_file:
         raise app.UsageError("--gin_file is required, e.g. --gin_file=gin/demo.gin")
-    _common.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [f"build_model.precision = '{FLAGS.precision}'"])
+    precision = f"build_model.precision = '{FLAGS.precision}'"
+    _common.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [precision])
     import gin
 
     batch_size = FLAGS.batch_size or gin.query_parameter("train.batch_size")
