@@ -6,8 +6,12 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
+
+import vrnn_tf
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
+from vrnn_tf import sampling
 
 SCRIPT = textwrap.dedent(
     """
@@ -81,11 +85,6 @@ def test_sampler_equals_step_by_step_generation_and_xla_counts_match():
 
 
 def test_tensorflow_sampler_shapes_range_and_fresh_noise(tiny_config):
-    import numpy as np
-
-    import vrnn_tf
-    from vrnn_tf import sampling
-
     model = vrnn_tf.build_model()
     context = np.random.default_rng(0).uniform(size=(1, 2, 16, 16, 1)).astype("float32")
     sampler = sampling.Sampler(model, num_future=2, num_samples=2, seed=3)
