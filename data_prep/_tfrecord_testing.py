@@ -1,4 +1,4 @@
-"""Writers of synthetic data in the original BAIR layout, for tests and benchmarks only.
+"""Writers of synthetic data in the original BAIR and Cityscapes layouts, for tests and benchmarks.
 
 A trajectory is a dict of numpy arrays:
     image_aux1, image_main: uint8 [30, 64, 64, 3]
@@ -9,6 +9,7 @@ Public API:
     bair_features(trajectory) -> dict key -> tf.train.Feature, the archive's feature map
     bair_example_bytes(features) -> bytes, a serialized tf.train.Example
     write_bair_file(path, trajectories) -> path, one record per trajectory
+    write_cityscapes_tree(root, layout, width, height, rng) -> the frames written as PNGs
 """
 
 import os
@@ -67,3 +68,32 @@ def write_bair_file(path, trajectories):
                 trajectory = bair_example_bytes(bair_features(trajectory))
             writer.write(trajectory)
     return path
+
+
+def cityscapes_png_path(root, split, city, seq, frame):
+    """Where ``leftImg8bit_sequence`` keeps one frame."""
+    return os.path.join(root, split, city, f"{city}_{seq:06d}_{frame:06d}_leftImg8bit.png")
+
+
+def write_cityscapes_tree(root, layout, width, height, rng):
+    """Writes random-pixel PNGs in the ``leftImg8bit_sequence`` layout.
+
+    Args:
+        root: str. The ``leftImg8bit_sequence`` folder to fill.
+        layout: dict ``(split, city, seq) -> frame numbers``.
+        width, height: ints. Frame size (Cityscapes: 2048x1024).
+        rng: ``numpy.random.Generator``.
+
+    Returns:
+        dict ``(split, city, seq) -> uint8 [F, height, width, 3]``, the frames written.
+    """
+    from PIL import Image
+
+    written = {}
+    for (split, city, seq), frames in layout.items():
+        os.makedirs(os.path.join(root, split, city), exist_ok=True)
+        arrays = rng.integers(0, 256, (len(frames), height, width, 3), dtype=np.uint8)
+        for frame, array in zip(frames, arrays):
+            Image.fromarray(array).save(cityscapes_png_path(root, split, city, seq, frame))
+        written[(split, city, seq)] = arrays
+    return written

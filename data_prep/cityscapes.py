@@ -145,6 +145,17 @@ def find_sequences(split_dir):
     return kept, dropped, ignored
 
 
+def choose_test_sequences(ids, num_test_sequences=NUM_TEST_SEQUENCES, test_seed=TEST_SEED):
+    """The paper's test set: `num_test_sequences` of the val `ids`, drawn with a fixed seed.
+
+    Returns:
+        The chosen ids, in the order of `ids`.
+    """
+    chosen = np.random.default_rng(test_seed).choice(
+        len(ids), size=min(num_test_sequences, len(ids)), replace=False)
+    return [ids[i] for i in sorted(chosen)]
+
+
 def crop_and_resize(image, resolution):
     """Centre square crop (side = height) then LANCZOS resize to ``resolution``.
 
@@ -360,10 +371,9 @@ def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAUL
         "complete": False,
     }
     if split == "val":
-        chosen = np.random.default_rng(test_seed).choice(
-            len(ids), size=min(num_test_sequences, len(ids)), replace=False)
+        chosen = choose_test_sequences(ids, num_test_sequences, test_seed)
         summary.update(test_seed=int(test_seed), num_test_sequences=len(chosen),
-                       test_sequences=[ids[i] for i in sorted(chosen)])
+                       test_sequences=chosen)
     summary_path = _summary_path(out_dir, split)
     if os.path.exists(summary_path):
         with open(summary_path) as f:

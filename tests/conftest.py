@@ -1,4 +1,4 @@
-"""Shared test set-up: two logical CPUs (for MirroredStrategy) and a tiny model config."""
+"""Shared test set-up: two logical CPUs (for MirroredStrategy), a tiny model config, a tiny trained run."""
 
 import os
 
@@ -42,3 +42,35 @@ def tiny_config():
     gin.parse_config(TINY_MODEL_GIN)
     yield TINY_MODEL_GIN
     gin.clear_config()
+
+
+@pytest.fixture(scope="session")
+def tiny_train_run(tmp_path_factory):
+    """Runs the train CLI once on tiny SM-MNIST (2 steps, checkpoints 1 and 2), with
+    every TensorBoard summary due at step 2 and the SavedModel export at the end.
+    Shared by the monitoring, KL-analysis, export and predict tests: tracing takes a while.
+
+    Returns:
+        (workdir, subprocess.CompletedProcess).
+    """
+    from test_train import TINY_RUN_GIN
+    from test_train import run_cli
+
+    root = tmp_path_factory.mktemp("tiny_train_run")
+    gin_file = root / "tiny.gin"
+    gin_file.write_text(
+        TINY_RUN_GIN
+        + "train.steps = 2\ntrain.log_every = 1\ntrain.checkpoint_every = 1\n"
+        + "train.eval_every = 2\ntrain.sample_every = 2\ntrain.eval_sequences = 2\n"
+        + "train.export = True\n"
+    )
+    workdir = str(root / "run")
+    return workdir, run_cli(f"--gin_file={gin_file}", f"--workdir={workdir}")
+
+
+@pytest.fixture(scope="session")
+def trained_run(tiny_train_run):
+    """Workdir of `tiny_train_run`, which must have succeeded."""
+    workdir, result = tiny_train_run
+    assert result.returncode == 0, result.stderr[-3000:]
+    return workdir

@@ -47,3 +47,29 @@ def test_bair_parameter_counts_are_recorded():
         counts[name] = vrnn_tf.build_model().count_params()
     assert 200e6 < counts["bair_hier"] < 240e6, counts
     assert 145e6 < counts["bair_nohier"] < 175e6, counts
+
+
+PAPER_CONFIGS = sorted(
+    os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "gin", "paper", "*.gin"))
+)
+
+
+def test_every_paper_table_has_its_configs():
+    names = {os.path.basename(p)[: -len(".gin")] for p in PAPER_CONFIGS}
+    for prefix, count in (("table1_", 4), ("table2_", 8), ("table3_", 2), ("fig6_", 2), ("fig7_", 2)):
+        assert len([n for n in names if n.startswith(prefix)]) == count, prefix
+
+
+@pytest.mark.parametrize("path", PAPER_CONFIGS)
+def test_paper_config_parses_and_its_layers_validate(path):
+    # Building all of them (80-250M parameters each) is tools/count_parameters.py's
+    # job; constructing the layers checks every binding's shape and group count.
+    from vrnn_tf import configurables
+
+    gin.parse_config_file(path)
+    encoder = configurables.frame_encoder()
+    hierarchy = configurables.latent_hierarchy()
+    renderer = configurables.renderer()
+    assert set(hierarchy.resolutions) <= set(renderer.resolutions)
+    assert set(hierarchy.resolutions) <= set(encoder.output_resolutions(
+        configurables.bound_argument(configurables.build_model, "image_size")))

@@ -52,3 +52,17 @@ def test_int_seed_gives_different_noise_per_tensor():
     assert not np.allclose(np.asarray(a), np.asarray(b))
     again = distributions.draw_standard_normal([(3, 2)], seed=5)[0]
     np.testing.assert_array_equal(np.asarray(a), np.asarray(again))
+
+
+def test_a_tensor_seed_draws_what_the_same_int_draws():
+    import tensorflow as tf
+
+    shapes = [(2, 3, 1, 1, 2), (2, 3, 4, 4, 3)]
+    by_int = distributions.draw_standard_normal(shapes, 5)
+    by_tensor = tf.function(lambda s: distributions.draw_standard_normal(shapes, s))(tf.constant(5))
+    for a, b in zip(by_int, by_tensor):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # Each tensor of a draw has its own noise; another seed, other noise.
+    assert not np.allclose(np.asarray(by_int[0]).ravel(), np.asarray(by_int[1]).ravel()[:12])
+    other = distributions.draw_standard_normal(shapes, tf.constant(6))
+    assert not np.allclose(np.asarray(by_int[1]), np.asarray(other[1]))

@@ -30,7 +30,7 @@ SCRIPT = textwrap.dedent(
 
     # The same noise, step by step in Python through the model's own methods.
     _, key = jax.random.split(jax.random.PRNGKey(5))
-    state = model.start_generation(context, num_samples)
+    state, _ = model.start_generation(context, num_future, num_samples, seed=0)
     frames = []
     for step_key in jax.random.split(key, num_future):
         keys = jax.random.split(step_key, model.hierarchy.num_levels)
@@ -39,6 +39,7 @@ SCRIPT = textwrap.dedent(
             for k, r, z in zip(keys, model.hierarchy.resolutions, model.hierarchy.latent_channels)
         ]
         frame, state = model.generation_step(state, noise)
+        state["previous"] = model.encode(frame.astype(model.compute_dtype))
         frames.append(np.asarray(frame))
     slow = np.concatenate(frames, axis=1).reshape(1, num_samples, num_future, 16, 16, 1)
 

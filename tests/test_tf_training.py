@@ -5,6 +5,7 @@ import tensorflow as tf
 
 import vrnn_tf
 from vrnn_tf import distributions
+from vrnn_tf import elbo
 
 
 def train_one_step(strategy, weights, videos):
@@ -21,10 +22,24 @@ def train_one_step(strategy, weights, videos):
     return model, logs
 
 
+def gradient_norm(model, videos, batch_offset=0, global_batch_size=None):
+    """Global L2 norm of the gradient of the mean loss over `videos`, from the model's fresh noise."""
+    state = np.asarray(model.noise_seed.state.value)
+    with tf.GradientTape() as tape:
+        terms = model(
+            videos, training=True, batch_offset=batch_offset, global_batch_size=global_batch_size
+        )
+        mean_loss = tf.reduce_mean(elbo.negative_elbo(terms, model.current_beta()))
+    gradients = tape.gradient(mean_loss, model.trainable_variables)
+    model.noise_seed.state.assign(state)  # the next call draws the same noise
+    return np.sqrt(sum(np.sum(np.square(g.numpy().astype("float64"))) for g in gradients))
+
+
 def test_two_replicas_apply_the_single_device_update(tiny_config):
     assert len(tf.config.list_logical_devices("CPU")) >= 2
     videos = np.random.default_rng(0).uniform(size=(4, 4, 16, 16, 1)).astype("float32")
-    initial = vrnn_tf.build_model().get_weights()
+    reference = vrnn_tf.build_model()
+    initial = reference.get_weights()
 
     single, single_logs = train_one_step(tf.distribute.get_strategy(), initial, videos)
     mirrored, mirrored_logs = train_one_step(
@@ -38,6 +53,14 @@ def test_two_replicas_apply_the_single_device_update(tiny_config):
     assert moved > 1e-4  # the step did change the weights
     np.testing.assert_allclose(single_logs["loss"], mirrored_logs["loss"], rtol=1e-4)
     np.testing.assert_allclose(single_logs["kl_level_1"], mirrored_logs["kl_level_1"], rtol=1e-3, atol=1e-6)
+
+    # The logged gradient norm: of the whole batch's mean loss on one device;
+    # the mean over replicas of each replica's own rows (and noise) on two.
+    np.testing.assert_allclose(
+        single_logs["gradient_norm"], gradient_norm(reference, videos), rtol=1e-4
+    )
+    per_replica = [gradient_norm(reference, videos[i : i + 2], i, 4) for i in (0, 2)]
+    np.testing.assert_allclose(mirrored_logs["gradient_norm"], np.mean(per_replica), rtol=1e-4)
 
 
 def test_replicas_draw_different_noise():

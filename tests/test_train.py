@@ -26,6 +26,7 @@ train.eval_sequences = 4
 train.sample_sequences = 2
 train.samples_per_sequence = 2
 train.run_eagerly = True  # no minutes of tracing; the graph path has its own tests
+train.export = False  # tracing the SavedModel takes a while: tests/conftest.py trained_run covers it
 """
 
 
@@ -95,3 +96,50 @@ def test_checkpoint_interval_must_be_a_multiple_of_the_log_interval(tmp_path, ba
     with pytest.raises(ValueError, match="multiple of train.log_every"):
         train_lib.train(str(tmp_path), **bad)
     gin.clear_config()
+
+
+def test_trains_bair_hier_gin_on_archive_tfrecords(tmp_path):
+    """gin/bair_hier.gin end to end on TFRecords in the archive's layout (tiny sizes)."""
+    import numpy as np
+
+    from data_prep import _tfrecord_testing as writers
+
+    rng = np.random.default_rng(0)
+    data_dir = tmp_path / "softmotion30_44k"
+    writers.write_bair_file(data_dir / "train" / "traj_0_to_255.tfrecords",
+                            [writers.bair_trajectory(rng) for _ in range(3)])
+    writers.write_bair_file(data_dir / "train" / "traj_256_to_511.tfrecords",
+                            [writers.bair_trajectory(rng) for _ in range(2)])
+    writers.write_bair_file(data_dir / "test" / "traj_0_to_255.tfrecords",
+                            [writers.bair_trajectory(rng) for _ in range(2)])
+    workdir = str(tmp_path / "run")
+    os.makedirs(workdir)
+    gin.clear_config()
+    gin.parse_config_files_and_bindings([os.path.join(REPO, "gin/bair_hier.gin")], [
+        f"bair_dataset.data_dir = '{data_dir}'",
+        # Tiny sizes and few layers: eager Keras costs per layer call, not per FLOP.
+        "frame_encoder.stage_channels = (4, 4, 4, 4, 4)",
+        "frame_encoder.global_channels = 4",
+        "latent_hierarchy.resolutions = (1,)",
+        "latent_hierarchy.latent_channels = (2,)",
+        "latent_hierarchy.hidden_channels = (4,)",
+        "latent_hierarchy.lstm_norm_groups = 4",
+        "renderer.resolutions = (1, 4, 8, 16, 32, 64)",
+        "renderer.hidden_channels = (4, 4, 4, 4, 4, 4)",
+        "renderer.recurrent = (True, False, False, False, False, False)",
+        "renderer.lstm_norm_groups = 4",
+        "train.future_frames = 1",
+        "train.batch_size = 2",
+        "train.steps = 2",
+        "train.log_every = 2",
+        "train.checkpoint_every = 2",
+        "train.eval_sequences = 2",
+        "train.sample_sequences = 1",
+        "train.samples_per_sequence = 1",
+        "train.run_eagerly = True",
+    ])
+    summary = train_lib.train(workdir)
+    gin.clear_config()
+    assert summary["steps"] == 2
+    assert np.isfinite(summary["test_neg_elbo_before"]) and np.isfinite(summary["test_neg_elbo_after"])
+    assert "bair_dataset.data_dir" in open(os.path.join(workdir, "config.gin")).read()

@@ -43,7 +43,8 @@ def draw_standard_normal(shapes, seed, global_batch_size=None, batch_offset=0):
 
     Args:
         shapes: list of tuples `(B, ...)`; B is this replica's batch size.
-        seed: int or `keras.random.SeedGenerator`.
+        seed: int, integer scalar tensor (draws as the same int would, for
+            seeds in [0, 2**31 - 2)) or `keras.random.SeedGenerator`.
         global_batch_size: int. Batch size over all replicas. Defaults to B.
         batch_offset: int or scalar tensor. First row of this replica.
 
@@ -55,11 +56,36 @@ def draw_standard_normal(shapes, seed, global_batch_size=None, batch_offset=0):
         batch = shape[0]
         full = keras.random.normal(
             (batch if global_batch_size is None else global_batch_size,) + tuple(shape[1:]),
-            # An int seed is stateless: offset it so the tensors get different noise.
-            seed=seed + index if isinstance(seed, int) else seed,
+            seed=_seed_of_tensor(seed, index),
         )
         if global_batch_size is None:
             noise.append(full)
         else:
             noise.append(ops.slice(full, (batch_offset,) + (0,) * (len(shape) - 1), shape))
     return noise
+
+
+class StatelessSeed(keras.random.SeedGenerator):
+    """A fixed random key `[seed, 0]` that may be a tensor, e.g. an exported model's input.
+
+    `keras.random` takes an int or a `SeedGenerator`; an int cannot be a
+    tensor and a `SeedGenerator` keeps state in a variable. This one holds
+    no state: every draw uses `key`, as an int seed would.
+    """
+
+    def __init__(self, key):  # no super().__init__(): no state variable
+        self.key = key
+
+    def next(self, ordered=True):
+        return self.key
+
+
+def _seed_of_tensor(seed, index):
+    """The seed of the `index`-th noise tensor of one draw."""
+    if isinstance(seed, keras.random.SeedGenerator):
+        return seed
+    # A fixed seed is stateless: offset it so the tensors get different noise.
+    if isinstance(seed, int):
+        return seed + index
+    key_dtype = "uint32" if keras.backend.backend() == "jax" else "int32"
+    return StatelessSeed(ops.cast(ops.stack([ops.cast(seed, "int32") + index, 0]), key_dtype))

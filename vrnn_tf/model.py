@@ -98,6 +98,9 @@ class HierarchicalVRNN(keras.Model):
             for name in ["loss", "neg_elbo", "nll"]
             + [f"kl_level_{l}" for l in range(hierarchy.num_levels)]
             + ["beta", "learning_rate"]
+            # Only the TF train step sees the gradients (Keras's JAX step
+            # keeps them to itself): no always-zero metric on JAX.
+            + (["gradient_norm"] if keras.backend.backend() == "tensorflow" else [])
         }
 
     def _check_architecture(self):
@@ -203,7 +206,7 @@ class HierarchicalVRNN(keras.Model):
             posterior_features=[current[r] for r in levels],
         )
         logits, _ = self.renderer(
-            previous[self.renderer.resolutions[0]],
+            previous,
             dict(zip(levels, latents["samples"])),
             self.renderer.initial_states(
                 [context_features[r] for r in self.renderer.resolutions]
@@ -222,6 +225,17 @@ class HierarchicalVRNN(keras.Model):
             latents["prior"],
         )
 
+    def latent_distributions(self, video):
+        """Posterior and prior of every level on a video (teacher forcing, posterior samples).
+
+        Returns:
+            `(posterior, prior)`: lists per level of `(mean, scale)`, each
+            float32 `[B, T - context_frames, R, R, Z]`.
+        """
+        self.check_video(video)
+        _, latents = self._training_pass(video)
+        return latents["posterior"], latents["prior"]
+
     def reconstruct(self, video):
         """Posterior reconstructions of the future frames, `[B, T - context, H, W, C]`."""
         self.check_video(video)
@@ -236,38 +250,33 @@ class HierarchicalVRNN(keras.Model):
                 use their first `context_frames` frames).
             num_future: int. Frames to predict; may exceed the training horizon.
             num_samples: int. Futures per context, drawn in one batched pass.
-            seed: int, `keras.random.SeedGenerator` or None (the model's own).
+            seed: int, integer scalar tensor, `keras.random.SeedGenerator` or
+                None (the model's own).
 
         Returns:
             float32 `[B, num_samples, num_future, H, W, C]` in [0, 1].
         """
-        batch = ops.shape(context)[0]
-        state = self.start_generation(context, num_samples)
-        noise = self._noise(
-            batch * num_samples, num_future, self.noise_seed if seed is None else seed
-        )
+        state, noise = self.start_generation(context, num_future, num_samples, seed)
         frames = []
         for t in range(num_future):
-            frame, state = self.generation_step(
-                state, [n[:, t : t + 1] for n in noise], encode_frame=t + 1 < num_future
-            )
+            frame, state = self.generation_step(state, [n[:, t : t + 1] for n in noise])
             frames.append(frame)
+            if t + 1 < num_future:
+                state["previous"] = self.encode(ops.cast(frame, self.compute_dtype))
         size, channels = self.image_size, self.image_channels
         frames = ops.concatenate(frames, axis=1)
         return ops.reshape(frames, (-1, num_samples, num_future, size, size, channels))
 
-    def start_generation(self, context, num_samples=1):
-        """The sampling state after the context frames, for `generation_step`.
-
-        Args:
-            context: float `[B, context_frames, H, W, C]` (longer clips use their
-                first `context_frames` frames).
-            num_samples: int. Futures per context; rows are sample-major within
-                a context: row `b * num_samples + s`.
+    def start_generation(self, context, num_future, num_samples=1, seed=None):
+        """What step-wise sampling starts from (`generate` loops over it in Python,
+        `vrnn_tf.export` in a `tf.while_loop`). Arguments as in `generate`.
 
         Returns:
-            dict of tensors with `B * num_samples` rows: `previous` (encoder maps of
-            the last frame, `{R: [N, 1, R, R, C_R]}`), `latent_states`, `render_states`.
+            `(state, noise)`: `state` is a dict of `previous` (encoder features
+            of the last context frame, `{R: [B * S, 1, R, R, C_R]}`) and the
+            ConvLSTM states `latent` and `render`, all sample-major within a
+            context; `noise` is a list, per latent level, of float32
+            `[B * S, num_future, R, R, Z]`.
         """
         self.check_video(context, "context", min_frames=self.context_frames)
         context = context[:, : self.context_frames]
@@ -277,47 +286,48 @@ class HierarchicalVRNN(keras.Model):
         def per_sample(x):  # [B, ...] -> [B * S, ...], sample-major within a context
             return ops.repeat(x, num_samples, axis=0)
 
-        latent_states = keras.tree.map_structure(
-            per_sample,
-            self.hierarchy.initial_states([features[r] for r in levels], posterior=False),
+        state = {
+            "previous": {r: per_sample(f[:, -1:]) for r, f in features.items()},
+            "latent": keras.tree.map_structure(
+                per_sample,
+                self.hierarchy.initial_states([features[r] for r in levels], posterior=False),
+            ),
+            "render": keras.tree.map_structure(
+                per_sample,
+                self.renderer.initial_states([features[r] for r in self.renderer.resolutions]),
+            ),
+        }
+        noise = self._noise(
+            batch * num_samples, num_future, self.noise_seed if seed is None else seed
         )
-        render_states = keras.tree.map_structure(
-            per_sample,
-            self.renderer.initial_states([features[r] for r in self.renderer.resolutions]),
-        )
-        previous = {r: per_sample(f[:, -1:]) for r, f in features.items()}
-        return dict(previous=previous, latent_states=latent_states, render_states=render_states)
+        return state, noise
 
-    def generation_step(self, state, noise, encode_frame=True):
-        """One step of ancestral sampling: priors -> z_t -> renderer -> x_t.
+    def generation_step(self, state, noise):
+        """Samples the latents of one step from the prior and renders the frame.
 
         Args:
-            state: from `start_generation` or the previous step.
-            noise: list, per level, of N(0, 1) noise `[N, 1, R, R, latent_channels]`.
-            encode_frame: bool. Encode x_t for the next step (not needed after the last).
+            state: dict from `start_generation` (or the previous step).
+            noise: list, per level, of float32 `[B * S, 1, R, R, Z]`.
 
         Returns:
-            `(frame, state)`: frame float32 `[N, 1, H, W, C]` in [0, 1].
+            `(frame, state)`: float32 `[B * S, 1, H, W, C]` in [0, 1] and the
+            updated state, whose `previous` the caller replaces by
+            `self.encode(frame)` before the next step.
         """
         levels = self.hierarchy.resolutions
         previous = state["previous"]
-        latents = self.hierarchy([previous[r] for r in levels], state["latent_states"], noise)
+        latents = self.hierarchy([previous[r] for r in levels], state["latent"], noise)
         logits, render_states = self.renderer(
-            previous[self.renderer.resolutions[0]],
+            previous,
             dict(zip(levels, latents["samples"])),
-            state["render_states"],
+            state["render"],
         )
-        frame = elbo.frame_mean(logits)  # [N, 1, H, W, C]
-        if encode_frame:
-            previous = self.encode(ops.cast(frame, self.compute_dtype))
-        # Only the priors' states: the posteriors do not run while sampling.
+        # Only the prior's states: the state keeps one structure from step to step.
         latent_states = {"prior": latents["states"]["prior"]}
-        new_state = dict(
-            previous=previous, latent_states=latent_states, render_states=render_states
-        )
-        return frame, new_state
+        frame = elbo.frame_mean(logits)
+        return frame, {"previous": previous, "latent": latent_states, "render": render_states}
 
-    def update_trackers(self, terms, loss, beta, learning_rate=None):
+    def update_trackers(self, terms, loss, beta, learning_rate=None, gradient_norm=None):
         """Feeds the per-video terms to the metric trackers (aggregate across replicas)."""
         self.trackers["loss"].update_state(loss)
         self.trackers["neg_elbo"].update_state(elbo.negative_elbo(terms))
@@ -327,6 +337,8 @@ class HierarchicalVRNN(keras.Model):
         self.trackers["beta"].update_state(beta)
         if learning_rate is not None:
             self.trackers["learning_rate"].update_state(learning_rate)
+        if gradient_norm is not None:
+            self.trackers["gradient_norm"].update_state(gradient_norm)
 
     def current_beta(self):
         return schedules.beta_at(self.training_step, self.beta, self.beta_warmup_steps)

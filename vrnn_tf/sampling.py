@@ -84,7 +84,9 @@ class Sampler:
         rows = context.shape[0] * self.num_samples
         # Stateless: the weights are this program's inputs, not baked-in constants.
         with keras.StatelessScope(state_mapping=list(zip(model.variables, values))):
-            state = model.start_generation(context, self.num_samples)
+            # A one-step horizon and an int seed: its noise is unused (XLA drops
+            # it) and the model's seed generator is left alone.
+            state, _ = model.start_generation(context, 1, self.num_samples, seed=0)
 
             def step(state, step_key):
                 keys = jax.random.split(step_key, len(shapes))
@@ -93,6 +95,7 @@ class Sampler:
                     for k, shape in zip(keys, shapes)
                 ]
                 frame, state = model.generation_step(state, noise)
+                state = dict(state, previous=model.encode(frame.astype(model.compute_dtype)))
                 return state, frame[:, 0]
 
             _, frames = jax.lax.scan(step, state, jax.random.split(key, self.num_future))

@@ -14,9 +14,14 @@ def train_step(model, video):
     single-device gradient of the same global batch, and the latent noise is
     this replica's rows of the global batch's noise.
 
+    The tracked `gradient_norm` is the global L2 norm of the gradient of
+    the mean loss over this replica's videos (exact on one device); under
+    several replicas it is averaged over replicas rather than taken of the
+    all-reduced gradient, which would cost a second all-reduce per step.
+
     Returns:
         dict of the trackers' values (loss, neg_elbo, nll, kl_level_*, beta,
-        learning_rate).
+        learning_rate, gradient_norm).
     """
     replica = tf.distribute.get_replica_context()
     batch = tf.shape(video)[0]
@@ -31,9 +36,11 @@ def train_step(model, video):
         loss = elbo.negative_elbo(terms, beta)
         mean_loss = tf.nn.compute_average_loss(loss)
     gradients = tape.gradient(mean_loss, model.trainable_variables)
+    # mean_loss divides by the global batch: rescale to this replica's mean.
+    gradient_norm = tf.linalg.global_norm(gradients) * replica.num_replicas_in_sync
     model.optimizer.apply(gradients, model.trainable_variables)
     model.training_step.assign_add(1)
-    model.update_trackers(terms, loss, beta, model.optimizer.learning_rate)
+    model.update_trackers(terms, loss, beta, model.optimizer.learning_rate, gradient_norm)
     return reducible_logs({name: tracker.result() for name, tracker in model.trackers.items()})
 
 

@@ -1,7 +1,8 @@
 """Trains a hierarchical VRNN: `python -m vrnn_tf.train --gin_file=gin/X.gin --workdir=DIR`.
 
 Writes into DIR: the command and operative gin config, TensorBoard scalars
-(`tensorboard/`), `metrics.jsonl`, checkpoints (`checkpoints/`), a sample
+(`tensorboard/`) and held-out summaries (`tensorboard/eval/`, see
+`vrnn_tf.monitoring`), `metrics.jsonl`, checkpoints (`checkpoints/`), a sample
 grid (`samples.png`) and `summary.json`. Restarted with the same workdir, it
 continues from the newest checkpoint.
 """
@@ -23,6 +24,7 @@ from vrnn_tf import configurables
 from vrnn_tf import datasets  # noqa: F401  (registers the gin dataset builders)
 from vrnn_tf import distribute
 from vrnn_tf import inputs
+from vrnn_tf import monitoring
 from vrnn_tf import visualize
 
 FLAGS = flags.FLAGS
@@ -127,6 +129,8 @@ def train(
     steps=1000,
     log_every=100,
     checkpoint_every=1000,
+    eval_every=1000,
+    sample_every=1000,
     eval_sequences=64,
     eval_split="test",
     sample_sequences=4,
@@ -134,6 +138,7 @@ def train(
     jit_compile="auto",
     run_eagerly=False,
     seed=0,
+    export=True,
 ):
     """Trains the gin-configured model on the gin-configured dataset.
 
@@ -148,6 +153,10 @@ def train(
         steps: int. Total training steps (a restart continues up to it).
         log_every: int. Steps between progress lines / TensorBoard scalars.
         checkpoint_every: int. Steps between checkpoints (a multiple of log_every).
+        eval_every: int. Steps between the held-out negative ELBO and KL per
+            latent channel in TensorBoard (a multiple of log_every; 0: off).
+        sample_every: int. Steps between prior-sample images in TensorBoard
+            (a multiple of log_every; 0: off). See `vrnn_tf.monitoring`.
         eval_sequences: int. Held-out clips for the negative ELBO before and after.
         eval_split: str. The dataset split they come from.
         sample_sequences: int. Test clips shown in samples.png.
@@ -156,6 +165,8 @@ def train(
         run_eagerly: bool. Step by step in Python, for debugging (slow).
         seed: int. Seed of Python-side randomness (the data and the latent
             noise have their own seeds).
+        export: bool. End by exporting a SavedModel to `workdir/saved_model`
+            (`vrnn_tf.export`; TensorFlow backend only).
 
     Returns:
         dict: the summary written to summary.json.
@@ -176,6 +187,10 @@ def train(
     train_data = inputs.training_batches(dataset("train", sequence_length), batch_size)
     test_data = inputs.evaluation_batches(
         dataset(eval_split, sequence_length), eval_sequences, batch_size
+    )
+    held_out_callbacks = monitoring.held_out_callbacks(
+        workdir, test_data, log_every, eval_every, sample_every,
+        sample_sequences, samples_per_sequence, seed,
     )
     if jit_compile == "auto":
         jit_compile = distribute.default_jit_compile()
@@ -209,7 +224,8 @@ def train(
             callbacks=[
                 ProgressLogger(workdir, steps, batch_size),
                 Checkpointer(workdir, checkpoint_every),
-            ],
+            ]
+            + held_out_callbacks,
             verbose=0,
         )
     summary["train_seconds"] = time.time() - start
@@ -227,6 +243,14 @@ def train(
     visualize.save_png(os.path.join(workdir, "samples.png"), grid)
     write_text(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2) + "\n")
     print(f"Wrote {os.path.join(workdir, 'samples.png')} and summary.json.", flush=True)
+    if export and keras.backend.backend() == "tensorflow":
+        from vrnn_tf import export as export_lib  # imports TensorFlow: not on the JAX box
+
+        saved_model = os.path.join(workdir, "saved_model")
+        export_lib.export_saved_model(model, saved_model, gin.operative_config_str(), summary["steps"])
+        print(f"Exported the model to {saved_model}.", flush=True)
+    elif export:
+        logging.warning("train.export: a SavedModel needs the TensorFlow backend; not exported.")
     distribute.cleanup_output_dir(workdir, chief_workdir)
     return summary
 

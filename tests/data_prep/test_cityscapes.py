@@ -13,6 +13,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from data_prep import _tfrecord_testing as writers
 from data_prep import cityscapes
 
 WIDTH, HEIGHT, RESOLUTION = 64, 32, 16
@@ -35,10 +36,6 @@ KEPT = {
 }
 
 
-def _png_path(root, split, city, seq, frame):
-    return os.path.join(root, split, city, f"{city}_{seq:06d}_{frame:06d}_leftImg8bit.png")
-
-
 def _expected(array):
     """The converter's preprocessing, computed independently: centre columns, then LANCZOS."""
     left = (array.shape[1] - array.shape[0]) // 2
@@ -50,16 +47,9 @@ def _expected(array):
 def source(tmp_path_factory):
     """leftImg8bit_sequence-like tree -> (root, {sequence id: uint8 [F, R, R, 3] expected})."""
     root = str(tmp_path_factory.mktemp("leftImg8bit_sequence"))
-    rng = np.random.default_rng(0)
-    expected = {}
-    for (split, city, seq), frames in LAYOUT.items():
-        os.makedirs(os.path.join(root, split, city), exist_ok=True)
-        arrays = []
-        for frame in frames:
-            array = rng.integers(0, 256, (HEIGHT, WIDTH, 3), dtype=np.uint8)
-            Image.fromarray(array).save(_png_path(root, split, city, seq, frame))
-            arrays.append(_expected(array))
-        expected[cityscapes.sequence_id(city, seq)] = np.stack(arrays)
+    written = writers.write_cityscapes_tree(root, LAYOUT, WIDTH, HEIGHT, np.random.default_rng(0))
+    expected = {cityscapes.sequence_id(city, seq): np.stack([_expected(a) for a in arrays])
+                for (_, city, seq), arrays in written.items()}
     with open(os.path.join(root, "train", "bochum", "bochum_notes.txt"), "w") as f:
         f.write("not a frame")
     return root, expected
@@ -225,7 +215,7 @@ def test_corrupt_png_names_the_file(source, tmp_path, workers):
     root, _ = source
     copy = tmp_path / "src"
     shutil.copytree(os.path.join(root, "val"), copy / "val")
-    bad = _png_path(str(copy), "val", "frankfurt", 3, 35)
+    bad = writers.cityscapes_png_path(str(copy), "val", "frankfurt", 3, 35)
     with open(bad, "rb") as f:
         data = f.read()
     with open(bad, "wb") as f:
@@ -243,7 +233,7 @@ def test_garbage_png_names_the_file(source, tmp_path):
     root, _ = source
     copy = tmp_path / "src"
     shutil.copytree(os.path.join(root, "train"), copy / "train")
-    bad = _png_path(str(copy), "train", "aachen", 0, 0)
+    bad = writers.cityscapes_png_path(str(copy), "train", "aachen", 0, 0)
     with open(bad, "wb") as f:
         f.write(b"this is not a png")
     with pytest.raises(ValueError, match=f"Cannot convert Cityscapes frame {bad}"):

@@ -10,6 +10,10 @@ from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
 
+# The "state" of a non-recurrent block: an empty structure (not None), so that
+# Keras's symbolic calls and keras.tree see only tensors.
+NO_STATE = ()
+
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
 class Renderer(keras.layers.Layer):
@@ -35,12 +39,16 @@ class Renderer(keras.layers.Layer):
         lstm_norm_groups: int. GroupNorm groups inside ConvLSTMs. Defaults to 16.
         norm_groups: int. GroupNorm groups of the convolutions and
             initial-state nets. Defaults to 4.
+        skip_resolutions: tuple of int. Blocks (by resolution, not the first)
+            that also read the encoding of x_{t-1} at their resolution, a skip
+            connection as in SVG. Not in the paper: its configs leave it empty
+            (the default); the CPU demo uses it to learn digit shapes in minutes.
 
     Call arguments:
-        frame_features: float `[B, T, R0, R0, C]`: the encoding of x_{t-1} at
-            `resolutions[0]`.
+        frame_features: dict `{resolution: [B, T, R, R, C]}`: encodings of
+            x_{t-1}; the renderer reads `resolutions[0]` and `skip_resolutions`.
         latents: dict `{resolution: [B, T, R, R, Z]}`.
-        states: list, per block, of `(h, c)` (None for non-recurrent blocks).
+        states: list, per block, of `(h, c)` (`NO_STATE` for non-recurrent blocks).
 
     Returns:
         `(logits, states)`: logits float `[B, T, H, W, image_channels]`.
@@ -54,6 +62,7 @@ class Renderer(keras.layers.Layer):
         image_channels=3,
         lstm_norm_groups=16,
         norm_groups=4,
+        skip_resolutions=(),
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -65,6 +74,12 @@ class Renderer(keras.layers.Layer):
                 "Renderer: resolutions, hidden_channels and recurrent must have one "
                 f"entry per block; got {self.resolutions}, {self.hidden_channels}, "
                 f"{self.recurrent}."
+            )
+        self.skip_resolutions = tuple(skip_resolutions)
+        if not set(self.skip_resolutions) <= set(self.resolutions[1:]):
+            raise ValueError(
+                f"Renderer: skip_resolutions {self.skip_resolutions} must be block "
+                f"resolutions other than the first; the blocks are {self.resolutions}."
             )
         self.image_channels = image_channels
         self.lstm_norm_groups = lstm_norm_groups
@@ -117,20 +132,22 @@ class Renderer(keras.layers.Layer):
     def initial_states(self, context_features):
         """`context_features`: list per block of `[B, num_context, R, R, C]` -> states."""
         return [
-            None if net is None else net(x) for net, x in zip(self.init_states, context_features)
+            NO_STATE if net is None else net(x) for net, x in zip(self.init_states, context_features)
         ]
 
     def call(self, frame_features, latents, states):
-        num_steps = frame_features.shape[1]
-        x = frame_features
+        x = frame_features[self.resolutions[0]]
+        num_steps = x.shape[1]
         new_states = []
         for i, size in enumerate(self.resolutions):
+            if i and size in self.skip_resolutions:
+                x = ops.concatenate([x, ops.cast(frame_features[size], x.dtype)], axis=-1)
             if size in latents:
                 x = ops.concatenate([x, ops.cast(latents[size], x.dtype)], axis=-1)
             if self.recurrent[i]:
                 x, state = self.cores[i](x, states[i])
             else:
-                x, state = split_time(self.cores[i](merge_time(x)), num_steps), None
+                x, state = split_time(self.cores[i](merge_time(x)), num_steps), NO_STATE
             new_states.append(state)
             x = merge_time(x)  # [B, T, R, R, C] -> [B * T, R, R, C]
             x = self.upsamplers[i](x) if i < len(self.upsamplers) else self.output_conv(x)
@@ -147,5 +164,6 @@ class Renderer(keras.layers.Layer):
             image_channels=self.image_channels,
             lstm_norm_groups=self.lstm_norm_groups,
             norm_groups=self.norm_groups,
+            skip_resolutions=self.skip_resolutions,
         )
         return config

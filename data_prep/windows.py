@@ -1,0 +1,94 @@
+"""Training windows: random runs of consecutive frames, chosen reproducibly.
+
+Shared by every video loader. A window's start depends only on the seed and a
+few integer keys (epoch, file, record index), never on the order in which
+parallel readers deliver records, so a seeded pipeline is the same on every run.
+"""
+
+import numpy as np
+
+
+def check_seed(seed, what):
+    """Validates an integer seed; `what` names the setting in the error."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"{what} must be an int, got {seed!r}")
+    return int(seed)
+
+
+def seed_pair(tf, seed):
+    """int seed -> the int64 `[2]` key of TensorFlow's stateless random ops."""
+    return tf.constant([int(seed) & 0x7FFFFFFF, int(seed) >> 31], tf.int64)
+
+
+def window_start(tf, key, fold_ins, num_frames, length):
+    """Start of a window of `length` frames out of `num_frames`, uniform in [0, F - T].
+
+    Args:
+        tf: the tensorflow module (imported lazily by the callers).
+        key: int64 `[2]` from `seed_pair`.
+        fold_ins: int64 scalars (epoch, file, record...) that identify the record.
+        num_frames, length: ints.
+
+    Returns:
+        int64 scalar tensor.
+    """
+    for value in fold_ins:
+        key = tf.random.experimental.stateless_fold_in(key, value)
+    return tf.random.stateless_uniform(
+        [], key, minval=0, maxval=num_frames - length + 1, dtype=tf.int64)
+
+
+def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buffer):
+    """Infinite stream: per epoch, every file once in a seeded order, interleaved, shuffled.
+
+    Args:
+        tf: the tensorflow module.
+        num_files: int >= 1.
+        seed: int.
+        file_windows: `(epoch, file_index) -> tf.data.Dataset` of that file's windows.
+        cycle_length: int >= 1. Files read concurrently.
+        shuffle_buffer: int >= 1. Windows in the shuffle buffer.
+    """
+    key = seed_pair(tf, seed)
+
+    def epoch_files(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(num_files, dtype=tf.int64),
+            seed=tf.random.experimental.stateless_fold_in(key, epoch))
+        return tf.data.Dataset.from_tensor_slices(order).map(lambda f: (epoch, f))
+
+    return (tf.data.Dataset.counter()
+            .flat_map(epoch_files)
+            .interleave(file_windows, cycle_length=min(int(cycle_length), num_files),
+                        block_length=1, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .shuffle(int(shuffle_buffer), seed=int(seed)))
+
+
+def repeated_random_windows(tf, videos, num_frames, length, seed, shuffle_buffer):
+    """Infinite stream of random windows from a finite dataset of whole videos.
+
+    The window of the n-th element of the repeated stream starts at a draw keyed
+    on (seed, n), so a reader that delivers videos in a seeded order (tfds with
+    `shuffle_seed`) gives the same windows on every run.
+
+    Args:
+        tf: the tensorflow module.
+        videos: `tf.data.Dataset` of `[num_frames, ...]` videos.
+        num_frames, length: ints.
+        seed: int.
+        shuffle_buffer: int >= 1.
+    """
+    key = seed_pair(tf, seed)
+
+    def window(position, video):
+        start = window_start(tf, key, [position], num_frames, length)
+        return video[start:start + length]
+
+    return (videos.repeat().enumerate()
+            .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .shuffle(int(shuffle_buffer), seed=int(seed)))
+
+
+def to_float(tf, video):
+    """uint8 frames -> float32 in [0, 1] (x / 255)."""
+    return tf.cast(video, tf.float32) / 255.0

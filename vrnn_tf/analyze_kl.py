@@ -1,0 +1,110 @@
+"""KL per latent channel of a trained run (paper Fig. 4): `python -m vrnn_tf.analyze_kl --workdir DIR`.
+
+Loads the run's operative gin config (`DIR/config.gin`, then any
+`--gin_file` / `--gin_bindings`, e.g. a moved data folder) and its newest
+checkpoint, runs the training pass on `--num_sequences` held-out videos of
+the run's `train.eval_split`, and writes `DIR/kl_analysis.png` (one bar chart
+per level, channels sorted by KL, the 0.01 and 0.15 thresholds dashed) and
+`DIR/kl_analysis.json` (per level: resolution, channel count, active and
+maximally active channels, mean KL of every channel). See
+`vrnn_tf.kl_analysis` for what is averaged.
+"""
+
+import json
+import os
+
+import gin
+from absl import app
+from absl import flags
+from tqdm import tqdm
+
+from vrnn_tf import checkpoints
+from vrnn_tf import configurables
+from vrnn_tf import kl_analysis
+from vrnn_tf import train as train_lib  # registers `train` (and --workdir, --gin_*) with gin
+from vrnn_tf import visualize
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer(
+    "num_sequences", None, "Held-out videos to analyse. Defaults to the run's train.eval_sequences."
+)
+flags.DEFINE_string("out", None, "Output path without extension. Defaults to DIR/kl_analysis.")
+
+
+def load_run(workdir, gin_files=(), gin_bindings=()):
+    """The run's model with its newest checkpoint restored; returns `(model, step)`.
+
+    Raises:
+        FileNotFoundError: without `config.gin` or without a checkpoint.
+    """
+    config_path = os.path.join(workdir, "config.gin")
+    if not os.path.exists(config_path):
+        raise FileNotFoundError(
+            f"{config_path} does not exist: --workdir must be a folder written by vrnn_tf.train."
+        )
+    gin.parse_config_files_and_bindings([config_path, *gin_files], gin_bindings)
+    if not checkpoints.list_checkpoints(workdir):  # before the (slow) model build
+        raise FileNotFoundError(
+            f"No checkpoint (ckpt-*.keras) in {checkpoints.checkpoint_dir(workdir)}: "
+            "train the run first."
+        )
+    model = configurables.build_model()
+    step = checkpoints.restore_latest(model, workdir)
+    return model, step
+
+
+def analyze(workdir, num_sequences=None, out=None, gin_files=(), gin_bindings=()):
+    """Writes `{out}.png` and `{out}.json`; returns the JSON's dict."""
+    model, step = load_run(workdir, gin_files, gin_bindings)
+
+    def bound(name):  # the run's setting of train(name=...)
+        value = configurables.bound_argument(train_lib.train, name)
+        if isinstance(value, gin.config.ConfigurableReference):  # `@smmnist_dataset`
+            return value.scoped_configurable_fn
+        return value
+
+    if num_sequences is None:
+        num_sequences = bound("eval_sequences")
+    if num_sequences < 1:
+        raise ValueError(f"--num_sequences must be >= 1, got {num_sequences}.")
+    split = bound("eval_split")
+    dataset = bound("dataset")(split, model.context_frames + bound("future_frames"))
+    batches = dataset.take(num_sequences).batch(bound("batch_size"))
+    mean_kl, num_videos = kl_analysis.mean_channel_kl(
+        model, tqdm(batches, desc="KL per channel", unit="batch")
+    )
+    result = dict(
+        workdir=workdir, step=step, split=split, num_sequences=num_videos,
+        **kl_analysis.summary(model, mean_kl),
+    )
+    out = out or os.path.join(workdir, "kl_analysis")
+    image = kl_analysis.figure_image(
+        mean_kl, model.hierarchy.resolutions, title=f"KL per latent channel, step {step}"
+    )
+    visualize.save_png(f"{out}.png", image)
+    train_lib.write_text(f"{out}.json", json.dumps(result, indent=2) + "\n")
+    return result
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    if not FLAGS.workdir:
+        raise app.UsageError("--workdir is required: the folder of a vrnn_tf.train run.")
+    gin.add_config_file_search_path(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    try:
+        result = analyze(
+            FLAGS.workdir, FLAGS.num_sequences, FLAGS.out, FLAGS.gin_file, FLAGS.gin_bindings
+        )
+    except (FileNotFoundError, ValueError) as error:
+        raise app.UsageError(str(error)) from error
+    for level in result["levels"]:
+        print(
+            f"level {level['level']} ({level['resolution']}x{level['resolution']}): "
+            f"{level['active']}/{level['channels']} active, {level['max_active']} maximally active",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    app.run(main)

@@ -1,0 +1,236 @@
+"""Exports a trained model as a TensorFlow SavedModel that samples futures.
+
+    python -m vrnn_tf.export --workdir runs/demo --out runs/demo/saved_model [--step N]
+
+rebuilds the model of the workdir's `config.gin`, restores its newest
+checkpoint (or `ckpt-N`) and writes the SavedModel. Loading and calling it
+needs TensorFlow only (no vrnn_tf, no gin):
+
+    exported = tf.saved_model.load(path)
+    futures = exported.predict(context, num_future=28, num_samples=5, seed=0)
+
+    context: float32 `[B, context_frames, H, W, 3]`, RGB in [0, 1].
+    futures: float32 `[B, num_samples, num_future, H, W, 3]` in [0, 1].
+
+A grayscale model (SM-MNIST) reads the luminance of the context and returns
+gray RGB frames. The same seed gives the same futures. `num_future` may exceed
+the training horizon: sampling is a `tf.while_loop` over
+`HierarchicalVRNN.generation_step`, one step per frame.
+
+The export folder also holds `vrnn_tf_export.json`: image size, context
+frames, the gin config and the checkpoint step (`load_metadata` reads it).
+"""
+
+import json
+import os
+import shutil
+
+import gin
+import tensorflow as tf
+from absl import app
+from absl import flags
+
+from vrnn_tf import checkpoints
+from vrnn_tf import configurables
+
+METADATA_FILE = "vrnn_tf_export.json"
+FORMAT = "vrnn_tf.export/1"
+
+
+def predict_function(model):
+    """The `predict` endpoint of `model`, a plain function for `tf.function`.
+
+    Args:
+        model: a built `HierarchicalVRNN` with 1 or 3 image channels.
+
+    Returns:
+        `predict(context, num_future, num_samples, seed)`: context float32
+        `[B, C, H, W, 3]`, the rest int32 scalars -> float32 `[B, S, F, H, W, 3]`.
+    """
+    if model.image_channels not in (1, 3):
+        raise ValueError(
+            f"Only grayscale or RGB models can be exported; this one has "
+            f"{model.image_channels} image channels."
+        )
+    size = model.image_size
+
+    def predict(context, num_future, num_samples, seed):
+        checks = [
+            tf.debugging.assert_positive(num_future, message="num_future must be >= 1"),
+            tf.debugging.assert_positive(num_samples, message="num_samples must be >= 1"),
+        ]
+        with tf.control_dependencies(checks):
+            context = tf.identity(context)
+        if model.image_channels == 1:
+            context = tf.image.rgb_to_grayscale(context)
+        state, noise = model.start_generation(context, num_future, num_samples, seed)
+        frames = tf.TensorArray(tf.float32, size=num_future)
+
+        def step(t, state, frames):
+            frame, state = model.generation_step(state, [n[:, t : t + 1] for n in noise])
+            # Encoding the last frame too keeps the loop body uniform; the
+            # futures equal `generate`'s, which skips that encoding.
+            state["previous"] = model.encode(tf.cast(frame, model.compute_dtype))
+            return t + 1, state, frames.write(t, frame[:, 0])
+
+        _, _, frames = tf.while_loop(
+            lambda t, state, frames: t < num_future, step, (tf.constant(0), state, frames)
+        )
+        frames = tf.transpose(frames.stack(), [1, 0, 2, 3, 4])  # [B * S, F, H, W, C]
+        frames = tf.reshape(frames, [-1, num_samples, num_future, size, size, model.image_channels])
+        if model.image_channels == 1:
+            frames = tf.repeat(frames, 3, axis=-1)
+        return frames
+
+    return predict
+
+
+def is_export(path):
+    return os.path.isfile(os.path.join(path, METADATA_FILE)) and os.path.isfile(
+        os.path.join(path, "saved_model.pb")
+    )
+
+
+def load_metadata(path):
+    """The metadata dict of a vrnn_tf export; a ValueError if `path` is not one."""
+    if not os.path.isdir(path):
+        raise ValueError(f"{path} is not a vrnn_tf export: no such folder.")
+    if not is_export(path):
+        raise ValueError(
+            f"{path} is not a vrnn_tf export: it lacks {METADATA_FILE} or saved_model.pb "
+            f"(write one with `python -m vrnn_tf.export --workdir DIR --out {path}`)."
+        )
+    with open(os.path.join(path, METADATA_FILE)) as f:
+        metadata = json.load(f)
+    if metadata.get("format") != FORMAT:
+        raise ValueError(
+            f"{os.path.join(path, METADATA_FILE)} has format {metadata.get('format')!r}; "
+            f"this vrnn_tf reads {FORMAT!r}."
+        )
+    return metadata
+
+
+def export_saved_model(model, path, gin_config="", step=None):
+    """Writes `model` as a SavedModel with a `predict` endpoint, atomically.
+
+    The export is written to a temporary folder next to `path`, then renamed;
+    an earlier vrnn_tf export at `path` is replaced, any other folder there
+    is an error.
+
+    Args:
+        model: a built `HierarchicalVRNN` (TensorFlow backend).
+        path: str. The export folder.
+        gin_config: str. The model's gin config, kept in the metadata.
+        step: int or None. The training step of the weights.
+
+    Returns:
+        dict: the metadata written next to the graph.
+    """
+    path = os.path.abspath(path)
+    if os.path.exists(path) and not is_export(path):
+        raise ValueError(f"{path} exists and is not a vrnn_tf export: not overwriting it.")
+    size, num_context = model.image_size, model.context_frames
+    # A plain tf.Module, not keras.export.ExportArchive: the archive traces
+    # the endpoint once to find its resources and again while saving, and a
+    # trace of the sampling loop is most of an export's time.
+    module = tf.Module()
+    module.model_variables = [variable.value for variable in model.variables]
+    module.predict = tf.function(
+        predict_function(model),
+        input_signature=[
+            tf.TensorSpec([None, num_context, size, size, 3], tf.float32, name="context"),
+            tf.TensorSpec([], tf.int32, name="num_future"),
+            tf.TensorSpec([], tf.int32, name="num_samples"),
+            tf.TensorSpec([], tf.int32, name="seed"),
+        ],
+        autograph=False,  # the loop is an explicit tf.while_loop
+    )
+    metadata = {
+        "format": FORMAT,
+        "image_size": size,
+        "context_frames": num_context,
+        "model_image_channels": model.image_channels,
+        "step": step,
+        "endpoint": "predict(context float32 [B, context_frames, H, W, 3] in [0, 1], "
+        "num_future int32, num_samples int32, seed int32) -> float32 "
+        "[B, num_samples, num_future, H, W, 3] in [0, 1]",
+        "gin_config": gin_config,
+    }
+    parent = os.path.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = os.path.join(parent, f".tmp-{os.path.basename(path)}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tf.saved_model.save(module, tmp, signatures={"predict": module.predict})
+    with open(os.path.join(tmp, METADATA_FILE), "w") as f:
+        json.dump(metadata, f, indent=2)
+    if os.path.exists(path):  # an older export: move it aside, then drop it
+        old = f"{tmp}-old"
+        os.replace(path, old)
+        os.replace(tmp, path)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, path)
+    return metadata
+
+
+def load_trained_model(workdir, step=None):
+    """The model of a training workdir with a checkpoint's weights.
+
+    Args:
+        workdir: str. A `vrnn_tf.train` workdir (config.gin, checkpoints/).
+        step: int or None (the newest checkpoint).
+
+    Returns:
+        `(model, step, gin_config)`.
+    """
+    config_path = os.path.join(workdir, "config.gin")
+    if not os.path.isfile(config_path):
+        raise ValueError(f"{workdir} is not a vrnn_tf training workdir: no config.gin.")
+    found = dict(checkpoints.list_checkpoints(workdir))
+    if not found:
+        raise ValueError(f"{checkpoints.checkpoint_dir(workdir)} holds no checkpoint.")
+    step = max(found) if step is None else step
+    if step not in found:
+        raise ValueError(
+            f"{checkpoints.checkpoint_dir(workdir)} has no checkpoint of step {step}; "
+            f"it has steps {sorted(found)}."
+        )
+    with open(config_path) as f:
+        gin_config = f.read()
+    gin.clear_config()
+    # The training and data bindings are not needed to rebuild the model.
+    gin.parse_config(gin_config, skip_unknown=True)
+    model = configurables.build_model()
+    model.load_weights(found[step])
+    return model, step, gin_config
+
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    # Defined only when run as a program: vrnn_tf.train and vrnn_tf.predict
+    # import this module and have flags of the same names.
+    flags.DEFINE_string("workdir", None, "Training workdir (config.gin, checkpoints/).")
+    flags.DEFINE_string("out", None, "Export folder (default: WORKDIR/saved_model).")
+    flags.DEFINE_integer("step", None, "Checkpoint step to export (default: the newest).")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    if not FLAGS.workdir:
+        raise app.UsageError("--workdir is required: the training run to export.")
+    out = FLAGS.out or os.path.join(FLAGS.workdir, "saved_model")
+    try:
+        model, step, gin_config = load_trained_model(FLAGS.workdir, FLAGS.step)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
+    print(f"Exporting step {step} of {FLAGS.workdir} to {out} ...", flush=True)
+    export_saved_model(model, out, gin_config, step)
+    print(f"Wrote {out}.", flush=True)
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

@@ -1,0 +1,249 @@
+"""Samples futures of your own video with an exported model.
+
+    python -m vrnn_tf.predict --model runs/demo/saved_model --input clip.mp4 \\
+        --out futures.gif [--num_samples 5 --num_future 28 --seed 0 --fps 8]
+
+`--input` is a video file (MP4, GIF, anything imageio with its ffmpeg plugin
+reads), a folder of frames (sorted by name) or a `.npy` array `[T, H, W(, 1 or
+3)]` (uint8, or float in [0, 1]). Its frames are centre-cropped to a square
+and resized to the model's resolution; the first `context_frames` of them are
+the context. The output (GIF or MP4, by extension) is an animated grid with
+one tile per sample: the context (green frame) followed by that sample's
+future (red frame).
+
+`--model` is a SavedModel written by `vrnn_tf.export` (training writes one to
+`WORKDIR/saved_model`).
+"""
+
+import os
+
+import numpy as np
+from absl import app
+from absl import flags
+
+from vrnn_tf import export
+from vrnn_tf import visualize
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+OUTPUT_EXTENSIONS = (".gif", ".mp4")
+CONTEXT_COLOR = (0, 170, 0)
+FUTURE_COLOR = (210, 0, 0)
+TILE_PIXELS = 128  # small frames are enlarged (nearest neighbour) to about this size
+COLUMNS = 5  # tiles per row of the grid
+MACRO_BLOCK = 16  # H.264 wants frame sizes in multiples of 16
+
+
+def _as_rgb(frame, what):
+    """uint8 or float `[H, W]`, `[H, W, 1|3|4]` -> float32 `[H, W, 3]` in [0, 1]."""
+    frame = np.asarray(frame)
+    if frame.ndim == 2:
+        frame = frame[..., None]
+    if frame.ndim != 3 or frame.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"{what}: expected [H, W] or [H, W, 1|3|4] frames, got {frame.shape}.")
+    frame = frame[..., :3]  # drops alpha
+    if frame.dtype == np.uint8:
+        frame = frame.astype(np.float32) / 255.0
+    elif np.issubdtype(frame.dtype, np.floating):
+        if frame.size and (frame.min() < 0.0 or frame.max() > 1.0):
+            raise ValueError(
+                f"{what}: float frames must be in [0, 1]; got [{frame.min()}, {frame.max()}]."
+            )
+        frame = frame.astype(np.float32)
+    else:
+        raise ValueError(f"{what}: frames must be uint8 or float in [0, 1], not {frame.dtype}.")
+    return np.repeat(frame, 3, axis=-1) if frame.shape[-1] == 1 else frame
+
+
+def read_clip(path, max_frames):
+    """The first frames of a clip, as RGB.
+
+    Args:
+        path: str. A video file, a folder of frames or a `.npy` array.
+        max_frames: int. Frames to read at most (a long video is not decoded
+            past them).
+
+    Returns:
+        float32 `[T, H, W, 3]` in [0, 1], T <= max_frames.
+    """
+    import imageio.v3 as iio
+
+    if not os.path.exists(path):
+        raise ValueError(f"--input {path}: no such file or folder.")
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMAGE_EXTENSIONS))
+        if not names:
+            raise ValueError(f"--input {path}: the folder holds no {'/'.join(IMAGE_EXTENSIONS)} frames.")
+        frames = []
+        for name in names[:max_frames]:
+            file = os.path.join(path, name)
+            try:
+                frames.append(_as_rgb(iio.imread(file), file))
+            except OSError as error:
+                raise ValueError(f"--input {file}: cannot read this frame: {error}") from error
+            if frames[-1].shape != frames[0].shape:
+                raise ValueError(
+                    f"--input {file} is {frames[-1].shape[:2]} but {names[0]} is "
+                    f"{frames[0].shape[:2]}: all frames must have one size."
+                )
+        return np.stack(frames)
+    if path.lower().endswith(".npy"):
+        try:
+            array = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"--input {path}: not a readable .npy array: {error}") from error
+        if array.ndim not in (3, 4):
+            raise ValueError(f"--input {path}: expected [T, H, W(, C)], got shape {array.shape}.")
+        return np.stack([_as_rgb(frame, path) for frame in array[:max_frames]])
+    frames = []
+    try:
+        for frame in iio.imiter(path):
+            frames.append(frame)
+            if len(frames) == max_frames:
+                break
+    except (OSError, RuntimeError, ValueError) as error:
+        raise ValueError(f"--input {path}: cannot read it as a video: {error}") from error
+    if not frames:
+        raise ValueError(f"--input {path}: the video has no frames.")
+    return np.stack([_as_rgb(frame, path) for frame in frames])
+
+
+def crop_and_resize(frames, size):
+    """Centre square crop, then an antialiased resize: `[T, H, W, 3]` -> `[T, size, size, 3]`."""
+    import tensorflow as tf
+
+    height, width = frames.shape[1:3]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    square = frames[:, top : top + side, left : left + side]
+    resized = tf.image.resize(square, (size, size), method="bilinear", antialias=True)
+    return np.clip(resized.numpy(), 0.0, 1.0)
+
+
+def animation_frames(context, futures):
+    """The animated grid: each tile plays the context, then one sample's future.
+
+    Args:
+        context: float `[C, H, W, 3]` in [0, 1].
+        futures: float `[S, F, H, W, 3]` in [0, 1].
+
+    Returns:
+        uint8 `[C + F, rows * (h + GAP) + GAP, columns * (w + GAP) + GAP, 3]`,
+        padded with white to multiples of 16, where h, w are the enlarged
+        frame size plus a coloured border (green: context, red: predicted).
+    """
+    num_samples, num_future = futures.shape[:2]
+    zoom = max(1, TILE_PIXELS // context.shape[1])
+    tiles = np.concatenate([np.repeat(context[None], num_samples, axis=0), futures], axis=1)
+    tiles = visualize.to_uint8(tiles).repeat(zoom, axis=2).repeat(zoom, axis=3)  # [S, C + F, h, w, 3]
+    colors = np.array([CONTEXT_COLOR] * len(context) + [FUTURE_COLOR] * num_future, np.uint8)
+    framed = np.empty(tiles.shape[:2] + (tiles.shape[2] + 2 * zoom, tiles.shape[3] + 2 * zoom, 3), np.uint8)
+    framed[:] = colors[None, :, None, None]  # a border of `zoom` pixels
+    framed[:, :, zoom:-zoom, zoom:-zoom] = tiles
+    tile_h, tile_w = framed.shape[2:4]
+    columns = min(num_samples, COLUMNS)
+    rows = -(-num_samples // columns)
+    gap = visualize.GAP * zoom
+    height = rows * (tile_h + gap) + gap
+    width = columns * (tile_w + gap) + gap
+    height, width = (-(-n // MACRO_BLOCK) * MACRO_BLOCK for n in (height, width))
+    grid = np.full((framed.shape[1], height, width, 3), 255, np.uint8)
+    for s in range(num_samples):
+        y = gap + (s // columns) * (tile_h + gap)
+        x = gap + (s % columns) * (tile_w + gap)
+        grid[:, y : y + tile_h, x : x + tile_w] = framed[s]
+    return grid
+
+
+def write_animation(path, frames, fps):
+    """Writes uint8 `[T, H, W, 3]` as a GIF or MP4 (by extension), atomically."""
+    import imageio.v3 as iio
+
+    extension = os.path.splitext(path)[1].lower()
+    directory, name = os.path.split(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{name}")  # same extension: same format
+    if extension == ".gif":
+        iio.imwrite(tmp, frames, duration=1000.0 / fps, loop=0)
+    else:
+        iio.imwrite(tmp, frames, fps=fps, codec="libx264", macro_block_size=MACRO_BLOCK)
+    os.replace(tmp, path)
+
+
+def load_model(path):
+    """`(predict endpoint owner, metadata)` of a `vrnn_tf.export` SavedModel."""
+    import tensorflow as tf
+
+    metadata = export.load_metadata(path)
+    return tf.saved_model.load(path), metadata
+
+
+def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28, seed=0, fps=8):
+    """Reads a clip, samples futures of its first frames and writes the animated grid.
+
+    Returns:
+        float32 `[num_samples, num_future, H, W, 3]`: the sampled futures.
+    """
+    import tensorflow as tf
+
+    if os.path.splitext(out_path)[1].lower() not in OUTPUT_EXTENSIONS:
+        raise ValueError(f"--out {out_path}: the output must end in .gif or .mp4.")
+    if num_samples < 1 or num_future < 1:
+        raise ValueError(f"--num_samples ({num_samples}) and --num_future ({num_future}) must be >= 1.")
+    model, metadata = load_model(model_path)
+    num_context, size = metadata["context_frames"], metadata["image_size"]
+    clip = read_clip(input_path, num_context)
+    if len(clip) < num_context:
+        raise ValueError(
+            f"--input {input_path} has {len(clip)} frames; the model needs "
+            f"{num_context} context frames."
+        )
+    context = crop_and_resize(clip, size)
+    print(
+        f"Sampling {num_samples} futures of {num_future} frames from {num_context} "
+        f"{size}x{size} context frames ...",
+        flush=True,
+    )
+    futures = model.predict(context[None], num_future, num_samples, seed).numpy()[0]
+    if metadata["model_image_channels"] == 1:  # show the context as the model saw it
+        context = np.repeat(tf.image.rgb_to_grayscale(context).numpy(), 3, axis=-1)
+    write_animation(out_path, animation_frames(context, futures), fps)
+    print(f"Wrote {out_path}.", flush=True)
+    return futures
+
+
+FLAGS = flags.FLAGS
+
+
+def define_flags():
+    flags.DEFINE_string("model", None, "SavedModel folder written by vrnn_tf.export.")
+    flags.DEFINE_string("input", None, "Video file (MP4, GIF, ...), folder of frames or .npy.")
+    flags.DEFINE_string("out", None, "Output animation: .gif or .mp4.")
+    flags.DEFINE_integer("num_samples", 5, "Sampled futures.")
+    flags.DEFINE_integer("num_future", 28, "Predicted frames per sample.")
+    flags.DEFINE_integer("seed", 0, "Seed of the latent noise: the same seed, the same futures.")
+    flags.DEFINE_float("fps", 8.0, "Frames per second of the output.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    for name in ("model", "input", "out"):
+        if not FLAGS[name].value:
+            raise app.UsageError(f"--{name} is required.")
+    try:
+        predict_clip(
+            FLAGS.model,
+            FLAGS.input,
+            FLAGS.out,
+            FLAGS.num_samples,
+            FLAGS.num_future,
+            FLAGS.seed,
+            FLAGS.fps,
+        )
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)
