@@ -280,6 +280,7 @@ class HierarchicalVRNN(keras.Model):
         """
         self.check_video(context, "context", min_frames=self.context_frames)
         context = context[:, : self.context_frames]
+        batch = ops.shape(context)[0]
         features = self.encode(context)
         levels = self.hierarchy.resolutions
 
