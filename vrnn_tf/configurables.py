@@ -29,6 +29,9 @@ latent_hierarchy = gin.external_configurable(
 renderer = gin.external_configurable(Renderer, name="renderer", module="vrnn_tf")
 
 
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
 @gin.configurable
 def build_model(
     image_size=64,
@@ -38,6 +41,7 @@ def build_model(
     beta=1.0,
     beta_warmup_steps=0,
     seed=0,
+    precision="float32",
 ):
     """The `HierarchicalVRNN` of the parsed gin configuration, built (weights exist).
 
@@ -49,11 +53,19 @@ def build_model(
         beta: float. Final KL weight.
         beta_warmup_steps: int. Linear beta warmup from 0 (0: none).
         seed: int. Seed of the latent noise.
+        precision: "float32", or "mixed_bfloat16": bfloat16 activations and
+            float32 variables; the Gaussians' parameters, the KL, the
+            likelihood and GroupNorm's statistics stay float32.
     """
+    if precision not in PRECISIONS:
+        raise ValueError(
+            f"build_model.precision = {precision!r}; choose one of {', '.join(PRECISIONS)} "
+            "(float16 would need loss scaling; bfloat16 does not)."
+        )
     model = HierarchicalVRNN(
-        frame_encoder(name="encoder"),
-        latent_hierarchy(name="hierarchy"),
-        renderer(image_channels=image_channels, name="renderer"),
+        frame_encoder(name="encoder", dtype=precision),
+        latent_hierarchy(name="hierarchy", dtype=precision),
+        renderer(image_channels=image_channels, name="renderer", dtype=precision),
         image_size=image_size,
         image_channels=image_channels,
         context_frames=context_frames,
@@ -62,6 +74,7 @@ def build_model(
         beta_warmup_steps=beta_warmup_steps,
         seed=seed,
         name="hierarchical_vrnn",
+        dtype=precision,
     )
     model.build()
     return model

@@ -2,14 +2,20 @@
 
 Each returns unbatched float32 videos `[T, H, W, C]` in [0, 1]; `train`
 batches them. gin selects one with `train.dataset = @smmnist_dataset`.
+On a backend other than TensorFlow, SM-MNIST and the synthetic dataset
+return a TensorFlow-free `vrnn_tf.inputs.IndexedVideos` instead (the JAX GPU
+box has no TensorFlow); BAIR and Cityscapes need TensorFlow to read TFRecords.
 """
 
 import gin
+import numpy as np
 
 from data_prep import bair
 from data_prep import bair_tfds
 from data_prep import cityscapes
 from data_prep import smmnist
+from vrnn_tf import configurables
+from vrnn_tf import inputs
 
 
 @gin.configurable
@@ -23,10 +29,8 @@ def smmnist_dataset(
     num_sequences=None,
     digits_path=None,
 ):
-    """Stochastic Moving MNIST (see `data_prep.smmnist.load`)."""
-    return smmnist.load(
-        split,
-        sequence_length,
+    """Stochastic Moving MNIST (see `data_prep.smmnist.load` and `numpy_batch`)."""
+    settings = dict(
         image_size=image_size,
         digit_size=digit_size,
         num_digits=num_digits,
@@ -34,6 +38,74 @@ def smmnist_dataset(
         num_sequences=num_sequences,
         digits_path=digits_path,
     )
+    if inputs.use_tf_data():
+        return smmnist.load(split, sequence_length, **settings)
+    smmnist.load_digits(split, digits_path)  # fails now, clearly, if the digits are missing
+    if num_sequences is None and split == "test":
+        num_sequences = smmnist.DEFAULT_NUM_TEST_SEQUENCES
+
+    def make_batch(start, size):
+        return smmnist.numpy_batch(split, size, sequence_length, start=start, **settings)
+
+    return inputs.IndexedVideos(make_batch, num_sequences)
+
+
+@gin.configurable
+def synthetic_dataset(
+    split, sequence_length, image_size=None, image_channels=None, num_sequences=None, seed=0
+):
+    """Uniform random videos, for benchmarks: no files, no TensorFlow needed.
+
+    Video i of a split is drawn from `numpy.random.default_rng([seed, split, i])`.
+
+    Args:
+        split: str. Any name ("train", "test", ...); each gives other videos.
+        sequence_length: int. Frames per video.
+        image_size, image_channels: int. Default to `build_model`'s.
+        num_sequences: int or None. None: infinite for "train", 256 otherwise.
+        seed: int.
+    """
+    if image_size is None:
+        image_size = configurables.bound_argument(configurables.build_model, "image_size")
+    if image_channels is None:
+        image_channels = configurables.bound_argument(configurables.build_model, "image_channels")
+    if num_sequences is None and split != "train":
+        num_sequences = 256
+    split_key = sum(split.encode())
+    shape = (sequence_length, image_size, image_size, image_channels)
+
+    def make_batch(start, size):
+        return np.stack(
+            [
+                np.random.default_rng([seed, split_key, i]).random(shape, dtype=np.float32)
+                for i in range(start, start + size)
+            ]
+        )
+
+    if not inputs.use_tf_data():
+        return inputs.IndexedVideos(make_batch, num_sequences)
+    import tensorflow as tf  # only on the TensorFlow backend
+
+    if num_sequences is None:
+        indices = tf.data.Dataset.counter()
+    else:
+        indices = tf.data.Dataset.range(num_sequences)
+
+    def to_tensor(index):
+        video = tf.numpy_function(
+            lambda i: make_batch(int(i), 1)[0], [index], tf.float32, stateful=False
+        )
+        return tf.ensure_shape(video, shape)
+
+    return indices.map(to_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+
+def _needs_tf_data(name):
+    if not inputs.use_tf_data():
+        raise ValueError(
+            f"{name} reads TFRecords with tf.data, which needs the TensorFlow backend; "
+            "on JAX train with train.dataset = @smmnist_dataset or @synthetic_dataset."
+        )
 
 
 @gin.configurable
@@ -48,6 +120,7 @@ def bair_dataset(split, sequence_length, data_dir="data/softmotion30_44k", sourc
     tensorflow-datasets in `tfds_data_dir` (`data_prep.bair_tfds.load`); splits
     "train" and "test" only, so set `train.eval_split = 'test'` with it.
     """
+    _needs_tf_data("bair_dataset")
     if source == "tfrecords":
         return bair.load(data_dir, split, sequence_length=sequence_length)
     if source == "tfds":
@@ -64,6 +137,7 @@ def cityscapes_dataset(split, sequence_length, data_dir="data/cityscapes_128",
     into `data_dir`; `source="tfds"` reads the `cityscapes_sequences` builder of
     `data_prep.cityscapes_tfds` prepared in `tfds_data_dir` at `resolution`.
     """
+    _needs_tf_data("cityscapes_dataset")
     if source == "converted":
         return cityscapes.load(data_dir, split, sequence_length=sequence_length)
     if source == "tfds":

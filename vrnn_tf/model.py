@@ -66,6 +66,9 @@ class HierarchicalVRNN(keras.Model):
         seed=None,
         **kwargs,
     ):
+        # Videos stay float32 under mixed precision: the likelihood's targets
+        # must not be rounded to bfloat16 (the encoder casts its own input).
+        kwargs.setdefault("autocast", False)
         super().__init__(**kwargs)
         self.encoder = encoder
         self.hierarchy = hierarchy
@@ -356,6 +359,14 @@ class HierarchicalVRNN(keras.Model):
 
             return tf_training.train_step(self, *args)
         return super().train_step(*args)
+
+    def test_step(self, *args):
+        logs = super().test_step(*args)
+        if keras.backend.backend() == "tensorflow":
+            from vrnn_tf import tf_training
+
+            logs = tf_training.reducible_logs(logs)
+        return logs
 
     def get_config(self):
         config = super().get_config()

@@ -22,6 +22,7 @@ import keras
 import numpy as np
 from absl import logging
 
+from vrnn_tf import inputs
 from vrnn_tf import kl_analysis
 from vrnn_tf import visualize
 
@@ -153,7 +154,7 @@ def held_out_callbacks(
         logging.warning("TensorFlow is not installed: no held-out TensorBoard summaries.")
         return []
     writer = tf.summary.create_file_writer(os.path.join(workdir, "tensorboard", "eval"))
-    clips = next(iter(dataset.unbatch().batch(num_clips)))
+    clips = inputs.first_videos(dataset, num_clips)
     return [
         ValidationElbo(writer, dataset, eval_every),
         LatentActivity(writer, dataset, eval_every),

@@ -41,4 +41,19 @@ def train_step(model, video):
     model.optimizer.apply(gradients, model.trainable_variables)
     model.training_step.assign_add(1)
     model.update_trackers(terms, loss, beta, model.optimizer.learning_rate, gradient_norm)
-    return {name: tracker.result() for name, tracker in model.trackers.items()}
+    return reducible_logs({name: tracker.result() for name, tracker in model.trackers.items()})
+
+
+def reducible_logs(logs):
+    """Scalar logs as `[1]` under multi-worker training, scalars elsewhere.
+
+    Keras reduces a step's per-replica logs across workers with
+    `strategy.reduce("MEAN", value, axis=0)`, which fails on scalars; the
+    trackers' results are already aggregated over all replicas, so giving
+    them a batch axis of one changes nothing but the shape.
+    """
+    strategy = tf.distribute.get_strategy()
+    in_multi_worker_mode = getattr(strategy.extended, "_in_multi_worker_mode", None)
+    if in_multi_worker_mode is None or not in_multi_worker_mode():
+        return logs
+    return {name: tf.reshape(value, [1]) for name, value in logs.items()}

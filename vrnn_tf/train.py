@@ -22,6 +22,8 @@ from absl import logging
 from vrnn_tf import checkpoints
 from vrnn_tf import configurables
 from vrnn_tf import datasets  # noqa: F401  (registers the gin dataset builders)
+from vrnn_tf import distribute
+from vrnn_tf import inputs
 from vrnn_tf import monitoring
 from vrnn_tf import visualize
 
@@ -29,6 +31,13 @@ FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("gin_file", [], "gin config files, applied in order.")
 flags.DEFINE_multi_string("gin_bindings", [], "gin bindings, e.g. \"train.steps = 10\".")
 flags.DEFINE_string("workdir", None, "Output folder: checkpoints, logs, samples.")
+flags.DEFINE_enum(
+    "strategy",
+    "default",
+    distribute.STRATEGIES,
+    "default: one device (JAX: all devices); mirrored: all local devices; "
+    "multi_worker: MultiWorkerMirroredStrategy from TF_CONFIG (TensorFlow backend).",
+)
 
 
 class ProgressLogger(keras.callbacks.Callback):
@@ -110,9 +119,10 @@ def evaluate_elbo(model, dataset):
     return float(model.evaluate(dataset, verbose=0, return_dict=True)["neg_elbo"])
 
 
-@gin.configurable(denylist=["workdir"])
+@gin.configurable(denylist=["workdir", "strategy"])
 def train(
     workdir,
+    strategy="default",
     dataset=gin.REQUIRED,
     batch_size=32,
     future_frames=10,
@@ -134,6 +144,7 @@ def train(
 
     Args:
         workdir: str. Output folder.
+        strategy: str. One of `vrnn_tf.distribute.STRATEGIES` (the --strategy flag).
         dataset: callable `(split, sequence_length) -> tf.data.Dataset` of
             unbatched videos (`vrnn_tf.datasets`).
         batch_size: int. Global batch size.
@@ -165,28 +176,37 @@ def train(
             f"train.checkpoint_every ({checkpoint_every}) must be a multiple of "
             f"train.log_every ({log_every})."
         )
+    # The strategy first: MultiWorkerMirroredStrategy must exist before any other TF op.
+    strategy = distribute.make_strategy(strategy)
+    # Non-chief workers write into a temporary folder (deleted at the end).
+    chief_workdir, workdir = workdir, distribute.output_dir(workdir, strategy)
     keras.utils.set_random_seed(seed)
     # The data first: a missing data folder fails before the model is built.
     context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
     sequence_length = context_frames + future_frames
-    train_data = dataset("train", sequence_length)
-    test_data = dataset(eval_split, sequence_length).take(eval_sequences).batch(batch_size)
-    train_data = train_data.batch(batch_size, drop_remainder=True).prefetch(2)
+    train_data = inputs.training_batches(dataset("train", sequence_length), batch_size)
+    test_data = inputs.evaluation_batches(
+        dataset(eval_split, sequence_length), eval_sequences, batch_size
+    )
     held_out_callbacks = monitoring.held_out_callbacks(
         workdir, test_data, log_every, eval_every, sample_every,
         sample_sequences, samples_per_sequence, seed,
     )
-    model = configurables.build_model()
     if jit_compile == "auto":
-        jit_compile = any(d.device_type == "GPU" for d in _devices())
-    model.compile(
-        optimizer=configurables.build_optimizer(), jit_compile=jit_compile, run_eagerly=run_eagerly
-    )
+        jit_compile = distribute.default_jit_compile()
+    with strategy.scope():
+        model = configurables.build_model()
+        model.compile(
+            optimizer=configurables.build_optimizer(),
+            jit_compile=jit_compile,
+            run_eagerly=run_eagerly,
+        )
     write_text(os.path.join(workdir, "command.txt"), " ".join(sys.argv) + "\n")
     write_text(os.path.join(workdir, "config.gin"), gin.operative_config_str())
     print(f"Model: {model.count_params():,} parameters.", flush=True)
+    print(f"Training on {distribute.describe(strategy)}.", flush=True)
 
-    start_step = checkpoints.restore_latest(model, workdir) or 0
+    start_step = checkpoints.restore_latest(model, chief_workdir) or 0
     if start_step:
         print(f"Resuming from step {start_step}.", flush=True)
     summary = {"parameters": model.count_params(), "start_step": start_step}
@@ -216,8 +236,7 @@ def train(
     print(f"Test negative ELBO after training: {summary['test_neg_elbo_after']:.2f}", flush=True)
     print(f"Training took {summary['train_seconds']:.0f} s.", flush=True)
 
-    clips = next(iter(test_data.unbatch().batch(sample_sequences)))
-    clips = np.asarray(clips)
+    clips = inputs.first_videos(test_data, sample_sequences)
     context = clips[:, : model.context_frames]
     samples = model.generate(context, future_frames, samples_per_sequence, seed=seed)
     grid = visualize.sample_grid(context, clips[:, model.context_frames :], np.asarray(samples))
@@ -232,13 +251,8 @@ def train(
         print(f"Exported the model to {saved_model}.", flush=True)
     elif export:
         logging.warning("train.export: a SavedModel needs the TensorFlow backend; not exported.")
+    distribute.cleanup_output_dir(workdir, chief_workdir)
     return summary
-
-
-def _devices():
-    import tensorflow as tf
-
-    return tf.config.list_logical_devices()
 
 
 def main(argv):
@@ -253,7 +267,7 @@ def main(argv):
             f"Bad gin configuration (--gin_file={FLAGS.gin_file}, "
             f"--gin_bindings={FLAGS.gin_bindings}): {error}"
         ) from error
-    train(FLAGS.workdir)
+    train(FLAGS.workdir, strategy=FLAGS.strategy)
 
 
 if __name__ == "__main__":

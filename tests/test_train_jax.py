@@ -1,0 +1,75 @@
+"""`python -m vrnn_tf.train` on the JAX backend, with TensorFlow made unimportable."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from conftest import REPO
+from conftest import TINY_MODEL_GIN
+
+# Runs the entry point as `python -m vrnn_tf.train` would, after making every
+# `import tensorflow` fail (the JAX GPU box has no TensorFlow).
+BLOCKED_TF_MAIN = textwrap.dedent(
+    """
+    import runpy, sys
+
+    class BlockTensorFlow:
+        def find_spec(self, name, path=None, target=None):
+            if name == "tensorflow" or name.startswith("tensorflow."):
+                raise ImportError(f"{name} is blocked in this test")
+
+    sys.meta_path.insert(0, BlockTensorFlow())
+    for name in [m for m in sys.modules if m == "tensorflow" or m.startswith("tensorflow.")]:
+        del sys.modules[name]
+    sys.argv = ["vrnn_tf.train"] + sys.argv[1:]
+    runpy.run_module("vrnn_tf.train", run_name="__main__", alter_sys=True)
+    assert not any(m == "tensorflow" or m.startswith("tensorflow.") for m in sys.modules)
+    """
+)
+
+RUN_GIN = TINY_MODEL_GIN + """
+train.dataset = @smmnist_dataset
+smmnist_dataset.image_size = 16
+smmnist_dataset.digit_size = 8
+smmnist_dataset.num_digits = 1
+train.batch_size = 2
+train.future_frames = 1
+train.steps = 2
+train.log_every = 1
+train.checkpoint_every = 2
+train.eval_sequences = 2
+train.sample_sequences = 1
+train.samples_per_sequence = 2
+"""
+
+
+def test_trains_on_jax_without_tensorflow_over_two_devices(tmp_path):
+    gin_file = tmp_path / "run.gin"
+    gin_file.write_text(RUN_GIN)
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        JAX_PLATFORMS="cpu",
+        # Two host devices: training goes through keras.distribution.DataParallel.
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+        PYTHONPATH=REPO,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKED_TF_MAIN, f"--gin_file={gin_file}", f"--workdir={tmp_path / 'run'}"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "DataParallel over 2 devices" in result.stdout
+    summary = json.load(open(tmp_path / "run" / "summary.json"))
+    assert summary["steps"] == 2
+    lines = [json.loads(line) for line in open(tmp_path / "run" / "metrics.jsonl")]
+    assert [line["step"] for line in lines] == [1, 2]
+    assert all(0 < line["loss"] < 1e5 for line in lines)
+    assert os.path.exists(tmp_path / "run" / "checkpoints" / "ckpt-00000002.keras")
+    assert os.path.exists(tmp_path / "run" / "samples.png")
