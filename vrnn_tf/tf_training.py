@@ -85,3 +85,8 @@ def _apply_if_finite(optimizer, gradients, variables, finite):
         tf.cond(finite, apply_on_replicas, lambda: tf.constant(0.0))
 
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(gradients, finite))
+
+
+def enable_determinism():
+    """Bitwise reproducible kernels: a rerun (or a resumed run) gives identical weights."""
+    tf.config.experimental.enable_op_determinism()

@@ -206,6 +206,7 @@ def train(
     run_eagerly=False,
     seed=0,
     max_consecutive_nonfinite=10,
+    deterministic_ops=False,
 ):
     """Trains the gin-configured model on the gin-configured dataset.
 
@@ -229,6 +230,8 @@ def train(
             noise have their own seeds).
         max_consecutive_nonfinite: int. Training stops after this many steps in
             a row skipped for a NaN/Inf loss or gradient (0: never).
+        deterministic_ops: bool. Bitwise reproducible TensorFlow kernels
+            (slower; the kill-and-resume test uses them).
 
     Returns:
         dict: the summary written to summary.json.
@@ -240,6 +243,10 @@ def train(
         )
     checks.check_train_config(dataset, future_frames)
     keras.utils.set_random_seed(seed)
+    if deterministic_ops and keras.backend.backend() == "tensorflow":
+        from vrnn_tf import tf_training
+
+        tf_training.enable_determinism()
     # The data first: a missing data folder fails before the model is built.
     context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
     sequence_length = context_frames + future_frames
