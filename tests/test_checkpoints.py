@@ -1,11 +1,14 @@
 """Checkpoints: atomic, complete (noise state included), and a damaged newest one is skipped."""
 
 import os
+import shutil
 
+import gin
 import numpy as np
 import pytest
 
 import vrnn_tf
+from conftest import TINY_MODEL_GIN
 from vrnn_tf import checkpoints
 
 
@@ -13,6 +16,24 @@ def compiled_model():
     model = vrnn_tf.build_model()
     model.compile(optimizer=vrnn_tf.build_optimizer())
     return model
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory):
+    """Three checkpoints of the tiny model (built once) -> (folder, {step: state}, a model)."""
+    gin.clear_config()
+    gin.parse_config(TINY_MODEL_GIN)
+    model = compiled_model()
+    folder = str(tmp_path_factory.mktemp("three_checkpoints"))
+    states = save_three(model, folder)
+    gin.clear_config()
+    return folder, states, model
+
+
+@pytest.fixture
+def workdir(saved, tmp_path):
+    shutil.copytree(saved[0], tmp_path / "run")
+    return str(tmp_path / "run")
 
 
 def save_three(model, workdir):
@@ -34,12 +55,11 @@ def assert_restored(model, saved, step):
     assert int(model.training_step.numpy()) == step
 
 
-def test_restores_newest_with_its_noise_state(tmp_path, tiny_config):
-    model = compiled_model()
-    saved = save_three(model, str(tmp_path))
-    fresh = compiled_model()
-    assert checkpoints.restore_latest(fresh, str(tmp_path)) == 3
-    assert_restored(fresh, saved, 3)
+def test_restores_newest_with_its_noise_state(saved, workdir):
+    _, states, model = saved
+    model.noise_seed.next()
+    assert checkpoints.restore_latest(model, workdir) == 3
+    assert_restored(model, states, 3)
 
 
 def corrupt(path, how, rng):
@@ -56,26 +76,22 @@ def corrupt(path, how, rng):
 
 
 @pytest.mark.parametrize("how", ["truncate", "flip", "empty"])
-def test_corrupt_newest_falls_back_to_previous_with_a_warning(tmp_path, tiny_config, how, caplog):
-    model = compiled_model()
-    saved = save_three(model, str(tmp_path))
-    newest = checkpoints.list_checkpoints(str(tmp_path))[-1][1]
+def test_corrupt_newest_falls_back_to_previous_with_a_warning(saved, workdir, how, caplog):
+    _, states, model = saved
+    newest = checkpoints.list_checkpoints(workdir)[-1][1]
     corrupt(newest, how, np.random.default_rng(len(how)))
     # A kill during a save leaves a temporary file: it is cleaned, never read.
-    open(os.path.join(checkpoints.checkpoint_dir(str(tmp_path)), ".tmp-ckpt-00000004-1.keras"), "w")
-    fresh = compiled_model()
-    assert checkpoints.restore_latest(fresh, str(tmp_path)) == 2
-    assert_restored(fresh, saved, 2)
+    open(os.path.join(checkpoints.checkpoint_dir(workdir), ".tmp-ckpt-00000004-1.keras"), "w")
+    assert checkpoints.restore_latest(model, workdir) == 2
+    assert_restored(model, states, 2)
     assert f"Checkpoint {newest} cannot be read" in caplog.text
     assert os.path.exists(newest + ".corrupt")
-    assert sorted(os.listdir(checkpoints.checkpoint_dir(str(tmp_path)))) == [
+    assert sorted(os.listdir(checkpoints.checkpoint_dir(workdir))) == [
         "ckpt-00000001.keras", "ckpt-00000002.keras", "ckpt-00000003.keras.corrupt"]
 
 
-def test_all_unreadable_is_an_error(tmp_path, tiny_config):
-    model = compiled_model()
-    save_three(model, str(tmp_path))
-    for _, path in checkpoints.list_checkpoints(str(tmp_path)):
+def test_all_unreadable_is_an_error(saved, workdir):
+    for _, path in checkpoints.list_checkpoints(workdir):
         corrupt(path, "empty", None)
     with pytest.raises(RuntimeError, match="None of the checkpoints"):
-        checkpoints.restore_latest(compiled_model(), str(tmp_path))
+        checkpoints.restore_latest(saved[2], workdir)
