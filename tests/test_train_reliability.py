@@ -18,7 +18,6 @@ import tensorflow as tf
 
 from conftest import REPO
 from test_train import TINY_RUN_GIN
-from test_train import run_cli
 from vrnn_tf import checkpoints
 from vrnn_tf import train as train_lib
 
@@ -129,7 +128,7 @@ smmnist_dataset.image_size = 16
 """
 
 
-def test_nan_steps_are_skipped_counted_and_stop_training(tmp_path, caplog):
+def test_nan_steps_are_skipped_counted_and_stop_training(tmp_path):
     gin.clear_config()
     # Batch 2: step 2 (videos 2, 3) is NaN, then steps 4.. are all NaN.
     gin.parse_config(NAN_GIN + "nan_smmnist.nan_from = 2\nnan_smmnist.nan_until = 4")

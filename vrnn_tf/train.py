@@ -327,5 +327,6 @@ def main(argv):
     except NonFiniteTrainingError as error:
         sys.exit(f"Error: {error}")
 
+
 if __name__ == "__main__":
     app.run(main)
