@@ -22,7 +22,7 @@ Files are taken in the order of their first trajectory number (``traj_256_...`` 
 Bad data is never skipped. ``load`` first walks the record framing of every file of the split
 (the 12-byte header of each record, no payload reads: 4 ms per file from the page cache, under a
 second for the train split's 43,264 records) and raises ``ValueError`` naming the file and the
-record for a truncated file or a corrupt record header. While iterating, a record that cannot be
+record for a truncated or empty file or a corrupt record header. While iterating, a record that cannot be
 read (payload checksum mismatch) or parsed (not a ``tf.train.Example``, or a feature of the wrong
 type), or that has a missing frame key, an image of the wrong byte length or a wrong number of
 floats, raises ``tf.errors.InvalidArgumentError`` whose message names the file, the record index
@@ -39,9 +39,10 @@ Public API:
 
 import os
 import re
-import struct
 
 import numpy as np
+
+from data_prep import tfrecord_reading
 
 SPLITS = ("train", "val", "test")
 IMAGE_KEYS = ("image_aux1", "image_main")
@@ -56,6 +57,7 @@ VAL_FILE = "traj_256_to_511.tfrecords"
 DEFAULT_SHUFFLE_BUFFER = 1024
 
 _SETTING = "bair_dataset.data_dir"
+_LABEL = "BAIR file"
 _FILE_PATTERN = re.compile(r"^traj_(\d+)_to_(\d+)\.tfrecords$")
 
 
@@ -124,66 +126,13 @@ def split_files(data_dir, split):
     return train
 
 
-def _crc32c_table():
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-        table.append(crc)
-    return tuple(table)
-
-
-_CRC32C_TABLE = _crc32c_table()
-
-
-def _masked_crc32c(data):
-    """The TFRecord checksum: CRC-32C, rotated right by 15 bits plus a constant."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc = _CRC32C_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    crc ^= 0xFFFFFFFF
-    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
 def count_records(path):
-    """Counts the records of a TFRecord file, checking its framing without reading payloads.
-
-    A TFRecord is ``uint64 length | uint32 masked_crc32c(length) | payload | uint32 crc(payload)``.
-    This reads the 12-byte header of each record, checks its checksum and that the record ends
-    inside the file. Payload checksums are verified later, while ``load``'s pipeline reads them.
-
-    Returns:
-        int, the number of records.
+    """Counts the records of a BAIR file after checking its framing (``tfrecord_reading``).
 
     Raises:
-        ValueError: truncated file or corrupt header, naming the file, the record index and the
-            byte offset.
+        ValueError: truncated, corrupt or empty file, naming the file and the record.
     """
-    path = os.fspath(path)
-    size = os.path.getsize(path)
-    count, offset = 0, 0
-    with open(path, "rb") as f:
-        while offset < size:
-            header = f.read(12)
-            if len(header) < 12:
-                raise ValueError(f"BAIR file {path}: record {count}: truncated file: it ends "
-                                 f"inside the record header at byte {size} (incomplete download "
-                                 f"or extraction?)")
-            length, length_crc = struct.unpack("<QI", header)
-            if _masked_crc32c(header[:8]) != length_crc:
-                raise ValueError(f"BAIR file {path}: record {count}: corrupt record header at "
-                                 f"byte {offset} (length checksum mismatch); not a TFRecord "
-                                 f"file, or damaged")
-            end = offset + 12 + length + 4
-            if end > size:
-                raise ValueError(f"BAIR file {path}: record {count}: truncated file: the record "
-                                 f"needs bytes up to {end} but the file ends at byte {size} "
-                                 f"(incomplete download or extraction?)")
-            offset = end
-            f.seek(offset)
-            count += 1
-    return count
+    return tfrecord_reading.count_records(path, _LABEL)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -316,51 +265,6 @@ def _validator(tf, image_key, with_actions):
     return check
 
 
-def _file_records(tf, paths, counts, parse):
-    """Returns ``records(file_id) -> Dataset of (path, index, parsed record)`` for one file.
-
-    Reading stops at a record that fails its payload checksum (``ignore_errors``: TFRecordDataset
-    moves to the next file after a read error, and there is no next file) and records
-    whose parsing fails are dropped; both are then caught, not skipped: a sentinel carrying the
-    expected record count (from ``count_records``) is appended, and every element's position must
-    equal its record index, so the first missing record raises an error naming it.
-    """
-
-    def records(file_id):
-        path = tf.gather(paths, file_id)
-        expected = tf.gather(counts, file_id)
-        sentinel = tf.data.Dataset.from_tensors((expected, tf.constant(b"")))
-        body = (tf.data.TFRecordDataset(path).ignore_errors().enumerate()
-                .concatenate(sentinel)
-                .map(lambda index, serialized: (index, parse(serialized)),
-                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .ignore_errors())
-        # ignore_errors() retries a file that cannot be opened forever (TFRecordDataset moves
-        # past read errors only), so a probe outside every ignore_errors() opens the file first:
-        # a file removed or made unreadable since count_records raises an error naming it.
-        probe = (tf.data.FixedLengthRecordDataset(path, record_bytes=1).take(1)
-                 .map(lambda byte: (tf.constant(-1, tf.int64), parse(tf.constant(b"")))))
-        parsed = probe.concatenate(body).filter(lambda index, record: index >= 0)
-
-        def check_position(position, item):
-            index, record = item
-            message = tf.cond(
-                tf.equal(position, index), lambda: tf.constant(""),
-                lambda: tf.strings.join([
-                    "BAIR file ", path, ": record ", tf.strings.as_string(position),
-                    ": cannot be read or parsed: its bytes are corrupt (checksum mismatch) or it "
-                    "is not a tf.train.Example whose features have the expected types (bytes for "
-                    "images, floats for action and endeffector_pos)"]))
-            assertion = tf.debugging.Assert(tf.equal(position, index), [message], summarize=1)
-            with tf.control_dependencies([assertion]):
-                return path, tf.identity(index), record
-
-        return (parsed.enumerate().map(check_position)
-                .filter(lambda path_, index, record: index < expected))
-
-    return records
-
-
 def load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actions=False, seed=0,
          shuffle_buffer=DEFAULT_SHUFFLE_BUFFER, cycle_length=8):
     """Builds a tf.data pipeline of BAIR robot pushing videos from the original TFRecords.
@@ -412,7 +316,9 @@ def load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actio
     counts = [count_records(f) for f in files]
     paths_t = tf.constant(files)
     counts_t = tf.constant(counts, tf.int64)
-    records = _file_records(tf, paths_t, counts_t, _record_parser(tf, image_key, with_actions))
+    records = tfrecord_reading.file_records(
+        tf, paths_t, counts_t, _record_parser(tf, image_key, with_actions), _LABEL,
+        "bytes for images, floats for action and endeffector_pos")
     check = _validator(tf, image_key, with_actions)
     length = int(sequence_length)
     seed_pair = tf.constant([int(seed) & 0x7FFFFFFF, int(seed) >> 31], tf.int64)

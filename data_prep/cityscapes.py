@@ -58,6 +58,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from data_prep import tfrecord_reading
+
 SOURCE_SPLITS = ("train", "val")
 SPLITS = ("train", "val", "test")
 FRAMES_PER_SEQUENCE = 30
@@ -69,6 +71,7 @@ DEFAULT_SHUFFLE_BUFFER = 256
 FORMAT_VERSION = 1
 
 _FILE_PATTERN = re.compile(r"^(?P<city>.+)_(?P<seq>\d+)_(?P<frame>\d+)_leftImg8bit\.png$")
+_LABEL = "Cityscapes shard"
 _CONVERT_HINT = ("convert it with `python -m data_prep.cityscapes --src "
                  "/path/to/leftImg8bit_sequence --out {out} --split {split}`")
 
@@ -489,22 +492,97 @@ def read_summary(out_dir, split):
         raise FileNotFoundError(f"No converted Cityscapes {split} split in "
                                 f"{os.path.abspath(out_dir)} (missing {os.path.basename(path)}); "
                                 f"{hint}.")
-    with open(path) as f:
-        summary = json.load(f)
-    if not summary.get("complete"):
+    try:
+        with open(path) as f:
+            summary = json.load(f)
+        complete = summary.get("complete")
+    except (ValueError, AttributeError) as e:  # JSONDecodeError is a ValueError
+        raise ValueError(f"Cityscapes summary {path} is damaged ({type(e).__name__}: {e}); "
+                         f"delete it and the {split}-* shards next to it, then {hint}.") from e
+    if not complete:
         raise ValueError(f"The Cityscapes {split} conversion in {os.path.abspath(out_dir)} is "
                          f"incomplete ({path} says complete: false); rerun the same command to "
                          f"finish it: {hint}.")
-    for entry in summary["shards"]:
-        shard = os.path.join(out_dir, entry["file"])
+    try:
+        shard_entries = [(entry["file"], int(entry["bytes"]), int(entry["num_sequences"]))
+                         for entry in summary["shards"]]
+        fields = {key: summary[key] for key in ("resolution", "num_sequences")}
+    except (ValueError, KeyError, TypeError) as e:
+        raise ValueError(f"Cityscapes summary {path} is damaged ({type(e).__name__}: {e}); "
+                         f"delete it and the {split}-* shards next to it, then {hint}.") from e
+    if sum(count for _, _, count in shard_entries) != fields["num_sequences"] or not (
+            isinstance(fields["resolution"], int) and fields["resolution"] >= 1):
+        raise ValueError(f"Cityscapes summary {path} is damaged (its shard sizes do not add up "
+                         f"to num_sequences, or its resolution is invalid); delete it and the "
+                         f"{split}-* shards next to it, then {hint}.")
+    for name, expected_bytes, _ in shard_entries:
+        shard = os.path.join(out_dir, name)
         if not os.path.isfile(shard):
             raise FileNotFoundError(f"Cityscapes shard {shard} listed in {path} is missing; "
                                     f"{hint}.")
         size = os.path.getsize(shard)
-        if size != entry["bytes"]:
+        if size != expected_bytes:
             raise ValueError(f"Cityscapes shard {shard} has {size} bytes but {path} records "
-                             f"{entry['bytes']} (truncated or replaced); delete it and {hint}.")
+                             f"{expected_bytes} (truncated or replaced); delete it and {hint}.")
     return summary
+
+
+def _record_parser(tf):
+    """Returns ``parse(serialized) -> dict`` that never fails on missing keys or wrong counts.
+
+    Output: ``frames`` string [30] (padded with '' or cut), ``frame_count`` int32 (values of
+    'frames'), ``frame_bytes`` int32 [30], ``sequence_id`` string ('' when missing),
+    ``id_count`` int32; the checks come after (``_validator``), with messages.
+    """
+    spec = {"frames": tf.io.RaggedFeature(tf.string),
+            "sequence_id": tf.io.RaggedFeature(tf.string)}
+
+    def parse(serialized):
+        values = tf.io.parse_single_example(serialized, spec)
+        frames = tf.concat([values["frames"], tf.fill([FRAMES_PER_SEQUENCE], "")],
+                           axis=0)[:FRAMES_PER_SEQUENCE]
+        return {"frames": frames,
+                "frame_count": tf.size(values["frames"], out_type=tf.int32),
+                "frame_bytes": tf.strings.length(frames),
+                "sequence_id": tf.concat([values["sequence_id"], [""]], axis=0)[0],
+                "id_count": tf.size(values["sequence_id"], out_type=tf.int32)}
+
+    return parse
+
+
+def _validator(tf, resolution, summary_path):
+    """Returns ``check(path, index, record) -> record``: an Assert naming the shard and record."""
+    frame_bytes = resolution * resolution * 3
+    as_string = tf.strings.as_string
+
+    def check(path, index, record):
+        count, nbytes = record["frame_count"], record["frame_bytes"]
+        bad_frame = tf.not_equal(nbytes, frame_bytes)
+        frame = tf.argmax(tf.cast(bad_frame, tf.int32), output_type=tf.int32)
+        checks = [
+            (tf.not_equal(count, FRAMES_PER_SEQUENCE),
+             lambda: tf.strings.join(["'frames' holds ", as_string(count),
+                                      f" values, expected {FRAMES_PER_SEQUENCE}"])),
+            (tf.reduce_any(bad_frame),
+             lambda: tf.strings.join(["frame ", as_string(frame), " holds ",
+                                      as_string(nbytes[frame]), f" bytes, expected {frame_bytes} "
+                                      f"(raw uint8 {resolution}x{resolution}x3, the "
+                                      f"resolution in {summary_path})"])),
+            (tf.not_equal(record["id_count"], 1),
+             lambda: tf.strings.join(["'sequence_id' holds ", as_string(record["id_count"]),
+                                      " values, expected 1"])),
+        ]
+        any_bad = tf.reduce_any(tf.stack([bad for bad, _ in checks]))
+        message = tf.cond(
+            any_bad,
+            lambda: tf.strings.join([f"{_LABEL} ", path, ": record ", as_string(index), ": ",
+                                     tf.case(checks[:-1], default=checks[-1][1])]),
+            lambda: tf.constant(""))
+        assertion = tf.debugging.Assert(tf.logical_not(any_bad), [message], summarize=1)
+        with tf.control_dependencies([assertion]):
+            return {name: tf.identity(value) for name, value in record.items()}
+
+    return check
 
 
 def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
@@ -550,19 +628,28 @@ def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUF
     out_dir = os.fspath(out_dir)
     resolution = int(summary["resolution"])
     shards = [os.path.join(out_dir, entry["file"]) for entry in summary["shards"]]
+    counts = []
+    for shard, entry in zip(shards, summary["shards"]):
+        count = tfrecord_reading.count_records(shard, _LABEL)
+        if count != entry["num_sequences"]:
+            raise ValueError(f"{_LABEL} {shard} holds {count} records but its summary lists "
+                             f"{entry['num_sequences']}; delete it and "
+                             f"{_CONVERT_HINT.format(out=out_dir, split=split)}.")
+        counts.append(count)
+    records = tfrecord_reading.file_records(
+        tf, tf.constant(shards), tf.constant(counts, tf.int64), _record_parser(tf), _LABEL,
+        "bytes for frames and sequence_id")
+    check = _validator(tf, resolution, _summary_path(out_dir, "val" if split == "test" else split))
     length = int(sequence_length)
     shape = [length, resolution, resolution, 3]
-    spec = {"frames": tf.io.FixedLenFeature([FRAMES_PER_SEQUENCE], tf.string),
-            "sequence_id": tf.io.FixedLenFeature([], tf.string)}
 
-    def window(start, serialized):
-        record = tf.io.parse_single_example(serialized, spec)
+    def window(start, path, index, record):
+        record = check(path, index, record)
         frames = tf.io.decode_raw(record["frames"][start:start + length], tf.uint8)
         return tf.reshape(frames, shape)
 
     if split == "train":
         seed_pair = tf.constant([int(seed) & 0x7FFFFFFF, int(seed) >> 31], tf.int64)
-        paths = tf.constant(shards)
         num_shards = len(shards)
 
         def epoch_shards(epoch):
@@ -572,15 +659,15 @@ def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUF
             return tf.data.Dataset.from_tensor_slices(order).map(lambda s: (epoch, s))
 
         def shard_windows(epoch, shard):
-            def pick(index, serialized):
+            def pick(path, index, record):
                 # The window depends only on (seed, epoch, shard, record): parallel-safe.
                 key = seed_pair
                 for value in (epoch, shard, index):
                     key = tf.random.experimental.stateless_fold_in(key, value)
                 start = tf.random.stateless_uniform(
                     [], key, minval=0, maxval=FRAMES_PER_SEQUENCE - length + 1, dtype=tf.int64)
-                return start, serialized
-            return tf.data.TFRecordDataset(tf.gather(paths, shard)).enumerate().map(pick)
+                return start, path, index, record
+            return records(shard).map(pick)
 
         data = (tf.data.Dataset.counter()
                 .flat_map(epoch_shards)
@@ -590,15 +677,14 @@ def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUF
                 .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
                 .shuffle(int(shuffle_buffer), seed=int(seed)))
     else:
-        data = tf.data.TFRecordDataset(shards)
+        data = tf.data.Dataset.range(len(shards)).flat_map(records)
         count = summary["num_sequences"]
         if split == "test":
             wanted = tf.constant(summary["test_sequences"])
-            ids = {"sequence_id": spec["sequence_id"]}
-            data = data.filter(lambda serialized: tf.reduce_any(tf.equal(
-                tf.io.parse_single_example(serialized, ids)["sequence_id"], wanted)))
+            data = data.filter(lambda path, index, record: tf.reduce_any(tf.equal(
+                record["sequence_id"], wanted)))
             count = len(summary["test_sequences"])
-        data = (data.map(lambda serialized: window(0, serialized),
+        data = (data.map(lambda path, index, record: window(0, path, index, record),
                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
                 .apply(tf.data.experimental.assert_cardinality(count)))
     return data.map(lambda video: tf.cast(video, tf.float32) / 255.0,

@@ -419,7 +419,7 @@ def _make_generator(split, sequence_length, image_size, digit_size, num_digits, 
 
 
 def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, seed=0,
-         num_sequences=None, digits_path=None):
+         num_sequences=None, digits_path=None, start=0):
     """Builds a tf.data pipeline of Stochastic Moving MNIST sequences.
 
     Args:
@@ -432,6 +432,8 @@ def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, see
             and ``numpy_batch`` all give identical data.
         num_sequences: optional int >= 1. Number of sequences (finite dataset).
         digits_path: optional digits file, see ``load_digits``.
+        start: int >= 0. First sequence index: ``load(..., start=k)`` equals
+            ``load(...).skip(k)`` without generating the skipped sequences (resuming training).
 
     Returns:
         Unbatched ``tf.data.Dataset`` of float32 ``[T, image_size, image_size, 1]`` in [0, 1],
@@ -441,13 +443,14 @@ def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, see
 
     generator = _make_generator(split, sequence_length, image_size, digit_size, num_digits,
                                 seed, digits_path)
+    _check_int("start", start, 0)
     if num_sequences is None and split == "test":
         num_sequences = DEFAULT_NUM_TEST_SEQUENCES
     if num_sequences is None:
-        indices = tf.data.Dataset.counter()
+        indices = tf.data.Dataset.counter(start)
     else:
         _check_int("num_sequences", num_sequences, 1)
-        indices = tf.data.Dataset.range(num_sequences)
+        indices = tf.data.Dataset.range(start, num_sequences)
     shape = (generator.sequence_length, generator.image_size, generator.image_size, 1)
 
     def make_sequence(index):

@@ -1,10 +1,24 @@
-"""Checkpoints: `.keras` archives (model, optimizer, step counter), written atomically."""
+"""Checkpoints: `.keras` archives (model, optimizer, step counter, noise state), written atomically.
+
+A checkpoint is written to a temporary name, flushed to disk and renamed, so
+a kill at any moment leaves either the complete file or none. A checkpoint
+that cannot be read all the same (disk damage, a copy cut short) is renamed
+`*.corrupt` and the previous one is used, with a warning. Weights holding a
+NaN or Inf are never written (`check_finite`).
+"""
 
 import glob
 import os
 import re
 
+from absl import logging
+
 CHECKPOINT_PATTERN = re.compile(r"ckpt-(\d+)\.keras$")
+_TEMPORARY_GLOB = ".tmp-ckpt-*.keras"
+
+
+class NonFiniteWeightsError(ValueError):
+    """A model holds NaN or Inf values: it must not be saved or exported."""
 
 
 def checkpoint_dir(workdir):
@@ -21,24 +35,96 @@ def list_checkpoints(workdir):
     return sorted(found)
 
 
+def check_finite(model, what="the model"):
+    """Raises `NonFiniteWeightsError` naming the first variable (model or optimizer) with NaN/Inf.
+
+    Call it before writing weights anywhere (checkpoint, export).
+    """
+    import numpy as np
+
+    variables = list(model.weights)
+    if getattr(model, "optimizer", None) is not None:
+        variables += list(model.optimizer.variables)
+    for variable in variables:
+        value = np.asarray(variable)
+        if value.dtype.kind == "f" and not np.isfinite(value).all():
+            bad = int(value.size - np.isfinite(value).sum())
+            raise NonFiniteWeightsError(
+                f"Refusing to write {what}: variable {variable.path} holds {bad} NaN/Inf "
+                f"value(s) of {value.size}."
+            )
+
+
+def _fsync(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def save(model, workdir, step, keep=3):
-    """Saves `ckpt-{step}.keras` (temporary name, then rename) and prunes old ones."""
+    """Saves `ckpt-{step}.keras` (temporary name, fsync, rename) and prunes old ones.
+
+    Raises:
+        NonFiniteWeightsError: a weight or optimizer slot is NaN/Inf (nothing is written).
+    """
+    check_finite(model, f"checkpoint {step}")
     directory = checkpoint_dir(workdir)
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"ckpt-{step:08d}.keras")
     tmp = os.path.join(directory, f".tmp-ckpt-{step:08d}-{os.getpid()}.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    try:
+        model.save(tmp)
+        _fsync(tmp)  # Data on disk before the name: a power cut cannot leave an empty file.
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    _fsync(directory)
     for _, old in list_checkpoints(workdir)[:-keep]:
         os.remove(old)
     return path
 
 
+def _remove_stale_temporaries(workdir):
+    """Deletes the temporary files of saves that a kill interrupted."""
+    for path in glob.glob(os.path.join(checkpoint_dir(workdir), _TEMPORARY_GLOB)):
+        logging.warning("Removing %s, left by an interrupted checkpoint save.", path)
+        os.remove(path)
+
+
 def restore_latest(model, workdir):
-    """Loads the newest checkpoint into a compiled model; returns its step or None."""
-    checkpoints = list_checkpoints(workdir)
-    if not checkpoints:
-        return None
-    step, path = checkpoints[-1]
-    model.load_weights(path)
-    return step
+    """Loads the newest readable checkpoint into a compiled model; returns its step or None.
+
+    An unreadable checkpoint is renamed `<name>.corrupt` (kept for inspection,
+    never read again) and the next older one is tried, with a warning.
+
+    Raises:
+        RuntimeError: checkpoints exist but none can be read.
+    """
+    _remove_stale_temporaries(workdir)
+    found = list_checkpoints(workdir)
+    for step, path in reversed(found):
+        try:
+            model.load_weights(path)
+        except Exception as error:  # zipfile, h5py, json and Keras errors: any unreadable file.
+            corrupt = path + ".corrupt"
+            logging.warning(
+                "Checkpoint %s cannot be read (%s: %s); moved to %s, trying the previous one.",
+                path,
+                type(error).__name__,
+                str(error).splitlines()[0] if str(error) else "",
+                corrupt,
+            )
+            os.replace(path, corrupt)
+            continue
+        return step
+    if found:
+        # A failed load may have half-overwritten the weights: never train on from them.
+        raise RuntimeError(
+            f"None of the checkpoints in {checkpoint_dir(workdir)} can be read "
+            f"({', '.join(os.path.basename(p) for _, p in found)}, now *.corrupt). Delete the "
+            "folder to start from scratch, or copy an intact ckpt-*.keras into it."
+        )
+    return None

@@ -1,10 +1,19 @@
-"""gin-configurable datasets: `fn(split, sequence_length) -> tf.data.Dataset`.
+"""gin-configurable datasets: `fn(split, sequence_length, start=0) -> tf.data.Dataset`.
 
 Each returns unbatched float32 videos `[T, H, W, C]` in [0, 1]; `train`
 batches them. gin selects one with `train.dataset = @smmnist_dataset`.
 On a backend other than TensorFlow, SM-MNIST and the synthetic dataset
 return a TensorFlow-free `vrnn_tf.inputs.IndexedVideos` instead (the JAX GPU
 box has no TensorFlow); BAIR and Cityscapes need TensorFlow to read TFRecords.
+
+`start` is the number of training videos already consumed (step x global
+batch): the training stream from `start` on is a function of `start` alone,
+which is what makes a resumed run see the data an uninterrupted one sees
+(`train` rebuilds the stream at every checkpoint interval, in both runs).
+SM-MNIST and the synthetic data continue their infinite streams at video
+`start` exactly; BAIR and Cityscapes begin a fresh shuffle (file order,
+windows, shuffle buffer) seeded by `(seed, start)`. Evaluation splits ignore
+`start`.
 """
 
 import gin
@@ -18,10 +27,18 @@ from vrnn_tf import configurables
 from vrnn_tf import inputs
 
 
+def stream_seed(seed, start):
+    """The seed of a training stream restarted after `start` videos (`seed` itself at 0)."""
+    if not start:
+        return seed
+    return int(np.random.SeedSequence([seed, start]).generate_state(1)[0])
+
+
 @gin.configurable
 def smmnist_dataset(
     split,
     sequence_length,
+    start=0,
     image_size=64,
     digit_size=32,
     num_digits=2,
@@ -29,7 +46,8 @@ def smmnist_dataset(
     num_sequences=None,
     digits_path=None,
 ):
-    """Stochastic Moving MNIST (see `data_prep.smmnist.load` and `numpy_batch`)."""
+    """Stochastic Moving MNIST (see `data_prep.smmnist.load` and `numpy_batch`);
+    train continues at video `start`."""
     settings = dict(
         image_size=image_size,
         digit_size=digit_size,
@@ -38,21 +56,23 @@ def smmnist_dataset(
         num_sequences=num_sequences,
         digits_path=digits_path,
     )
+    offset = start if split == "train" else 0
     if inputs.use_tf_data():
-        return smmnist.load(split, sequence_length, **settings)
+        return smmnist.load(split, sequence_length, start=offset, **settings)
     smmnist.load_digits(split, digits_path)  # fails now, clearly, if the digits are missing
     if num_sequences is None and split == "test":
         num_sequences = smmnist.DEFAULT_NUM_TEST_SEQUENCES
 
-    def make_batch(start, size):
-        return smmnist.numpy_batch(split, size, sequence_length, start=start, **settings)
+    def make_batch(first, size):
+        return smmnist.numpy_batch(split, size, sequence_length, start=offset + first, **settings)
 
     return inputs.IndexedVideos(make_batch, num_sequences)
 
 
 @gin.configurable
 def synthetic_dataset(
-    split, sequence_length, image_size=None, image_channels=None, num_sequences=None, seed=0
+    split, sequence_length, start=0, image_size=None, image_channels=None, num_sequences=None,
+    seed=0,
 ):
     """Uniform random videos, for benchmarks: no files, no TensorFlow needed.
 
@@ -61,6 +81,7 @@ def synthetic_dataset(
     Args:
         split: str. Any name ("train", "test", ...); each gives other videos.
         sequence_length: int. Frames per video.
+        start: int. Training videos already consumed (train begins at video `start`).
         image_size, image_channels: int. Default to `build_model`'s.
         num_sequences: int or None. None: infinite for "train", 256 otherwise.
         seed: int.
@@ -71,14 +92,15 @@ def synthetic_dataset(
         image_channels = configurables.bound_argument(configurables.build_model, "image_channels")
     if num_sequences is None and split != "train":
         num_sequences = 256
+    offset = start if split == "train" else 0
     split_key = sum(split.encode())
     shape = (sequence_length, image_size, image_size, image_channels)
 
-    def make_batch(start, size):
+    def make_batch(first, size):
         return np.stack(
             [
                 np.random.default_rng([seed, split_key, i]).random(shape, dtype=np.float32)
-                for i in range(start, start + size)
+                for i in range(offset + first, offset + first + size)
             ]
         )
 
@@ -109,8 +131,8 @@ def _needs_tf_data(name):
 
 
 @gin.configurable
-def bair_dataset(split, sequence_length, data_dir="data/softmotion30_44k", source="tfrecords",
-                 tfds_data_dir=None):
+def bair_dataset(split, sequence_length, start=0, data_dir="data/softmotion30_44k", seed=0,
+                 source="tfrecords", tfds_data_dir=None):
     """BAIR robot pushing.
 
     `source="tfrecords"` reads the original archive's TFRecords in `data_dir`
@@ -121,15 +143,17 @@ def bair_dataset(split, sequence_length, data_dir="data/softmotion30_44k", sourc
     "train" and "test" only, so set `train.eval_split = 'test'` with it.
     """
     _needs_tf_data("bair_dataset")
+    seed = stream_seed(seed, start)
     if source == "tfrecords":
-        return bair.load(data_dir, split, sequence_length=sequence_length)
+        return bair.load(data_dir, split, sequence_length=sequence_length, seed=seed)
     if source == "tfds":
-        return bair_tfds.load(split, sequence_length=sequence_length, data_dir=tfds_data_dir)
+        return bair_tfds.load(split, sequence_length=sequence_length, data_dir=tfds_data_dir,
+                              seed=seed)
     raise ValueError(f"bair_dataset.source must be 'tfrecords' or 'tfds', got {source!r}")
 
 
 @gin.configurable
-def cityscapes_dataset(split, sequence_length, data_dir="data/cityscapes_128",
+def cityscapes_dataset(split, sequence_length, start=0, data_dir="data/cityscapes_128", seed=0,
                        source="converted", tfds_data_dir=None, resolution=128):
     """Cityscapes sequences, splits "train", "val" and "test" (256 sequences of val).
 
@@ -138,11 +162,46 @@ def cityscapes_dataset(split, sequence_length, data_dir="data/cityscapes_128",
     `data_prep.cityscapes_tfds` prepared in `tfds_data_dir` at `resolution`.
     """
     _needs_tf_data("cityscapes_dataset")
+    seed = stream_seed(seed, start)
     if source == "converted":
-        return cityscapes.load(data_dir, split, sequence_length=sequence_length)
+        return cityscapes.load(data_dir, split, sequence_length=sequence_length, seed=seed)
     if source == "tfds":
         from data_prep import cityscapes_tfds  # defines a tfds builder: imports tfds
 
         return cityscapes_tfds.load(split, sequence_length=sequence_length,
-                                    data_dir=tfds_data_dir, resolution=resolution)
+                                    data_dir=tfds_data_dir, resolution=resolution, seed=seed)
     raise ValueError(f"cityscapes_dataset.source must be 'converted' or 'tfds', got {source!r}")
+
+
+def frame_geometry(dataset):
+    """What a gin dataset function yields, read from its bindings and files, without loading.
+
+    Returns:
+        dict with `image_size` and `image_channels` (None where unknown) and
+        `max_frames` (the longest clip it can give, None for no limit); an
+        empty dict for a dataset function not defined here.
+
+    Raises:
+        FileNotFoundError / ValueError: the data folder lacks what the loader needs.
+    """
+    name = getattr(dataset, "__name__", None)
+    if name == "smmnist_dataset":
+        return dict(image_size=configurables.bound_argument(dataset, "image_size"), image_channels=1, max_frames=None)
+    if name == "bair_dataset":
+        return dict(
+            image_size=bair.IMAGE_SIZE,
+            image_channels=bair.IMAGE_CHANNELS,
+            max_frames=bair.FRAMES_PER_TRAJECTORY,
+        )
+    if name == "cityscapes_dataset":
+        if configurables.bound_argument(dataset, "source") == "tfds":
+            resolution = configurables.bound_argument(dataset, "resolution")
+        else:
+            summary = cityscapes.read_summary(configurables.bound_argument(dataset, "data_dir"), "train")
+            resolution = int(summary["resolution"])
+        return dict(
+            image_size=resolution,
+            image_channels=3,
+            max_frames=cityscapes.FRAMES_PER_SEQUENCE,
+        )
+    return {}

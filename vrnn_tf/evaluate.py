@@ -27,7 +27,6 @@ import keras
 import numpy as np
 from absl import app
 from absl import flags
-from tqdm import tqdm
 
 from vrnn_tf import checkpoints
 from vrnn_tf import configurables

@@ -23,6 +23,9 @@ from vrnn_tf.layers import Renderer
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
 
+# Where `save_own_variables` keeps the latent noise generator's state.
+NOISE_STATE_KEY = "noise_seed_state"
+
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
 class HierarchicalVRNN(keras.Model):
@@ -102,6 +105,8 @@ class HierarchicalVRNN(keras.Model):
             # keeps them to itself): no always-zero metric on JAX.
             + (["gradient_norm"] if keras.backend.backend() == "tensorflow" else [])
         }
+        # Steps skipped for a NaN/Inf loss or gradient (`tf_training`), per log interval.
+        self.trackers["nonfinite_steps"] = keras.metrics.Sum(name="nonfinite_steps")
 
     def _check_architecture(self):
         elbo.check_likelihood(self.likelihood)
@@ -367,6 +372,17 @@ class HierarchicalVRNN(keras.Model):
 
             logs = tf_training.reducible_logs(logs)
         return logs
+
+    def save_own_variables(self, store):
+        # Keras saves no SeedGenerator state; a resumed run must draw the noise
+        # the uninterrupted run would have drawn, so the checkpoint keeps it.
+        super().save_own_variables(store)
+        store[NOISE_STATE_KEY] = self.noise_seed.state
+
+    def load_own_variables(self, store):
+        if NOISE_STATE_KEY in store.keys():  # absent from archives of older versions
+            self.noise_seed.state.assign(store[NOISE_STATE_KEY])
+        super().load_own_variables({k: store[k] for k in store.keys() if k != NOISE_STATE_KEY})
 
     def get_config(self):
         config = super().get_config()

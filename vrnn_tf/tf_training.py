@@ -19,9 +19,14 @@ def train_step(model, video):
     several replicas it is averaged over replicas rather than taken of the
     all-reduced gradient, which would cost a second all-reduce per step.
 
+    A step whose loss or any gradient is NaN/Inf on any replica is skipped:
+    weights, optimizer state and loss trackers stay as they were, the
+    `nonfinite_steps` tracker counts it. `training_step` (batches consumed,
+    which the data position and the beta schedule follow) advances either way.
+
     Returns:
         dict of the trackers' values (loss, neg_elbo, nll, kl_level_*, beta,
-        learning_rate, gradient_norm).
+        learning_rate, gradient_norm, nonfinite_steps).
     """
     replica = tf.distribute.get_replica_context()
     batch = tf.shape(video)[0]
@@ -36,11 +41,20 @@ def train_step(model, video):
         loss = elbo.negative_elbo(terms, beta)
         mean_loss = tf.nn.compute_average_loss(loss)
     gradients = tape.gradient(mean_loss, model.trainable_variables)
-    # mean_loss divides by the global batch: rescale to this replica's mean.
-    gradient_norm = tf.linalg.global_norm(gradients) * replica.num_replicas_in_sync
-    model.optimizer.apply(gradients, model.trainable_variables)
+    finite = all_finite(replica, [mean_loss] + gradients)
+    _apply_if_finite(model.optimizer, gradients, model.trainable_variables, finite)
     model.training_step.assign_add(1)
-    model.update_trackers(terms, loss, beta, model.optimizer.learning_rate, gradient_norm)
+
+    def update_trackers():
+        # mean_loss divides by the global batch: rescale to this replica's mean.
+        gradient_norm = tf.linalg.global_norm(gradients) * replica.num_replicas_in_sync
+        model.update_trackers(terms, loss, beta, model.optimizer.learning_rate, gradient_norm)
+        return tf.constant(0.0)
+
+    tf.cond(finite, update_trackers, lambda: tf.constant(0.0))
+    # Summed over replicas: each adds its share, so a skipped step counts once.
+    skipped = 1.0 - tf.cast(finite, tf.float32)
+    model.trackers["nonfinite_steps"].update_state(skipped / replica.num_replicas_in_sync)
     return reducible_logs({name: tracker.result() for name, tracker in model.trackers.items()})
 
 
@@ -57,3 +71,44 @@ def reducible_logs(logs):
     if in_multi_worker_mode is None or not in_multi_worker_mode():
         return logs
     return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+
+
+def all_finite(replica, tensors):
+    """True when no tensor holds a NaN/Inf on any replica (the same bool on every replica)."""
+    bad = tf.add_n(
+        [tf.reduce_sum(tf.cast(~tf.math.is_finite(t), tf.float32)) for t in tensors if t is not None]
+    )
+    # Every replica must take the same branch: the update all-reduces gradients.
+    return tf.equal(replica.all_reduce(tf.distribute.ReduceOp.SUM, bad), 0.0)
+
+
+def _apply_if_finite(optimizer, gradients, variables, finite):
+    """`optimizer.apply(gradients)` when `finite`, else nothing (no slot, counter or weight moves)."""
+
+    def apply():
+        optimizer.apply(gradients, variables)
+        return tf.constant(0.0)
+
+    if tf.__internal__.distribute.strategy_supports_no_merge_call():
+        tf.cond(finite, apply, lambda: tf.constant(0.0))
+        return
+
+    # A cond whose branch calls merge_call (as the optimizer's update does)
+    # must run in the cross-replica context.
+    def cross_replica(strategy, gradients, finite):
+        def apply_on_replicas():
+            strategy.extended.call_for_each_replica(
+                lambda g: optimizer.apply(g, variables), args=(gradients,)
+            )
+            return tf.constant(0.0)
+
+        # The flag was all-reduced: equal on every replica, take the first.
+        finite = strategy.experimental_local_results(finite)[0]
+        tf.cond(finite, apply_on_replicas, lambda: tf.constant(0.0))
+
+    tf.distribute.get_replica_context().merge_call(cross_replica, args=(gradients, finite))
+
+
+def enable_determinism():
+    """Bitwise reproducible kernels: a rerun (or a resumed run) gives identical weights."""
+    tf.config.experimental.enable_op_determinism()

@@ -20,6 +20,7 @@ from absl import flags
 from absl import logging
 
 from vrnn_tf import checkpoints
+from vrnn_tf import checks
 from vrnn_tf import configurables
 from vrnn_tf import datasets  # noqa: F401  (registers the gin dataset builders)
 from vrnn_tf import distribute
@@ -81,6 +82,58 @@ class ProgressLogger(keras.callbacks.Callback):
             self.writer.flush()
 
 
+class NonFiniteTrainingError(RuntimeError):
+    """Too many consecutive training steps had a NaN/Inf loss or gradient."""
+
+
+class NonFiniteGuard(keras.callbacks.Callback):
+    """Stops training after `max_consecutive` steps in a row were skipped for NaN/Inf.
+
+    The train step skips such steps itself (`tf_training`) and counts them in
+    the `nonfinite_steps` tracker (reset each log interval); this callback
+    follows that count after every step.
+    """
+
+    def __init__(self, max_consecutive):
+        super().__init__()
+        self.max_consecutive = max_consecutive
+        self.consecutive = 0
+        self.last_finite = None  # (step, logs) of the last applied step
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.seen = 0.0
+
+    def on_train_batch_end(self, batch, logs=None):
+        count = float(logs["nonfinite_steps"])
+        step = int(self.model.training_step.numpy())
+        if count <= self.seen:
+            self.consecutive = 0
+            self.last_finite = (step, logs)
+            return
+        self.seen = count
+        self.consecutive += 1
+        logging.warning("Step %d skipped: its loss or a gradient is NaN/Inf.", step)
+        if self.max_consecutive and self.consecutive >= self.max_consecutive:
+            if self.last_finite is None:
+                last = "no finite step since the start of this run"
+            else:
+                last_step, last_logs = self.last_finite
+                values = ", ".join(
+                    f"{k} {float(last_logs[k]):.6g}"
+                    for k in ("loss", "nll", "neg_elbo", "beta", "learning_rate")
+                    if k in last_logs
+                )
+                last = f"the last finite step was {last_step} (running means: {values})"
+            raise NonFiniteTrainingError(
+                f"Training stopped at step {step}: {self.consecutive} consecutive steps "
+                f"({step - self.consecutive + 1}..{step}) had a NaN/Inf loss or gradient and were "
+                f"skipped (train.max_consecutive_nonfinite = {self.max_consecutive}); {last}. "
+                f"The weights were not changed by those steps and the checkpoints hold finite "
+                f"values: lower the learning rate (build_optimizer.peak_learning_rate), clip "
+                f"gradients (build_optimizer.clipnorm) or check the data, then rerun to resume."
+            )
+
+
 class Checkpointer(keras.callbacks.Callback):
     def __init__(self, workdir, every):
         super().__init__()
@@ -93,20 +146,6 @@ class Checkpointer(keras.callbacks.Callback):
             checkpoints.save(self.model, self.workdir, step)
 
 
-def check_workdir(workdir):
-    """Creates the workdir and fails early, clearly, if it cannot be written."""
-    if not workdir:
-        raise app.UsageError("--workdir is required: where checkpoints and logs go.")
-    try:
-        os.makedirs(workdir, exist_ok=True)
-        probe = os.path.join(workdir, f".write-test-{os.getpid()}")
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
-    except OSError as error:
-        raise app.UsageError(f"--workdir={workdir} is not writable: {error}") from error
-
-
 def write_text(path, text):
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "w") as f:
@@ -115,8 +154,50 @@ def write_text(path, text):
 
 
 def evaluate_elbo(model, dataset):
-    """Mean test negative ELBO (beta = 1) per video over a finite dataset."""
-    return float(model.evaluate(dataset, verbose=0, return_dict=True)["neg_elbo"])
+    """Mean test negative ELBO (beta = 1) per video over a finite dataset.
+
+    Leaves the latent-noise generator as it was: training draws the same noise
+    with or without (and before or after a resume) this evaluation.
+    """
+    noise_state = np.asarray(model.noise_seed.state)
+    result = float(model.evaluate(dataset, verbose=0, return_dict=True)["neg_elbo"])
+    model.noise_seed.state.assign(noise_state)
+    return result
+
+
+def fit_in_segments(
+    model, make_batches, steps_per_epoch, first_epoch, last_epoch, epochs_per_segment, callbacks
+):
+    """`model.fit` epoch by epoch up to `last_epoch`, with fresh input at every checkpoint.
+
+    Each segment ends at a checkpoint (a multiple of `epochs_per_segment`) and
+    reads `make_batches(step)`, the stream from the model's step on: an
+    uninterrupted run and one resumed from any checkpoint see the same batches.
+    """
+    epoch = first_epoch
+    while epoch < last_epoch:
+        end = min((epoch // epochs_per_segment + 1) * epochs_per_segment, last_epoch)
+        model.fit(
+            make_batches(int(model.training_step.numpy())),
+            initial_epoch=epoch,
+            epochs=end,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        epoch = end
+
+
+def drop_metrics_after(workdir, step):
+    """Removes metrics.jsonl lines past `step` (logged before a kill, to be logged again)."""
+    path = os.path.join(workdir, "metrics.jsonl")
+    if not os.path.exists(path):
+        return
+    with open(path) as f:
+        lines = [line for line in f if line.strip()]
+    kept = [line for line in lines if json.loads(line).get("step", 0) <= step]
+    if len(kept) < len(lines):
+        write_text(path, "".join(kept))
 
 
 @gin.configurable(denylist=["workdir", "strategy"])
@@ -139,6 +220,8 @@ def train(
     run_eagerly=False,
     seed=0,
     export=True,
+    max_consecutive_nonfinite=10,
+    deterministic_ops=False,
 ):
     """Trains the gin-configured model on the gin-configured dataset.
 
@@ -167,6 +250,10 @@ def train(
             noise have their own seeds).
         export: bool. End by exporting a SavedModel to `workdir/saved_model`
             (`vrnn_tf.export`; TensorFlow backend only).
+        max_consecutive_nonfinite: int. Training stops after this many steps in
+            a row skipped for a NaN/Inf loss or gradient (0: never).
+        deterministic_ops: bool. Bitwise reproducible TensorFlow kernels
+            (slower; the kill-and-resume test uses them).
 
     Returns:
         dict: the summary written to summary.json.
@@ -176,18 +263,29 @@ def train(
             f"train.checkpoint_every ({checkpoint_every}) must be a multiple of "
             f"train.log_every ({log_every})."
         )
+    checks.check_train_config(dataset, future_frames)
     # The strategy first: MultiWorkerMirroredStrategy must exist before any other TF op.
     strategy = distribute.make_strategy(strategy)
     # Non-chief workers write into a temporary folder (deleted at the end).
     chief_workdir, workdir = workdir, distribute.output_dir(workdir, strategy)
     keras.utils.set_random_seed(seed)
+    if deterministic_ops and keras.backend.backend() == "tensorflow":
+        from vrnn_tf import tf_training
+
+        tf_training.enable_determinism()
     # The data first: a missing data folder fails before the model is built.
     context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
     sequence_length = context_frames + future_frames
-    train_data = inputs.training_batches(dataset("train", sequence_length), batch_size)
+    dataset("train", sequence_length)  # opens (checks) the training files now
     test_data = inputs.evaluation_batches(
         dataset(eval_split, sequence_length), eval_sequences, batch_size
     )
+
+    def train_batches(step):
+        return inputs.training_batches(
+            dataset("train", sequence_length, start=step * batch_size), batch_size
+        )
+
     held_out_callbacks = monitoring.held_out_callbacks(
         workdir, test_data, log_every, eval_every, sample_every,
         sample_sequences, samples_per_sequence, seed,
@@ -209,25 +307,27 @@ def train(
     start_step = checkpoints.restore_latest(model, chief_workdir) or 0
     if start_step:
         print(f"Resuming from step {start_step}.", flush=True)
+        drop_metrics_after(workdir, start_step)
     summary = {"parameters": model.count_params(), "start_step": start_step}
     summary["test_neg_elbo_before"] = evaluate_elbo(model, test_data)
     print(f"Test negative ELBO before training: {summary['test_neg_elbo_before']:.2f}", flush=True)
 
     start = time.time()
     remaining = max(steps - start_step, 0) // log_every
-    if remaining:
-        model.fit(
-            train_data,
-            initial_epoch=start_step // log_every,
-            epochs=start_step // log_every + remaining,
-            steps_per_epoch=log_every,
-            callbacks=[
-                ProgressLogger(workdir, steps, batch_size),
-                Checkpointer(workdir, checkpoint_every),
-            ]
-            + held_out_callbacks,
-            verbose=0,
-        )
+    fit_in_segments(
+        model,
+        train_batches,
+        steps_per_epoch=log_every,
+        first_epoch=start_step // log_every,
+        last_epoch=start_step // log_every + remaining,
+        epochs_per_segment=checkpoint_every // log_every,
+        callbacks=[
+            ProgressLogger(workdir, steps, batch_size),
+            Checkpointer(workdir, checkpoint_every),
+            NonFiniteGuard(max_consecutive_nonfinite),
+        ]
+        + held_out_callbacks,
+    )
     summary["train_seconds"] = time.time() - start
     summary["steps"] = int(model.training_step.numpy())
     if summary["steps"] % checkpoint_every:
@@ -258,16 +358,14 @@ def train(
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    check_workdir(FLAGS.workdir)
-    gin.add_config_file_search_path(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
-        gin.parse_config_files_and_bindings(FLAGS.gin_file, FLAGS.gin_bindings)
-    except (ValueError, IOError) as error:
-        raise app.UsageError(
-            f"Bad gin configuration (--gin_file={FLAGS.gin_file}, "
-            f"--gin_bindings={FLAGS.gin_bindings}): {error}"
-        ) from error
-    train(FLAGS.workdir, strategy=FLAGS.strategy)
+        checks.check_workdir(FLAGS.workdir)
+        checks.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
+        train(FLAGS.workdir, strategy=FLAGS.strategy)
+    except checks.ConfigError as error:
+        raise app.UsageError(str(error)) from error
+    except NonFiniteTrainingError as error:
+        sys.exit(f"Error: {error}")
 
 
 if __name__ == "__main__":
