@@ -71,6 +71,7 @@ def load_npz(path):
         return [archive[f"arr_{i}"] for i in range(len(archive.files))]
 
 
+@pytest.mark.slow  # several training processes: `make test-all`, not CI
 def test_two_workers_equal_one_process_with_the_same_global_batch(tmp_path, monkeypatch):
     gin_file = tmp_path / "run.gin"
     gin_file.write_text(RUN_GIN)

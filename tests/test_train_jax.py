@@ -6,6 +6,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
 
@@ -45,6 +47,7 @@ train.samples_per_sequence = 2
 """
 
 
+@pytest.mark.slow  # several training processes: `make test-all`, not CI
 def test_trains_on_jax_without_tensorflow_over_two_devices(tmp_path):
     gin_file = tmp_path / "run.gin"
     gin_file.write_text(RUN_GIN)

@@ -76,6 +76,7 @@ def checkpoint_arrays(path):
     return arrays
 
 
+@pytest.mark.slow  # several training processes: `make test-all`, not CI
 def test_killed_twice_and_resumed_equals_uninterrupted(tmp_path):
     straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
     uninterrupted = start_training(straight)
