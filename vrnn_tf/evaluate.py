@@ -202,7 +202,7 @@ def write_curves(out, curves, context_frames):
     num = len(curves["ssim"])
     lines = ["predicted_step,frame_index," + ",".join(METRICS)]
     for t in range(num):
-        values = ",".join(f"{curves[name][t]:.6f}" for name in METRICS)
+        values = ",".join(f"{curves[name][t]:.8g}" for name in METRICS)  # 8 significant digits, small values too
         lines.append(f"{t + 1},{context_frames + t},{values}")
     train_lib.write_text(os.path.join(out, "curves.csv"), "\n".join(lines) + "\n")
 

@@ -233,9 +233,6 @@ CITYSCAPES_RECORD_KINDS = ["wrong_frame_size", "wrong_frame_count", "missing_key
 SUMMARY_KINDS = ["summary_truncate", "summary_flip", "summary_empty"]
 
 
-@pytest.mark.skip(reason="known bug, issue 7: one seeded corruption makes cityscapes.load(..., 'val') "
-                  "hang (seen 2026-11-25, 'reading hung for 120 s'); the hung tf.data thread then "
-                  "slows every later test. Re-enable once the reader is fixed.")
 def test_cityscapes_reader_survives_corrupted_files(cityscapes_conversion, tmp_path):
     valid_dir, frames = cityscapes_conversion
     summary = cityscapes.read_summary(valid_dir, "val")

@@ -264,8 +264,8 @@ def test_unknown_split_names_valid_splits():
         smmnist.load("eval", 2)
 
 
-@pytest.mark.parametrize("content", [b"this is not mnist", gzip.compress(b"nor is this"),
-                                     b"PK\x03\x04broken zip"])
+@pytest.mark.parametrize("content", [b"this is not mnist", gzip.compress(b"nor is this", mtime=0),
+                                     b"PK\x03\x04broken zip"], ids=["text", "gzip", "zip"])
 def test_garbage_digits_file_names_the_file(tmp_path, content):
     path = tmp_path / "digits.pkl.gz"
     path.write_bytes(content)
