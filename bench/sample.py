@@ -14,40 +14,31 @@ the full BAIR protocol (256 x 100 x 28 = 716,800 frames). `--python_loop`
 times the eager `HierarchicalVRNN.generate` instead, for comparison.
 """
 
-import json
-import time
-
 from absl import app
 from absl import flags
 
-import _common  # noqa: F401  (sys.path, TF log level)
+import _common  # first: sys.path, TF log level
 import numpy as np
 
 import vrnn_tf
-from vrnn_tf import configurables
 from vrnn_tf import flops
-from vrnn_tf import train  # noqa: F401  (gin's `train`, the --gin_file / --gin_bindings flags)
 from vrnn_tf import sampling
 
 FLAGS = flags.FLAGS
-flags.DEFINE_enum("precision", "float32", configurables.PRECISIONS, "build_model.precision.")
+_common.define_flags()
+flags.adopt_module_key_flags(_common)
 flags.DEFINE_integer("num_contexts", 8, "Contexts in all.")
 flags.DEFINE_integer("num_samples", 100, "Futures per context.")
 flags.DEFINE_integer("num_future", 28, "Frames per future.")
 flags.DEFINE_integer("contexts_per_call", 1, "Contexts per compiled call (x num_samples rows).")
 flags.DEFINE_bool("python_loop", False, "Time the eager generate() instead of the Sampler.")
-flags.DEFINE_float("peak_tflops", None, "Device peak TFLOP/s (default: table).")
-flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
 
 BAIR_PROTOCOL_FRAMES = 256 * 100 * 28
 
 
 def main(argv):
     del argv
-    if not FLAGS.gin_file:
-        raise app.UsageError("--gin_file is required, e.g. --gin_file=gin/demo.gin")
-    precision = f"build_model.precision = '{FLAGS.precision}'"
-    _common.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [precision])
+    _common.parse_flags_gin()
     if FLAGS.num_contexts % FLAGS.contexts_per_call:
         raise app.UsageError(
             f"--num_contexts={FLAGS.num_contexts} must be a multiple of "
@@ -66,26 +57,16 @@ def main(argv):
     else:
         sample = sampling.Sampler(model, FLAGS.num_future, FLAGS.num_samples, seed=0)
     chunks = np.split(contexts, FLAGS.num_contexts // FLAGS.contexts_per_call)
-    start = time.perf_counter()
-    np.asarray(sample(chunks[0]))  # compiles
-    compile_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    for chunk in chunks:
-        frames = np.asarray(sample(chunk))
-    seconds = time.perf_counter() - start
+    # The first call compiles; np.asarray waits for the frames.
+    compile_seconds, seconds, frames = _common.time_calls(
+        lambda chunk: np.asarray(sample(chunk)), chunks)
     rows = (FLAGS.contexts_per_call, FLAGS.num_samples, FLAGS.num_future)
     assert frames.shape == rows + (size, size, channels), frames.shape
     total = FLAGS.num_contexts * FLAGS.num_samples * FLAGS.num_future
     rate = total / seconds
-    backend, device = _common.device_description()
-    peak = _common.peak_flops(device, FLAGS.precision, FLAGS.peak_tflops)
+    backend, device, peak = _common.device_and_peak()
     per_frame = flops.generation_flops_per_frame(model)
-    memory, memory_kind = _common.peak_memory()
-    result = dict(
-        gin_file=FLAGS.gin_file,
-        backend=backend,
-        device=device,
-        precision=FLAGS.precision,
+    _common.report(dict(
         method="python loop (generate)" if FLAGS.python_loop else "Sampler (compiled)",
         frames=total,
         rows_per_call=FLAGS.contexts_per_call * FLAGS.num_samples,
@@ -95,15 +76,7 @@ def main(argv):
         bair_protocol_minutes=round(BAIR_PROTOCOL_FRAMES / rate / 60, 2),
         model_gflops_per_frame=round(per_frame / 1e9, 3),
         mfu=None if peak is None else round(rate * per_frame / peak, 4),
-        peak_memory_gib=round(memory / 2**30, 2),
-        peak_memory_kind=memory_kind,
-        date=time.strftime("%Y-%m-%d"),
-    )
-    if FLAGS.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:>22}: {value}")
+    ), backend, device)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,12 @@ XLA's cost analysis of the compiled step; MFU = model FLOPs / time / the
 device's peak (`bench/_common.py` table, or --peak_tflops).
 """
 
-import json
 import time
 
 from absl import app
 from absl import flags
 
-import _common  # noqa: F401  (sys.path, TF log level)
+import _common  # first: sys.path, TF log level
 import keras
 import numpy as np
 
@@ -27,15 +26,13 @@ import vrnn_tf
 from vrnn_tf import configurables
 from vrnn_tf import distribute
 from vrnn_tf import flops
-from vrnn_tf import train  # noqa: F401  (gin's `train`, the --gin_file / --gin_bindings flags)
 
 FLAGS = flags.FLAGS
+_common.define_flags()
+flags.adopt_module_key_flags(_common)
 flags.DEFINE_integer("batch_size", None, "Global batch (default: the gin file's train.batch_size).")
-flags.DEFINE_enum("precision", "float32", configurables.PRECISIONS, "build_model.precision.")
 flags.DEFINE_integer("steps", 10, "Timed steps.")
 flags.DEFINE_integer("warmup", 2, "Untimed steps after compilation.")
-flags.DEFINE_float("peak_tflops", None, "Device peak TFLOP/s for MFU (default: table).")
-flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
 
 
 def clip_shape(batch_size):
@@ -79,24 +76,15 @@ def time_jax(model, videos, steps, warmup):
 
 def time_keras(model, videos, steps, warmup):
     """`train_on_batch` (TF: the tf.function step); returns (first step s, s/step, None)."""
-    start = time.perf_counter()
-    model.train_on_batch(videos)
-    first = time.perf_counter() - start
-    for _ in range(warmup):
-        model.train_on_batch(videos)
-    start = time.perf_counter()
-    for _ in range(steps):
-        logs = model.train_on_batch(videos, return_dict=True)
-    float(logs["loss"])  # waits for the device
-    return first, (time.perf_counter() - start) / steps, None
+    # train_on_batch returns the logs as Python numbers: each call waits for the device.
+    first, seconds, _ = _common.time_calls(
+        lambda batch: model.train_on_batch(batch, return_dict=True), [videos] * steps, warmup)
+    return first, seconds / steps, None
 
 
 def main(argv):
     del argv
-    if not FLAGS.gin_file:
-        raise app.UsageError("--gin_file is required, e.g. --gin_file=gin/demo.gin")
-    precision = f"build_model.precision = '{FLAGS.precision}'"
-    _common.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [precision])
+    _common.parse_flags_gin()
     import gin
 
     batch_size = FLAGS.batch_size or gin.query_parameter("train.batch_size")
@@ -110,15 +98,9 @@ def main(argv):
         compile_seconds, seconds, xla_flops = time_jax(model, videos, FLAGS.steps, FLAGS.warmup)
     else:
         compile_seconds, seconds, xla_flops = time_keras(model, videos, FLAGS.steps, FLAGS.warmup)
-    backend, device = _common.device_description()
+    backend, device, peak = _common.device_and_peak()
     model_flops = flops.training_step_flops(model, batch_size, shape[1])
-    peak = _common.peak_flops(device, FLAGS.precision, FLAGS.peak_tflops)
-    memory, memory_kind = _common.peak_memory()
-    result = dict(
-        gin_file=FLAGS.gin_file,
-        backend=backend,
-        device=device,
-        precision=FLAGS.precision,
+    _common.report(dict(
         parameters=model.count_params(),
         clip_shape=list(shape),
         compile_seconds=round(compile_seconds, 2),
@@ -129,15 +111,7 @@ def main(argv):
         analytic_over_xla=None if not xla_flops else round(model_flops / xla_flops, 3),
         achieved_tflops=round(model_flops / seconds / 1e12, 3),
         mfu=None if peak is None else round(model_flops / seconds / peak, 4),
-        peak_memory_gib=round(memory / 2**30, 2),
-        peak_memory_kind=memory_kind,
-        date=time.strftime("%Y-%m-%d"),
-    )
-    if FLAGS.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:>22}: {value}")
+    ), backend, device)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ import re
 import numpy as np
 
 from data_prep import tfrecord_reading
+from data_prep import windows
 
 SPLITS = ("train", "val", "test")
 IMAGE_KEYS = ("image_aux1", "image_main")
@@ -321,7 +322,7 @@ def load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actio
         "bytes for images, floats for action and endeffector_pos")
     check = _validator(tf, image_key, with_actions)
     length = int(sequence_length)
-    seed_pair = tf.constant([int(seed) & 0x7FFFFFFF, int(seed) >> 31], tf.int64)
+    seed_pair = windows.seed_pair(tf, seed)
     shape = [length, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]
 
     def window(start, path, index, record):
@@ -338,36 +339,20 @@ def load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actio
 
     def to_float(element):
         if not with_actions:
-            return tf.cast(element, tf.float32) / 255.0
-        return dict(element, video=tf.cast(element["video"], tf.float32) / 255.0)
+            return windows.to_float(tf, element)
+        return dict(element, video=windows.to_float(tf, element["video"]))
 
     if split == "train":
-        num_files = len(files)
-
-        def epoch_files(epoch):
-            order = tf.random.experimental.stateless_shuffle(
-                tf.range(num_files, dtype=tf.int64),
-                seed=tf.random.experimental.stateless_fold_in(seed_pair, epoch))
-            return tf.data.Dataset.from_tensor_slices(order).map(lambda f: (epoch, f))
-
         def file_windows(epoch, file_id):
             def pick(path, index, record):
                 # The window depends only on (seed, epoch, file, record): parallel-safe.
-                key = seed_pair
-                for value in (epoch, file_id, index):
-                    key = tf.random.experimental.stateless_fold_in(key, value)
-                start = tf.random.stateless_uniform(
-                    [], key, minval=0, maxval=FRAMES_PER_TRAJECTORY - length + 1, dtype=tf.int64)
+                start = windows.window_start(tf, seed_pair, (epoch, file_id, index),
+                                             FRAMES_PER_TRAJECTORY, length)
                 return start, path, index, record
             return records(file_id).map(pick)
 
-        data = (tf.data.Dataset.counter()
-                .flat_map(epoch_files)
-                .interleave(file_windows, cycle_length=min(int(cycle_length), num_files),
-                            block_length=1, num_parallel_calls=tf.data.AUTOTUNE,
-                            deterministic=True)
-                .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .shuffle(int(shuffle_buffer), seed=int(seed)))
+        data = windows.shuffled_epochs(tf, len(files), seed, file_windows, cycle_length,
+                                       shuffle_buffer, decode=window)
     else:
         data = (tf.data.Dataset.range(len(files))
                 .flat_map(records)

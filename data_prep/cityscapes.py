@@ -59,6 +59,7 @@ from typing import NamedTuple
 import numpy as np
 
 from data_prep import tfrecord_reading
+from data_prep import windows
 
 SOURCE_SPLITS = ("train", "val")
 SPLITS = ("train", "val", "test")
@@ -649,33 +650,18 @@ def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUF
         return tf.reshape(frames, shape)
 
     if split == "train":
-        seed_pair = tf.constant([int(seed) & 0x7FFFFFFF, int(seed) >> 31], tf.int64)
-        num_shards = len(shards)
-
-        def epoch_shards(epoch):
-            order = tf.random.experimental.stateless_shuffle(
-                tf.range(num_shards, dtype=tf.int64),
-                seed=tf.random.experimental.stateless_fold_in(seed_pair, epoch))
-            return tf.data.Dataset.from_tensor_slices(order).map(lambda s: (epoch, s))
+        seed_pair = windows.seed_pair(tf, seed)
 
         def shard_windows(epoch, shard):
             def pick(path, index, record):
                 # The window depends only on (seed, epoch, shard, record): parallel-safe.
-                key = seed_pair
-                for value in (epoch, shard, index):
-                    key = tf.random.experimental.stateless_fold_in(key, value)
-                start = tf.random.stateless_uniform(
-                    [], key, minval=0, maxval=FRAMES_PER_SEQUENCE - length + 1, dtype=tf.int64)
+                start = windows.window_start(tf, seed_pair, (epoch, shard, index),
+                                             FRAMES_PER_SEQUENCE, length)
                 return start, path, index, record
             return records(shard).map(pick)
 
-        data = (tf.data.Dataset.counter()
-                .flat_map(epoch_shards)
-                .interleave(shard_windows, cycle_length=min(int(cycle_length), num_shards),
-                            block_length=1, num_parallel_calls=tf.data.AUTOTUNE,
-                            deterministic=True)
-                .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .shuffle(int(shuffle_buffer), seed=int(seed)))
+        data = windows.shuffled_epochs(tf, len(shards), seed, shard_windows, cycle_length,
+                                       shuffle_buffer, decode=window)
     else:
         data = tf.data.Dataset.range(len(shards)).flat_map(records)
         count = summary["num_sequences"]
@@ -687,7 +673,7 @@ def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUF
         data = (data.map(lambda path, index, record: window(0, path, index, record),
                          num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
                 .apply(tf.data.experimental.assert_cardinality(count)))
-    return data.map(lambda video: tf.cast(video, tf.float32) / 255.0,
+    return data.map(lambda video: windows.to_float(tf, video),
                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 

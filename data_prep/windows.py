@@ -38,16 +38,21 @@ def window_start(tf, key, fold_ins, num_frames, length):
         [], key, minval=0, maxval=num_frames - length + 1, dtype=tf.int64)
 
 
-def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buffer):
+def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buffer,
+                    decode=None):
     """Infinite stream: per epoch, every file once in a seeded order, interleaved, shuffled.
 
     Args:
         tf: the tensorflow module.
         num_files: int >= 1.
         seed: int.
-        file_windows: `(epoch, file_index) -> tf.data.Dataset` of that file's windows.
+        file_windows: `(epoch, file_index) -> tf.data.Dataset` of that file's windows (or of
+            what `decode` turns into windows).
         cycle_length: int >= 1. Files read concurrently.
         shuffle_buffer: int >= 1. Windows in the shuffle buffer.
+        decode: optional function mapped over the interleaved stream, in parallel and in
+            order, before the shuffle. The per-window work (validation, decoding) goes here:
+            one parallel map over the stream, not one inside each file's dataset.
     """
     key = seed_pair(tf, seed)
 
@@ -57,11 +62,13 @@ def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buf
             seed=tf.random.experimental.stateless_fold_in(key, epoch))
         return tf.data.Dataset.from_tensor_slices(order).map(lambda f: (epoch, f))
 
-    return (tf.data.Dataset.counter()
+    data = (tf.data.Dataset.counter()
             .flat_map(epoch_files)
             .interleave(file_windows, cycle_length=min(int(cycle_length), num_files),
-                        block_length=1, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .shuffle(int(shuffle_buffer), seed=int(seed)))
+                        block_length=1, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
+    if decode is not None:
+        data = data.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return data.shuffle(int(shuffle_buffer), seed=int(seed))
 
 
 def repeated_random_windows(tf, videos, num_frames, length, seed, shuffle_buffer):

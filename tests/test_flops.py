@@ -2,8 +2,6 @@
 
 import itertools
 
-import numpy as np
-
 import vrnn_tf
 from vrnn_tf import flops
 

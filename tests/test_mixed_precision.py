@@ -1,7 +1,6 @@
 """build_model.precision = 'mixed_bfloat16': bfloat16 compute, float32 variables and loss."""
 
 import gin
-import keras
 import numpy as np
 import pytest
 

@@ -17,9 +17,6 @@ from keras import ops
 from vrnn_tf import distributions
 from vrnn_tf import elbo
 from vrnn_tf import schedules
-from vrnn_tf.layers import FrameEncoder
-from vrnn_tf.layers import LatentHierarchy
-from vrnn_tf.layers import Renderer
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
 

@@ -54,7 +54,21 @@ class _EveryNSteps(keras.callbacks.Callback):
         raise NotImplementedError
 
 
-class ValidationElbo(_EveryNSteps):
+class _OnHeldOutVideos(_EveryNSteps):
+    """An `_EveryNSteps` whose `write` reads the whole held-out dataset (`self.dataset`).
+
+    Args:
+        writer: `tf.summary` writer.
+        dataset: finite batched `tf.data.Dataset` of held-out videos.
+        every: int. Steps between writes.
+    """
+
+    def __init__(self, writer, dataset, every):
+        super().__init__(writer, every)
+        self.dataset = dataset
+
+
+class ValidationElbo(_OnHeldOutVideos):
     """Negative ELBO (beta = 1), NLL and KL per level, averaged over held-out videos.
 
     Args:
@@ -62,10 +76,6 @@ class ValidationElbo(_EveryNSteps):
         dataset: finite batched `tf.data.Dataset` of held-out videos.
         every: int. Steps between evaluations.
     """
-
-    def __init__(self, writer, dataset, every):
-        super().__init__(writer, every)
-        self.dataset = dataset
 
     def write(self, step):
         import tensorflow as tf
@@ -75,7 +85,7 @@ class ValidationElbo(_EveryNSteps):
             tf.summary.scalar(f"eval/{name}", results[name])
 
 
-class LatentActivity(_EveryNSteps):
+class LatentActivity(_OnHeldOutVideos):
     """The paper's Fig. 4 on held-out videos: KL per latent channel, active channel counts.
 
     Args:
@@ -83,10 +93,6 @@ class LatentActivity(_EveryNSteps):
         dataset: finite batched `tf.data.Dataset` of held-out videos.
         every: int. Steps between analyses.
     """
-
-    def __init__(self, writer, dataset, every):
-        super().__init__(writer, every)
-        self.dataset = dataset
 
     def write(self, step):
         import tensorflow as tf

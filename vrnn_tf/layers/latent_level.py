@@ -1,7 +1,6 @@
 """One latent level's prior or posterior network."""
 
 import keras
-from keras import ops
 
 from vrnn_tf import distributions
 from vrnn_tf.layers.conv_lstm import ConvLSTM
