@@ -74,3 +74,24 @@ def trained_run(tiny_train_run):
     workdir, result = tiny_train_run
     assert result.returncode == 0, result.stderr[-3000:]
     return workdir
+
+
+@pytest.fixture(scope="session")
+def jax_report():
+    """The JSON report of tests/jax_checks.py, run once on the JAX backend in a subprocess
+    (numpy input, TensorFlow unused): training steps, Sampler against step-by-step generation,
+    XLA's FLOP counts."""
+    import json
+    import subprocess
+    import sys
+
+    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=REPO)
+    result = subprocess.run(
+        [sys.executable, os.path.join(REPO, "tests", "jax_checks.py"), TINY_MODEL_GIN],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])

@@ -141,11 +141,18 @@ class HierarchicalVRNN(keras.Model):
             )
 
     def build(self, input_shape=None):
-        # Trace the training pass once, symbolically (no arithmetic), so every
-        # sublayer owns its weights before checkpoints are restored or
-        # `generate` is called.
-        size, channels = self.image_size, self.image_channels
-        self._training_pass(keras.KerasTensor((1, self.context_frames + 1, size, size, channels)))
+        # Run the training pass once on one video so that every sublayer owns
+        # its weights before checkpoints are restored or `generate` is called.
+        # On TensorFlow a concrete zero video is several times faster than a
+        # symbolic one (which builds a graph); on JAX the symbolic pass
+        # (jax.eval_shape) is the fast one: eager ops compile one by one. The
+        # fixed seed leaves the model's own noise stream where it was.
+        shape = (1, self.context_frames + 1, self.image_size, self.image_size, self.image_channels)
+        if keras.backend.backend() == "tensorflow":
+            video = ops.zeros(shape, "float32")
+        else:
+            video = keras.KerasTensor(shape)
+        self._training_pass(video, seed=0)
         self.built = True
 
     def compile(self, *args, **kwargs):
@@ -190,8 +197,11 @@ class HierarchicalVRNN(keras.Model):
         ]
         return distributions.draw_standard_normal(shapes, seed, global_batch_size, batch_offset)
 
-    def _training_pass(self, video, batch_offset=0, global_batch_size=None):
-        """Posterior samples with teacher forcing; returns logits and distributions."""
+    def _training_pass(self, video, batch_offset=0, global_batch_size=None, seed=None):
+        """Posterior samples with teacher forcing; returns logits and distributions.
+
+        `seed`: the latent noise's seed; defaults to the model's `noise_seed`.
+        """
         context = self.context_frames
         num_future = video.shape[1] - context
         features = self.encode(video)
@@ -203,7 +213,11 @@ class HierarchicalVRNN(keras.Model):
             [previous[r] for r in levels],
             self.hierarchy.initial_states([context_features[r] for r in levels]),
             self._noise(
-                ops.shape(video)[0], num_future, self.noise_seed, global_batch_size, batch_offset
+                ops.shape(video)[0],
+                num_future,
+                self.noise_seed if seed is None else seed,
+                global_batch_size,
+                batch_offset,
             ),
             posterior_features=[current[r] for r in levels],
         )
@@ -359,7 +373,9 @@ class HierarchicalVRNN(keras.Model):
         if keras.backend.backend() == "tensorflow":
             from vrnn_tf import tf_training  # TensorFlow only where it is the backend
 
-            return tf_training.train_step(self, *args)
+            # fit() passes the video; train_on_batch() passes (video, None, None).
+            video, _, _ = keras.utils.unpack_x_y_sample_weight(args[0])
+            return tf_training.train_step(self, video)
         return super().train_step(*args)
 
     def test_step(self, *args):

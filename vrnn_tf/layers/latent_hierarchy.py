@@ -5,11 +5,12 @@ from keras import ops
 
 from vrnn_tf import distributions
 from vrnn_tf.layers.latent_level import LatentLevel
+from vrnn_tf.layers.ops_util import BuildsOnFirstCall
 from vrnn_tf.layers.ops_util import upsample_nearest
 
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
-class LatentHierarchy(keras.layers.Layer):
+class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
     """L levels of per-step latents, each with a prior and a posterior network.
 
     Level l lives at `resolutions[l]` (coarsest first). Its prior reads the

@@ -5,12 +5,13 @@ import keras
 from vrnn_tf import distributions
 from vrnn_tf.layers.conv_lstm import ConvLSTM
 from vrnn_tf.layers.init_state import InitialState
+from vrnn_tf.layers.ops_util import BuildsOnFirstCall
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
 
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
-class LatentLevel(keras.layers.Layer):
+class LatentLevel(BuildsOnFirstCall, keras.layers.Layer):
     """A recurrent diagonal-Gaussian network for one level of latents.
 
     conv1x1 -> GroupNorm -> ConvLSTM -> conv1x1 to 2 * latent_channels ->

@@ -33,3 +33,15 @@ def check_groups(channels, groups, what):
             f"GroupNorm groups. Choose a channel count divisible by {groups} "
             "or change the `norm_groups` setting."
         )
+
+
+class BuildsOnFirstCall:
+    """Mixin for container layers whose sublayers build on the first call, from real shapes.
+
+    Without a `build`, Keras first traces `call` symbolically to create the
+    sublayers' weights: on TensorFlow that builds a graph, several times
+    slower than the one small eager call of `HierarchicalVRNN.build`.
+    """
+
+    def build(self, input_shape=None):
+        self.built = True

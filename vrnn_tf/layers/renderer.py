@@ -5,6 +5,7 @@ from keras import ops
 
 from vrnn_tf.layers.conv_lstm import ConvLSTM
 from vrnn_tf.layers.init_state import InitialState
+from vrnn_tf.layers.ops_util import BuildsOnFirstCall
 from vrnn_tf.layers.ops_util import check_groups
 from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 from vrnn_tf.layers.ops_util import merge_time
@@ -16,7 +17,7 @@ NO_STATE = ()
 
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
-class Renderer(keras.layers.Layer):
+class Renderer(BuildsOnFirstCall, keras.layers.Layer):
     """Renders x_t from the encoding of x_{t-1} and the latents z_t.
 
     Block i runs at `resolutions[i]` with `hidden_channels[i]` channels: a
