@@ -123,3 +123,74 @@ def test_bad_inputs_are_clear_errors(trained_run, tmp_path):
         predict.predict_clip(str(tmp_path), real_video(), str(tmp_path / "out.gif"))
     with pytest.raises(ValueError, match="must end in .gif or .mp4"):
         predict.predict_clip(model_path, real_video(), str(tmp_path / "out.avi"))
+
+
+def test_read_clip_survives_corrupted_inputs(tmp_path):
+    """Seeded corruptions of each input kind: a clear ValueError naming the file, or a clip of
+    the right type and range: MP4, GIF and .npy have no checksums and Pillow does not check PNG
+    CRCs while decoding, so a flipped pixel byte can read as other pixels. Never a hang or
+    another exception."""
+    import shutil
+    import threading
+
+    video = np.round(predict.read_clip(real_video("carphone_distorted.mp4"), 3) * 255)
+    as_uint8 = video.astype(np.uint8)[:, :64, :64]
+    valid = tmp_path / "valid"
+    os.makedirs(valid / "frames")
+    shutil.copy(real_video("carphone_distorted.mp4"), valid / "clip.mp4")
+    iio.imwrite(valid / "clip.gif", as_uint8, duration=100, loop=0)
+    np.save(valid / "clip.npy", as_uint8)
+    for i, frame in enumerate(as_uint8):
+        iio.imwrite(valid / "frames" / f"frame_{i}.png", frame)
+
+    def damage(data, kind, rng):
+        if kind == "truncate":
+            return data[: int(rng.integers(1, len(data)))]
+        if kind == "empty":
+            return b""
+        if kind == "garbage_tail":
+            return data + rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8).tobytes()
+        damaged = bytearray(data)  # flip 1-3 bytes
+        for at in rng.choice(len(data), size=int(rng.integers(1, 4)), replace=False):
+            damaged[at] ^= int(rng.integers(1, 256))
+        return bytes(damaged)
+
+    intact = {source: predict.read_clip(str(valid / source), 3)
+              for source in ("clip.mp4", "clip.gif", "clip.npy", "frames")}
+    rng = np.random.default_rng(11)
+    outcomes = {}
+    for source in ("clip.mp4", "clip.gif", "clip.npy", "frames"):
+        for kind in ("truncate", "empty", "garbage_tail", "flip", "flip", "flip"):
+            case = tmp_path / f"case_{len(outcomes)}_{sum(outcomes.values())}"
+            shutil.copytree(valid, case)
+            victim = case / source / "frame_1.png" if source == "frames" else case / source
+            victim.write_bytes(damage(victim.read_bytes(), kind, rng))
+            result = {}
+
+            def read():
+                try:
+                    result["clip"] = predict.read_clip(str(case / source), 3)
+                except Exception as error:  # the type and message are the point, checked below
+                    result["error"] = error
+
+            thread = threading.Thread(target=read, daemon=True)
+            thread.start()
+            thread.join(60)
+            assert not thread.is_alive(), f"reading {victim} ({kind}) hung for 60 s"
+            if "error" in result:
+                error = result["error"]
+                assert isinstance(error, ValueError), f"{victim} ({kind}): {error!r}"
+                assert str(victim) in str(error) or str(case / source) in str(error), str(error)
+                outcome = f"{source}:{kind}:error"
+            else:
+                clip = result["clip"]
+                assert clip.dtype == np.float32 and clip.ndim == 4 and clip.shape[-1] == 3
+                assert 1 <= len(clip) <= 3 and 0 <= clip.min() and clip.max() <= 1
+                if kind == "garbage_tail":  # bytes after the end are never read
+                    np.testing.assert_array_equal(clip, intact[source])
+                outcome = f"{source}:{kind}:clip"
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+            shutil.rmtree(case)
+    print("read_clip fuzz outcomes:", outcomes)
+    assert sum(outcomes.values()) == 24
+    assert outcomes.get("clip.npy:empty:error") == 1 and outcomes.get("frames:empty:error") == 1

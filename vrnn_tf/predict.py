@@ -77,9 +77,10 @@ def read_clip(path, max_frames):
         for name in names[:max_frames]:
             file = os.path.join(path, name)
             try:
-                frames.append(_as_rgb(iio.imread(file), file))
-            except OSError as error:
-                raise ValueError(f"--input {file}: cannot read this frame: {error}") from error
+                image = iio.imread(file)
+            except Exception as error:  # each image library fails its own way; name the file
+                raise ValueError(f"--input {file}: cannot read this frame: {error!r}") from error
+            frames.append(_as_rgb(image, file))
             if frames[-1].shape != frames[0].shape:
                 raise ValueError(
                     f"--input {file} is {frames[-1].shape[:2]} but {names[0]} is "
@@ -89,8 +90,8 @@ def read_clip(path, max_frames):
     if path.lower().endswith(".npy"):
         try:
             array = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as error:
-            raise ValueError(f"--input {path}: not a readable .npy array: {error}") from error
+        except Exception as error:  # OSError, ValueError, EOFError (empty), SyntaxError (header)
+            raise ValueError(f"--input {path}: not a readable .npy array: {error!r}") from error
         if array.ndim not in (3, 4):
             raise ValueError(f"--input {path}: expected [T, H, W(, C)], got shape {array.shape}.")
         return np.stack([_as_rgb(frame, path) for frame in array[:max_frames]])
@@ -100,8 +101,8 @@ def read_clip(path, max_frames):
             frames.append(frame)
             if len(frames) == max_frames:
                 break
-    except (OSError, RuntimeError, ValueError) as error:
-        raise ValueError(f"--input {path}: cannot read it as a video: {error}") from error
+    except Exception as error:  # imageio's plugins (ffmpeg, pillow) fail in their own ways
+        raise ValueError(f"--input {path}: cannot read it as a video: {error!r}") from error
     if not frames:
         raise ValueError(f"--input {path}: the video has no frames.")
     return np.stack([_as_rgb(frame, path) for frame in frames])
