@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 
 from vrnn_tf import checkpoints
+from vrnn_tf import checks
 from vrnn_tf import configurables
 from vrnn_tf import evaluate as evaluate_lib
 
@@ -158,3 +159,19 @@ def test_settings_that_cannot_give_an_fvd_fail_before_any_work(tmp_path):
         evaluate_lib.evaluate(str(tmp_path), future_frames=6)
     with pytest.raises(ValueError, match="too short for I3D"):
         evaluate_lib.evaluate(str(tmp_path), future_frames=8, fvd_with_context=False)
+
+
+def test_data_settings_are_checked_before_any_work(tmp_path):
+    (tmp_path / "config.gin").write_text(TINY_EVAL_GIN)
+    os.makedirs(tmp_path / "checkpoints")
+    (tmp_path / "checkpoints" / "ckpt-00000001.keras").write_text("")  # never read
+    with pytest.raises(checks.ConfigError, match=r"yields 64x64 frames .* built for 32x32"):
+        evaluate_lib.evaluate(str(tmp_path), gin_bindings=["smmnist_dataset.image_size = 64"])
+    missing = tmp_path / "no_bair_here"
+    with pytest.raises(checks.ConfigError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"):
+        evaluate_lib.evaluate(
+            str(tmp_path),
+            future_frames=7,
+            gin_bindings=["train.dataset = @bair_dataset", f"bair_dataset.data_dir = '{missing}'"],
+        )
+    assert not os.path.exists(tmp_path / "eval_test")  # nothing written

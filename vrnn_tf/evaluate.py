@@ -29,6 +29,7 @@ from absl import app
 from absl import flags
 
 from vrnn_tf import checkpoints
+from vrnn_tf import checks
 from vrnn_tf import configurables
 from vrnn_tf import metrics
 from vrnn_tf import train as train_lib  # registers `train.*`, which config.gin binds
@@ -342,13 +343,13 @@ def evaluate(
         split = configurables.bound_argument(train_lib.train, "eval_split")
     if future_frames is None:
         if dataset_name not in PAPER_FUTURE_FRAMES:
-            raise ValueError(
+            raise checks.ConfigError(
                 f"No paper default of future frames for {dataset_name}: pass --future_frames."
             )
         future_frames = PAPER_FUTURE_FRAMES[dataset_name]
     clip_length = (context_frames if fvd_with_context else 0) + future_frames
     if clip_length < i3d_lib.MIN_FRAMES:
-        raise ValueError(
+        raise checks.ConfigError(
             f"FVD clips of {clip_length} frames are too short for I3D (at least "
             f"{i3d_lib.MIN_FRAMES}): raise --future_frames or set --fvd_with_context."
         )
@@ -358,8 +359,21 @@ def evaluate(
         ("chunk_size", chunk_size, 1),
     ):
         if value < minimum:
-            raise ValueError(f"--{name} must be >= {minimum}, got {value}.")
+            raise checks.ConfigError(f"--{name} must be >= {minimum}, got {value}.")
+    # The data folder, frame size and clip length, before any model or data is loaded.
+    geometry = checks.check_dataset_matches_model(
+        dataset_ref.scoped_configurable_fn,
+        configurables.bound_argument(configurables.build_model, "image_size"),
+        configurables.bound_argument(configurables.build_model, "image_channels"),
+    )
+    checks.check_sequence_lengths(
+        context_frames,
+        context_frames + future_frames,
+        geometry.get("max_frames"),
+        what="evaluation clips (build_model.context_frames + --future_frames)",
+    )
     out = out or os.path.join(workdir, f"eval_{split}")
+    checks.check_workdir(out, "--out")
     partial_dir = os.path.join(out, "partial")
     os.makedirs(partial_dir, exist_ok=True)
     train_lib.write_text(os.path.join(out, "command.txt"), " ".join(sys.argv) + "\n")
@@ -468,7 +482,7 @@ def main(argv):
             i3d_weights=FLAGS.i3d_weights,
             gin_bindings=FLAGS.gin_bindings,
         )
-    except FileNotFoundError as error:
+    except (FileNotFoundError, checks.ConfigError) as error:
         raise app.UsageError(str(error)) from error
     context = "with" if results["settings"]["fvd_with_context"] else "without"
     print(
