@@ -29,7 +29,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
-# Also the multi-process training tests (two workers, kill/resume, JAX): ~5 more minutes.
+# Also the slow tests (two workers, kill/resume, JAX CLI, 4 fuzz rounds): ~7 more minutes.
 test-all: install
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
