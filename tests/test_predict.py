@@ -123,6 +123,9 @@ def test_bad_inputs_are_clear_errors(trained_run, tmp_path):
         predict.predict_clip(str(tmp_path), real_video(), str(tmp_path / "out.gif"))
     with pytest.raises(ValueError, match="must end in .gif or .mp4"):
         predict.predict_clip(model_path, real_video(), str(tmp_path / "out.avi"))
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(ValueError, match=r"the folder of --out=.*a_file is not writable"):
+        predict.predict_clip(model_path, real_video(), str(tmp_path / "a_file" / "out.gif"))
 
 
 def test_read_clip_survives_corrupted_inputs(tmp_path):

@@ -21,6 +21,7 @@ import numpy as np
 from absl import app
 from absl import flags
 
+from vrnn_tf import checks
 from vrnn_tf import export
 from vrnn_tf import visualize
 
@@ -170,14 +171,6 @@ def write_animation(path, frames, fps):
     os.replace(tmp, path)
 
 
-def load_model(path):
-    """`(predict endpoint owner, metadata)` of a `vrnn_tf.export` SavedModel."""
-    import tensorflow as tf
-
-    metadata = export.load_metadata(path)
-    return tf.saved_model.load(path), metadata
-
-
 def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28, seed=0, fps=8):
     """Reads a clip, samples futures of its first frames and writes the animated grid.
 
@@ -190,7 +183,9 @@ def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28,
         raise ValueError(f"--out {out_path}: the output must end in .gif or .mp4.")
     if num_samples < 1 or num_future < 1:
         raise ValueError(f"--num_samples ({num_samples}) and --num_future ({num_future}) must be >= 1.")
-    model, metadata = load_model(model_path)
+    # The export's metadata (small JSON), the clip and the output folder are checked before
+    # the SavedModel itself is loaded: that takes seconds.
+    metadata = export.load_metadata(model_path)
     num_context, size = metadata["context_frames"], metadata["image_size"]
     clip = read_clip(input_path, num_context)
     if len(clip) < num_context:
@@ -198,6 +193,8 @@ def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28,
             f"--input {input_path} has {len(clip)} frames; the model needs "
             f"{num_context} context frames."
         )
+    checks.check_workdir(os.path.dirname(os.path.abspath(out_path)), flag="the folder of --out")
+    model = tf.saved_model.load(model_path)
     context = crop_and_resize(clip, size)
     print(
         f"Sampling {num_samples} futures of {num_future} frames from {num_context} "
