@@ -89,6 +89,15 @@ def test_export_cli_exports_the_chosen_checkpoint(trained_run, tmp_path):
     np.testing.assert_allclose(futures[..., :1], reference, atol=TOLERANCE, rtol=0)
 
 
+def test_export_cli_checks_its_output_before_loading_the_model(trained_run, tmp_path):
+    os.makedirs(tmp_path / "mine")
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    result = run("-m", "vrnn_tf.export", f"--workdir={trained_run}", f"--out={tmp_path / 'mine'}")
+    assert result.returncode != 0 and "is not a vrnn_tf export: not overwriting it" in result.stderr
+    assert "Exporting step" not in result.stdout  # refused before the model was loaded
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
 def test_a_missing_checkpoint_is_a_clear_error(trained_run):
     with pytest.raises(ValueError, match=r"no checkpoint of step 9; it has steps \[1, 2\]"):
         export.load_trained_model(trained_run, step=9)

@@ -31,6 +31,7 @@ from absl import app
 from absl import flags
 
 from vrnn_tf import checkpoints
+from vrnn_tf import checks
 from vrnn_tf import configurables
 
 METADATA_FILE = "vrnn_tf_export.json"
@@ -222,6 +223,13 @@ def main(argv):
     if not FLAGS.workdir:
         raise app.UsageError("--workdir is required: the training run to export.")
     out = FLAGS.out or os.path.join(FLAGS.workdir, "saved_model")
+    # Where the export goes is checked before the model is built and restored.
+    if os.path.exists(out) and not is_export(out):
+        raise app.UsageError(f"--out {out} exists and is not a vrnn_tf export: not overwriting it.")
+    try:
+        checks.check_workdir(os.path.dirname(os.path.abspath(out)), "the folder of --out")
+    except checks.ConfigError as error:
+        raise app.UsageError(str(error)) from error
     try:
         model, step, gin_config = load_trained_model(FLAGS.workdir, FLAGS.step)
     except ValueError as error:
