@@ -111,6 +111,12 @@ def load_metadata(path):
     return metadata
 
 
+def check_export_path(path):
+    """An export may replace an earlier vrnn_tf export at `path`, nothing else (ValueError)."""
+    if os.path.exists(path) and not is_export(path):
+        raise ValueError(f"{path} exists and is not a vrnn_tf export: not overwriting it.")
+
+
 def export_saved_model(model, path, gin_config="", step=None):
     """Writes `model` as a SavedModel with a `predict` endpoint, atomically.
 
@@ -128,8 +134,7 @@ def export_saved_model(model, path, gin_config="", step=None):
         dict: the metadata written next to the graph.
     """
     path = os.path.abspath(path)
-    if os.path.exists(path) and not is_export(path):
-        raise ValueError(f"{path} exists and is not a vrnn_tf export: not overwriting it.")
+    check_export_path(path)
     size, num_context = model.image_size, model.context_frames
     # A plain tf.Module, not keras.export.ExportArchive: the archive traces
     # the endpoint once to find its resources and again while saving, and a
@@ -224,11 +229,10 @@ def main(argv):
         raise app.UsageError("--workdir is required: the training run to export.")
     out = FLAGS.out or os.path.join(FLAGS.workdir, "saved_model")
     # Where the export goes is checked before the model is built and restored.
-    if os.path.exists(out) and not is_export(out):
-        raise app.UsageError(f"--out {out} exists and is not a vrnn_tf export: not overwriting it.")
     try:
+        check_export_path(out)
         checks.check_workdir(os.path.dirname(os.path.abspath(out)), "the folder of --out")
-    except checks.ConfigError as error:
+    except ValueError as error:  # checks.ConfigError is one
         raise app.UsageError(str(error)) from error
     try:
         model, step, gin_config = load_trained_model(FLAGS.workdir, FLAGS.step)
