@@ -35,6 +35,25 @@ build_model.seed = 1
 """
 
 
+def damage_bytes(kind, data, rng):
+    """Seeded damage of a file's bytes, for the fuzz tests: `truncate` (a random cut), `flip`
+    (1-3 bytes), `empty` or `garbage_tail` (1-63 random bytes appended)."""
+    import numpy as np
+
+    if kind == "truncate":
+        return data[: int(rng.integers(1, len(data)))]
+    if kind == "flip":
+        damaged = bytearray(data)
+        for at in rng.choice(len(data), size=int(rng.integers(1, 4)), replace=False):
+            damaged[at] ^= int(rng.integers(1, 256))
+        return bytes(damaged)
+    if kind == "empty":
+        return b""
+    if kind == "garbage_tail":
+        return data + rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8).tobytes()
+    raise ValueError(kind)
+
+
 @pytest.fixture
 def tiny_config():
     """Parses the tiny model's gin config; clears gin afterwards."""

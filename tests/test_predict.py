@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from conftest import REPO
+from conftest import damage_bytes
 from vrnn_tf import predict
 from vrnn_tf import visualize
 
@@ -146,18 +147,6 @@ def test_read_clip_survives_corrupted_inputs(tmp_path):
     for i, frame in enumerate(as_uint8):
         iio.imwrite(valid / "frames" / f"frame_{i}.png", frame)
 
-    def damage(data, kind, rng):
-        if kind == "truncate":
-            return data[: int(rng.integers(1, len(data)))]
-        if kind == "empty":
-            return b""
-        if kind == "garbage_tail":
-            return data + rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8).tobytes()
-        damaged = bytearray(data)  # flip 1-3 bytes
-        for at in rng.choice(len(data), size=int(rng.integers(1, 4)), replace=False):
-            damaged[at] ^= int(rng.integers(1, 256))
-        return bytes(damaged)
-
     intact = {source: predict.read_clip(str(valid / source), 3)
               for source in ("clip.mp4", "clip.gif", "clip.npy", "frames")}
     rng = np.random.default_rng(11)
@@ -167,7 +156,7 @@ def test_read_clip_survives_corrupted_inputs(tmp_path):
             case = tmp_path / f"case_{len(outcomes)}_{sum(outcomes.values())}"
             shutil.copytree(valid, case)
             victim = case / source / "frame_1.png" if source == "frames" else case / source
-            victim.write_bytes(damage(victim.read_bytes(), kind, rng))
+            victim.write_bytes(damage_bytes(kind, victim.read_bytes(), rng))
             result = {}
 
             def read():

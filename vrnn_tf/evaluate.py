@@ -12,8 +12,8 @@ best sample of each sequence (by its mean over the predicted frames) and
 averages over the sequences; FVD compares the real clips with one random
 sample per sequence, repeated `fvd_repeats` times (mean and std reported).
 
-Writes into `--out` (default `WORKDIR/eval_SPLIT`, or `SAVED_MODEL_eval_SPLIT`): `results.json` (every
-number and setting, the checkpoint step), `curves.csv` (per predicted frame),
+Writes into `--out` (default `WORKDIR/eval_SPLIT`, or `SAVED_MODEL_eval_SPLIT`):
+`results.json` (every number and setting, the checkpoint step), `curves.csv` (per predicted frame),
 `curves.png`, `samples.gif` (ground truth | samples), `command.txt` and
 `partial/` (one file per chunk of sequences: a rerun with the same settings
 reuses them, so a killed run loses at most one chunk).
@@ -209,7 +209,8 @@ def write_curves(out, curves, context_frames):
     num = len(curves["ssim"])
     lines = ["predicted_step,frame_index," + ",".join(METRICS)]
     for t in range(num):
-        values = ",".join(f"{curves[name][t]:.8g}" for name in METRICS)  # 8 significant digits, small values too
+        # 8 significant digits: small values (an SSIM of 0.0008) keep their precision.
+        values = ",".join(f"{curves[name][t]:.8g}" for name in METRICS)
         lines.append(f"{t + 1},{context_frames + t},{values}")
     train_lib.write_text(os.path.join(out, "curves.csv"), "\n".join(lines) + "\n")
 
@@ -313,7 +314,7 @@ class ExportedModel:
         self._exported = tf.saved_model.load(path)
 
     def generate(self, context, num_future, num_samples=1, seed=0):
-        """float `[B, context_frames, H, W, C]` -> float32 `[B, num_samples, num_future, H, W, C]`."""
+        """float `[B, context_frames, H, W, C]` -> float32 `[B, samples, future, H, W, C]`."""
         context = np.asarray(context, np.float32)
         if context.shape[-1] == 1:
             context = np.repeat(context, 3, axis=-1)

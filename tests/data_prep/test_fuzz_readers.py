@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import damage_bytes
 from data_prep import _tfrecord_testing as writers
 from data_prep import bair
 from data_prep import cityscapes
@@ -68,23 +69,14 @@ def tfrecord_bytes(records, tmp_path):
 def byte_corruption(kind, data, rng):
     """`(damaged bytes, number of leading records left intact or None if the file is bad)`."""
     spans = record_spans(data)
-    if kind == "truncate":
-        cut = int(rng.integers(1, len(data)))
-        intact = [end for _, end in spans].index(cut) + 1 if cut in [e for _, e in spans] else None
-        return data[:cut], intact
     if kind == "cut_between_records":
         keep = int(rng.integers(1, len(spans)))
         return data[: spans[keep - 1][1]], keep
-    if kind == "flip":
-        damaged = bytearray(data)
-        for at in rng.choice(len(data), size=int(rng.integers(1, 4)), replace=False):
-            damaged[at] ^= int(rng.integers(1, 256))
-        return bytes(damaged), None
-    if kind == "empty":
-        return b"", None
-    if kind == "garbage_tail":
-        return data + rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8).tobytes(), None
-    raise ValueError(kind)
+    damaged = damage_bytes(kind, data, rng)
+    ends = [end for _, end in spans]
+    if kind == "truncate" and len(damaged) in ends:  # a cut exactly between records
+        return damaged, ends.index(len(damaged)) + 1
+    return damaged, None
 
 
 BYTE_KINDS = ["truncate", "cut_between_records", "flip", "empty", "garbage_tail"]
