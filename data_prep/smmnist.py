@@ -410,16 +410,16 @@ def _sequence_rng(split, seed, index):
 
 
 def _make_generator(split, sequence_length, image_size, digit_size, num_digits, seed,
-                    digits_path):
+                    digits_path, max_speed):
     _check_split(split)
     _check_int("seed", seed, 0)
     return StochasticMovingMNIST(load_digits(split, digits_path), image_size=image_size,
                                  digit_size=digit_size, num_digits=num_digits,
-                                 sequence_length=sequence_length)
+                                 sequence_length=sequence_length, max_speed=max_speed)
 
 
 def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, seed=0,
-         num_sequences=None, digits_path=None, start=0):
+         num_sequences=None, digits_path=None, start=0, max_speed=4):
     """Builds a tf.data pipeline of Stochastic Moving MNIST sequences.
 
     Args:
@@ -427,7 +427,7 @@ def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, see
             unless ``num_sequences`` is given. ``'test'``: ``num_sequences`` (default 256)
             sequences from the 10,000 test digits.
         sequence_length: int. Frames per sequence ``T``.
-        image_size, digit_size, num_digits: see ``StochasticMovingMNIST``.
+        image_size, digit_size, num_digits, max_speed: see ``StochasticMovingMNIST``.
         seed: int >= 0. Sequence ``i`` depends only on ``(seed, split, i)``: reruns, prefixes
             and ``numpy_batch`` all give identical data.
         num_sequences: optional int >= 1. Number of sequences (finite dataset).
@@ -442,7 +442,7 @@ def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, see
     import tensorflow as tf  # Only here: the rest of the module must work without TensorFlow.
 
     generator = _make_generator(split, sequence_length, image_size, digit_size, num_digits,
-                                seed, digits_path)
+                                seed, digits_path, max_speed)
     _check_int("start", start, 0)
     if num_sequences is None and split == "test":
         num_sequences = DEFAULT_NUM_TEST_SEQUENCES
@@ -464,7 +464,7 @@ def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, see
 
 
 def numpy_batch(split, batch_size, sequence_length, seed=0, start=0, image_size=64,
-                digit_size=32, num_digits=2, num_sequences=None, digits_path=None):
+                digit_size=32, num_digits=2, num_sequences=None, digits_path=None, max_speed=4):
     """Generates sequences ``start .. start + batch_size - 1`` of a split, without TensorFlow.
 
     Equal to the matching elements of ``load(split, sequence_length, ..., seed=seed)``, so batch
@@ -477,7 +477,7 @@ def numpy_batch(split, batch_size, sequence_length, seed=0, start=0, image_size=
     _check_int("batch_size", batch_size, 1)
     _check_int("start", start, 0)
     generator = _make_generator(split, sequence_length, image_size, digit_size, num_digits,
-                                seed, digits_path)
+                                seed, digits_path, max_speed)
     if num_sequences is None and split == "test":
         num_sequences = DEFAULT_NUM_TEST_SEQUENCES
     if num_sequences is not None:

@@ -29,10 +29,25 @@ def two_training_steps(model):
     moved = max(
         float(np.abs(np.array(w) - b).max()) for w, b in zip(model.trainable_weights, before)
     )
+    steps = int(model.training_step.numpy())
+
+    # A batch with one NaN pixel: its step must leave weights and AdamW state alone.
+    weights = [np.array(v) for v in model.trainable_weights + model.optimizer.variables]
+    poisoned = videos[:2].copy()
+    poisoned[1, 2, 3, 4, 0] = np.nan
+    # fit again, not train_on_batch: the same input structure reuses the compiled step.
+    logs = model.fit(poisoned, batch_size=2, epochs=1, verbose=0).history
+    after = [np.array(v) for v in model.trainable_weights + model.optimizer.variables]
     return dict(
         history={k: [float(x) for x in v] for k, v in history.items()},
-        steps=int(model.training_step.numpy()),
+        steps=steps,
         moved=moved,
+        nan_step=dict(
+            changed_variables=sum(not np.array_equal(a, b) for a, b in zip(after, weights)),
+            nonfinite_steps=float(logs["nonfinite_steps"][0]),
+            steps=int(model.training_step.numpy()),
+            all_finite=all(bool(np.isfinite(a).all()) for a in after),
+        ),
     )
 
 

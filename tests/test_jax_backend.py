@@ -1,6 +1,8 @@
 """The same model trains with `model.fit` on the JAX backend, from numpy input
 (tests/jax_checks.py, run by the `jax_report` fixture)."""
 
+import numpy as np
+
 
 def test_two_training_steps_on_jax(jax_report):
     report = jax_report["training"]
@@ -8,3 +10,17 @@ def test_two_training_steps_on_jax(jax_report):
     assert report["moved"] > 1e-5
     for name in ("loss", "nll", "kl_level_0", "kl_level_1", "beta"):
         assert all(map(lambda v: v == v and abs(v) < 1e9, report["history"][name])), name
+    assert report["history"]["nonfinite_steps"] == [0.0]
+    # Both steps at the constant LR of 1e-3 (the warmup starts and peaks there).
+    np.testing.assert_allclose(report["history"]["learning_rate"], [1e-3], rtol=1e-6)
+    assert report["history"]["gradient_norm"][0] > 0
+
+
+def test_a_nan_step_is_skipped_on_jax(jax_report):
+    """As on TensorFlow (tests/test_train_reliability.py): no weight or optimizer slot moves,
+    the step is counted, and the step counter (which the data and beta follow) advances."""
+    report = jax_report["training"]["nan_step"]
+    assert report["changed_variables"] == 0
+    assert report["all_finite"]
+    assert report["nonfinite_steps"] == 1.0
+    assert report["steps"] == 3

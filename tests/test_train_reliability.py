@@ -158,7 +158,7 @@ def test_nan_steps_are_skipped_counted_and_stop_training(tmp_path):
     gin.clear_config()
 
 
-def test_a_nan_weight_is_never_written(tmp_path, tiny_config):
+def test_a_nan_weight_is_never_written_into_a_checkpoint_or_an_export(tmp_path, tiny_config):
     import vrnn_tf
 
     model = vrnn_tf.build_model()
@@ -169,3 +169,9 @@ def test_a_nan_weight_is_never_written(tmp_path, tiny_config):
         checkpoints.save(model, str(tmp_path), 2)
     assert [s for s, _ in checkpoints.list_checkpoints(str(tmp_path))] == [1]
     assert not glob.glob(os.path.join(checkpoints.checkpoint_dir(str(tmp_path)), ".tmp*"))
+    # Nor into an export: refused before anything is traced or written.
+    from vrnn_tf import export
+
+    with pytest.raises(checkpoints.NonFiniteWeightsError, match="Refusing to write the export"):
+        export.export_saved_model(model, str(tmp_path / "saved_model"))
+    assert sorted(os.listdir(tmp_path)) == ["checkpoints"]

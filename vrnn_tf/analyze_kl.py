@@ -18,11 +18,11 @@ from absl import app
 from absl import flags
 from tqdm import tqdm
 
-from vrnn_tf import checkpoints
 from vrnn_tf import configurables
 from vrnn_tf import kl_analysis
 from vrnn_tf import train as train_lib  # registers `train` (and --workdir, --gin_*) with gin
 from vrnn_tf import visualize
+from vrnn_tf import workdirs
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer(
@@ -31,31 +31,9 @@ flags.DEFINE_integer(
 flags.DEFINE_string("out", None, "Output path without extension. Defaults to DIR/kl_analysis.")
 
 
-def load_run(workdir, gin_files=(), gin_bindings=()):
-    """The run's model with its newest checkpoint restored; returns `(model, step)`.
-
-    Raises:
-        FileNotFoundError: without `config.gin` or without a checkpoint.
-    """
-    config_path = os.path.join(workdir, "config.gin")
-    if not os.path.exists(config_path):
-        raise FileNotFoundError(
-            f"{config_path} does not exist: --workdir must be a folder written by vrnn_tf.train."
-        )
-    gin.parse_config_files_and_bindings([config_path, *gin_files], gin_bindings)
-    if not checkpoints.list_checkpoints(workdir):  # before the (slow) model build
-        raise FileNotFoundError(
-            f"No checkpoint (ckpt-*.keras) in {checkpoints.checkpoint_dir(workdir)}: "
-            "train the run first."
-        )
-    model = configurables.build_model()
-    step = checkpoints.restore_latest(model, workdir)
-    return model, step
-
-
 def analyze(workdir, num_sequences=None, out=None, gin_files=(), gin_bindings=()):
     """Writes `{out}.png` and `{out}.json`; returns the JSON's dict."""
-    model, step = load_run(workdir, gin_files, gin_bindings)
+    model, step = workdirs.load_model(workdir, gin_files=gin_files, gin_bindings=gin_bindings)
 
     def bound(name):  # the run's setting of train(name=...)
         value = configurables.bound_argument(train_lib.train, name)

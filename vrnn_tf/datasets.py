@@ -45,9 +45,10 @@ def smmnist_dataset(
     seed=0,
     num_sequences=None,
     digits_path=None,
+    max_speed=4,
 ):
     """Stochastic Moving MNIST (see `data_prep.smmnist.load` and `numpy_batch`);
-    train continues at video `start`."""
+    train continues at video `start`. `max_speed`: px/frame per axis (4 at 64x64)."""
     settings = dict(
         image_size=image_size,
         digit_size=digit_size,
@@ -55,6 +56,7 @@ def smmnist_dataset(
         seed=seed,
         num_sequences=num_sequences,
         digits_path=digits_path,
+        max_speed=max_speed,
     )
     offset = start if split == "train" else 0
     if inputs.use_tf_data():

@@ -31,12 +31,12 @@ import numpy as np
 from absl import app
 from absl import flags
 
-from vrnn_tf import checkpoints
 from vrnn_tf import checks
 from vrnn_tf import configurables
 from vrnn_tf import metrics
 from vrnn_tf import train as train_lib  # registers `train.*`, which config.gin binds
 from vrnn_tf import visualize
+from vrnn_tf import workdirs
 from vrnn_tf.metrics import i3d as i3d_lib
 
 FLAGS = flags.FLAGS
@@ -267,35 +267,6 @@ def write_gif(path, clips, samples, context_frames):
     os.replace(tmp, path)
 
 
-def parse_workdir_config(workdir, gin_bindings=()):
-    """Re-parses the workdir's config.gin (then `gin_bindings`); checks a checkpoint exists.
-
-    Returns:
-        (step, path) of the newest checkpoint.
-    """
-    if not workdir or not os.path.isdir(workdir):
-        raise FileNotFoundError(f"--workdir={workdir} is not a folder (a vrnn_tf.train workdir).")
-    config = os.path.join(workdir, "config.gin")
-    if not os.path.isfile(config):
-        raise FileNotFoundError(
-            f"{config} does not exist: --workdir={workdir} is not a vrnn_tf.train workdir."
-        )
-    found = checkpoints.list_checkpoints(workdir)
-    if not found:
-        raise FileNotFoundError(
-            f"No checkpoint (ckpt-*.keras) in {checkpoints.checkpoint_dir(workdir)}: "
-            "train first, or wait for the first checkpoint."
-        )
-    gin.clear_config()
-    try:
-        gin.parse_config_files_and_bindings([config], list(gin_bindings))
-    except (ValueError, IOError) as error:
-        raise ValueError(
-            f"Cannot parse {config} with bindings {list(gin_bindings)}: {error}"
-        ) from error
-    return found[-1]
-
-
 class ExportedModel:
     """A `vrnn_tf.export` SavedModel with the `generate` of `HierarchicalVRNN`.
 
@@ -345,17 +316,6 @@ def parse_export_config(path, gin_bindings=()):
     return metadata["step"], path
 
 
-def load_trained_model(workdir, gin_bindings=()):
-    """Builds the model of the workdir's config.gin and restores the newest checkpoint.
-
-    Returns:
-        (model, checkpoint step).
-    """
-    parse_workdir_config(workdir, gin_bindings)
-    model = configurables.build_model()
-    return model, checkpoints.restore_latest(model, workdir)
-
-
 def evaluate(
     workdir=None,
     out=None,
@@ -398,7 +358,7 @@ def evaluate(
     if (workdir is None) == (saved_model is None):
         raise checks.ConfigError("Give --workdir (a training run) or --saved_model (an export).")
     if saved_model is None:
-        step, checkpoint = parse_workdir_config(workdir, gin_bindings)
+        step, checkpoint = workdirs.parse_config(workdir, gin_bindings=gin_bindings)[-1]
     else:
         step, checkpoint = parse_export_config(saved_model, gin_bindings)
     context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
@@ -496,7 +456,7 @@ def evaluate(
                 model = ExportedModel(saved_model)
             elif model is None:
                 model = configurables.build_model()
-                checkpoints.restore_latest(model, workdir)
+                model.load_weights(checkpoint)  # the step that settings name
             part = evaluate_chunk(model, clips, settings, chunk, first_sequence)
             _save_npz(path, part)
         parts.append(part)

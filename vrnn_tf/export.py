@@ -25,14 +25,13 @@ import json
 import os
 import shutil
 
-import gin
 import tensorflow as tf
 from absl import app
 from absl import flags
 
 from vrnn_tf import checkpoints
 from vrnn_tf import checks
-from vrnn_tf import configurables
+from vrnn_tf import workdirs
 
 METADATA_FILE = "vrnn_tf_export.json"
 FORMAT = "vrnn_tf.export/1"
@@ -132,9 +131,13 @@ def export_saved_model(model, path, gin_config="", step=None):
 
     Returns:
         dict: the metadata written next to the graph.
+
+    Raises:
+        checkpoints.NonFiniteWeightsError: a weight is NaN/Inf (nothing is written).
     """
     path = os.path.abspath(path)
     check_export_path(path)
+    checkpoints.check_finite(model, f"the export {path}")
     size, num_context = model.image_size, model.context_frames
     # A plain tf.Module, not keras.export.ExportArchive: the archive traces
     # the endpoint once to find its resources and again while saving, and a
@@ -180,35 +183,19 @@ def export_saved_model(model, path, gin_config="", step=None):
 
 
 def load_trained_model(workdir, step=None):
-    """The model of a training workdir with a checkpoint's weights.
+    """The model of a training workdir with a checkpoint's weights (`vrnn_tf.workdirs`).
 
     Args:
         workdir: str. A `vrnn_tf.train` workdir (config.gin, checkpoints/).
         step: int or None (the newest checkpoint).
 
     Returns:
-        `(model, step, gin_config)`.
+        `(model, step, gin_config)`: `gin_config` is the run's config.gin, kept in the export.
     """
-    config_path = os.path.join(workdir, "config.gin")
-    if not os.path.isfile(config_path):
-        raise ValueError(f"{workdir} is not a vrnn_tf training workdir: no config.gin.")
-    found = dict(checkpoints.list_checkpoints(workdir))
-    if not found:
-        raise ValueError(f"{checkpoints.checkpoint_dir(workdir)} holds no checkpoint.")
-    step = max(found) if step is None else step
-    if step not in found:
-        raise ValueError(
-            f"{checkpoints.checkpoint_dir(workdir)} has no checkpoint of step {step}; "
-            f"it has steps {sorted(found)}."
-        )
-    with open(config_path) as f:
-        gin_config = f.read()
-    gin.clear_config()
     # The training and data bindings are not needed to rebuild the model.
-    gin.parse_config(gin_config, skip_unknown=True)
-    model = configurables.build_model()
-    model.load_weights(found[step])
-    return model, step, gin_config
+    model, step = workdirs.load_model(workdir, step, skip_unknown=True)
+    with open(os.path.join(workdir, workdirs.CONFIG_NAME)) as f:
+        return model, step, f.read()
 
 
 FLAGS = flags.FLAGS
@@ -236,7 +223,7 @@ def main(argv):
         raise app.UsageError(str(error)) from error
     try:
         model, step, gin_config = load_trained_model(FLAGS.workdir, FLAGS.step)
-    except ValueError as error:
+    except (FileNotFoundError, ValueError) as error:
         raise app.UsageError(str(error)) from error
     print(f"Exporting step {step} of {FLAGS.workdir} to {out} ...", flush=True)
     export_saved_model(model, out, gin_config, step)

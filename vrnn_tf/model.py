@@ -97,12 +97,10 @@ class HierarchicalVRNN(keras.Model):
             name: keras.metrics.Mean(name=name)
             for name in ["loss", "neg_elbo", "nll"]
             + [f"kl_level_{l}" for l in range(hierarchy.num_levels)]
-            + ["beta", "learning_rate"]
-            # Only the TF train step sees the gradients (Keras's JAX step
-            # keeps them to itself): no always-zero metric on JAX.
-            + (["gradient_norm"] if keras.backend.backend() == "tensorflow" else [])
+            + ["beta", "learning_rate", "gradient_norm"]
         }
-        # Steps skipped for a NaN/Inf loss or gradient (`tf_training`), per log interval.
+        # Steps skipped for a NaN/Inf loss or gradient (`tf_training`,
+        # `jax_training`), per log interval.
         self.trackers["nonfinite_steps"] = keras.metrics.Sum(name="nonfinite_steps")
 
     def _check_architecture(self):
@@ -361,7 +359,8 @@ class HierarchicalVRNN(keras.Model):
         return schedules.beta_at(self.training_step, self.beta, self.beta_warmup_steps)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        # Used by Keras's own train step (JAX backend) and test step (both).
+        # Used by the JAX train step (`jax_training`, through Keras's
+        # compute_loss_and_updates) and by Keras's test step (both backends).
         beta = self.current_beta()
         loss = elbo.negative_elbo(y_pred, beta)
         self.update_trackers(y_pred, loss, beta)
@@ -376,7 +375,9 @@ class HierarchicalVRNN(keras.Model):
             # fit() passes the video; train_on_batch() passes (video, None, None).
             video, _, _ = keras.utils.unpack_x_y_sample_weight(args[0])
             return tf_training.train_step(self, video)
-        return super().train_step(*args)
+        from vrnn_tf import jax_training  # JAX only where it is the backend
+
+        return jax_training.train_step(self, *args)
 
     def test_step(self, *args):
         logs = super().test_step(*args)

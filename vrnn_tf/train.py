@@ -102,10 +102,13 @@ class NonFiniteGuard(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.seen = 0.0
+        # Read here, not after each batch: mid-epoch, Keras's JAX trainer
+        # keeps the variables' values outside the model.
+        self.epoch_start_step = int(self.model.training_step.numpy())
 
     def on_train_batch_end(self, batch, logs=None):
         count = float(logs["nonfinite_steps"])
-        step = int(self.model.training_step.numpy())
+        step = self.epoch_start_step + batch + 1
         if count <= self.seen:
             self.consecutive = 0
             self.last_finite = (step, logs)

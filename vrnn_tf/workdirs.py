@@ -1,0 +1,86 @@
+"""A training run's folder (`vrnn_tf.train --workdir`), reloaded: its gin config and checkpoints.
+
+`vrnn_tf.evaluate`, `vrnn_tf.export` and `vrnn_tf.analyze_kl` rebuild a
+trained model the same way: re-parse the run's operative config
+(`WORKDIR/config.gin`, which names every setting the run used), build the
+model, load a checkpoint of `WORKDIR/checkpoints/`.
+"""
+
+import os
+
+import gin
+
+from vrnn_tf import checkpoints
+from vrnn_tf import configurables
+
+CONFIG_NAME = "config.gin"
+
+
+def parse_config(workdir, gin_files=(), gin_bindings=(), skip_unknown=False):
+    """Checks that `workdir` is a run with a checkpoint, then parses its config.gin.
+
+    Args:
+        workdir: str. A `vrnn_tf.train` workdir.
+        gin_files, gin_bindings: applied after config.gin (e.g. a moved data folder).
+        skip_unknown: bool. Ignore bindings of configurables this process has
+            not imported (an export needs only the model's).
+
+    Returns:
+        list of `(step, path)` of the run's checkpoints, oldest first (not empty).
+
+    Raises:
+        FileNotFoundError: no such folder, no config.gin or no checkpoint.
+        ValueError: the config or a binding does not parse.
+    """
+    if not workdir or not os.path.isdir(workdir):
+        raise FileNotFoundError(f"--workdir={workdir} is not a folder (a vrnn_tf.train workdir).")
+    config = os.path.join(workdir, CONFIG_NAME)
+    if not os.path.isfile(config):
+        raise FileNotFoundError(
+            f"{config} does not exist: --workdir={workdir} is not a vrnn_tf.train workdir."
+        )
+    found = checkpoints.list_checkpoints(workdir)  # before the (slow) model build
+    if not found:
+        raise FileNotFoundError(
+            f"No checkpoint (ckpt-*.keras) in {checkpoints.checkpoint_dir(workdir)}: "
+            "train first, or wait for the first checkpoint."
+        )
+    gin.clear_config()
+    try:
+        gin.parse_config_files_and_bindings(
+            [config, *gin_files], list(gin_bindings), skip_unknown=skip_unknown
+        )
+    except (ValueError, IOError) as error:
+        raise ValueError(
+            f"Cannot parse {config} with bindings {list(gin_bindings)}: {error}"
+        ) from error
+    return found
+
+
+def load_model(workdir, step=None, gin_files=(), gin_bindings=(), skip_unknown=False):
+    """The run's model with a checkpoint's weights.
+
+    Args:
+        workdir, gin_files, gin_bindings, skip_unknown: as in `parse_config`.
+        step: int or None. The checkpoint to load; None: the newest readable
+            one (`checkpoints.restore_latest`: a corrupt newest one is set
+            aside with a warning).
+
+    Returns:
+        `(model, step)`.
+
+    Raises:
+        FileNotFoundError, ValueError: as `parse_config`; ValueError also when
+            there is no checkpoint of `step`.
+    """
+    found = dict(parse_config(workdir, gin_files, gin_bindings, skip_unknown))
+    if step is not None and step not in found:
+        raise ValueError(
+            f"{checkpoints.checkpoint_dir(workdir)} has no checkpoint of step {step}; "
+            f"it has steps {sorted(found)}."
+        )
+    model = configurables.build_model()
+    if step is None:
+        return model, checkpoints.restore_latest(model, workdir)
+    model.load_weights(found[step])
+    return model, step
