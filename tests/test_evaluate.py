@@ -115,7 +115,9 @@ def test_tiny_model_evaluates_end_to_end_and_resumes(tiny_workdir, monkeypatch):
     assert saved["num_sequences"] == 2 and len(saved["fvd"]["repeats"]) == 2
     assert (
         # An untrained model: SSIM near 0, of either sign.
-        -1 <= saved["ssim"]["mean"] <= 1 and saved["lpips"]["mean"] > 0 and saved["psnr"]["mean"] > 0
+        -1 <= saved["ssim"]["mean"] <= 1
+        and saved["lpips"]["mean"] > 0
+        and saved["psnr"]["mean"] > 0
     )
     assert np.isfinite(saved["fvd"]["mean"]) and saved["fvd"]["std"] >= 0
     rows = list(csv.DictReader(open(os.path.join(out, "curves.csv"))))

@@ -38,7 +38,8 @@ def test_missing_folder_config_or_checkpoint_are_clear_errors(tmp_path, run_with
     empty.mkdir()
     with pytest.raises(FileNotFoundError, match=f"{empty}/config.gin does not exist"):
         workdirs.load_model(str(empty))
-    with pytest.raises(FileNotFoundError, match=r"No checkpoint \(ckpt-\*\.keras\) in .*checkpoints"):
+    no_checkpoint = r"No checkpoint \(ckpt-\*\.keras\) in .*checkpoints"
+    with pytest.raises(FileNotFoundError, match=no_checkpoint):
         workdirs.load_model(run_without_checkpoint)
 
 

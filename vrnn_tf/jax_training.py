@@ -71,9 +71,10 @@ def train_step(model, state, data):
         )
         model.trackers["nonfinite_steps"].update_state(1.0 - applied)
         logs = {name: tracker.result() for name, tracker in model.trackers.items()}
+    # Trackers this step did not update keep the value they were mapped to.
+    updated = [scope.get_current_value(v) for v, _ in mapping]
     metrics_variables = [
-        scope.get_current_value(v) if scope.get_current_value(v) is not None else value
-        for v, value in mapping
+        value if new is None else new for new, (_, value) in zip(updated, mapping)
     ]
     new_state = (trainable, new_non_trainable, optimizer_variables, metrics_variables)
     return logs, new_state
