@@ -305,14 +305,9 @@ def parse_export_config(path, gin_bindings=()):
         metadata = export.load_metadata(path)
     except ValueError as error:
         raise FileNotFoundError(f"--saved_model: {error}") from error
-    gin.clear_config()
-    try:
-        gin.parse_config(metadata["gin_config"], skip_unknown=True)
-        gin.parse_config_files_and_bindings([], list(gin_bindings))
-    except (ValueError, IOError) as error:
-        raise ValueError(
-            f"Cannot parse the gin config of {path} with bindings {list(gin_bindings)}: {error}"
-        ) from error
+    workdirs.parse_saved_config(
+        f"the gin config of {path}", config_text=metadata["gin_config"], gin_bindings=gin_bindings
+    )
     return metadata["step"], path
 
 

@@ -45,16 +45,38 @@ def parse_config(workdir, gin_files=(), gin_bindings=(), skip_unknown=False):
             f"No checkpoint (ckpt-*.keras) in {checkpoints.checkpoint_dir(workdir)}: "
             "train first, or wait for the first checkpoint."
         )
+    parse_saved_config(config, [config, *gin_files], gin_bindings=gin_bindings,
+                       skip_unknown=skip_unknown)
+    return found
+
+
+def parse_saved_config(source, config_files=(), config_text=None, gin_bindings=(),
+                       skip_unknown=False):
+    """Replaces gin's configuration by a saved run's config, then the caller's bindings.
+
+    Args:
+        source: str. Names the saved config in the error message.
+        config_files: gin files to parse, in order.
+        config_text: str or None. A config kept as text (an export's
+            metadata); parsed first, skipping configurables not imported here.
+        gin_bindings: applied last.
+        skip_unknown: bool. Whether `config_files` and `gin_bindings` may bind
+            configurables this process has not imported.
+
+    Raises:
+        ValueError: the config or a binding does not parse.
+    """
     gin.clear_config()
     try:
+        if config_text is not None:
+            gin.parse_config(config_text, skip_unknown=True)
         gin.parse_config_files_and_bindings(
-            [config, *gin_files], list(gin_bindings), skip_unknown=skip_unknown
+            list(config_files), list(gin_bindings), skip_unknown=skip_unknown
         )
     except (ValueError, IOError) as error:
         raise ValueError(
-            f"Cannot parse {config} with bindings {list(gin_bindings)}: {error}"
+            f"Cannot parse {source} with bindings {list(gin_bindings)}: {error}"
         ) from error
-    return found
 
 
 def load_model(workdir, step=None, gin_files=(), gin_bindings=(), skip_unknown=False):
