@@ -22,12 +22,12 @@ Files are taken in the order of their first trajectory number (``traj_256_...`` 
 Bad data is never skipped. ``load`` first walks the record framing of every file of the split
 (the 12-byte header of each record, no payload reads: 4 ms per file from the page cache, under a
 second for the train split's 43,264 records) and raises ``ValueError`` naming the file and the
-record for a truncated or empty file or a corrupt record header. While iterating, a record that cannot be
-read (payload checksum mismatch) or parsed (not a ``tf.train.Example``, or a feature of the wrong
-type), or that has a missing frame key, an image of the wrong byte length or a wrong number of
-floats, raises ``tf.errors.InvalidArgumentError`` whose message names the file, the record index
-(0-based, in file order) and, where one key is at fault, the key. A file removed after ``load``
-raises ``tf.errors.NotFoundError`` naming it.
+record for a truncated or empty file or a corrupt record header. While iterating, a record that
+cannot be read (payload checksum mismatch) or parsed (not a ``tf.train.Example``, or a feature of
+the wrong type), or that has a missing frame key, an image of the wrong byte length or a wrong
+number of floats, raises ``tf.errors.InvalidArgumentError`` whose message names the file, the
+record index (0-based, in file order) and, where one key is at fault, the key. A file removed after
+``load`` raises ``tf.errors.NotFoundError`` naming it.
 
 Public API:
     load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actions=False,

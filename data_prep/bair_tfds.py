@@ -57,7 +57,8 @@ def load(split, sequence_length=12, data_dir=None, image_key="image_aux1", seed=
     if image_key not in IMAGE_KEYS:
         raise ValueError(f"BAIR image_key must be one of {IMAGE_KEYS}, got {image_key!r}")
     seed = windows.check_seed(seed, "bair_dataset.seed")
-    if isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int) or shuffle_buffer < 1:
+    if (isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int)
+            or shuffle_buffer < 1):
         raise ValueError(f"BAIR shuffle_buffer must be an int >= 1, got {shuffle_buffer!r}")
     length = sequence_length
     training = split == "train"

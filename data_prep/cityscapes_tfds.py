@@ -151,7 +151,8 @@ def load(split, sequence_length=12, data_dir=None, resolution=cityscapes.DEFAULT
 
 
 def build(manual_dir, data_dir=None, resolution=cityscapes.DEFAULT_RESOLUTION):
-    """Prepares `cityscapes_sequences/<resolution>` from `leftImg8bit_sequence`; returns the builder."""
+    """Prepares `cityscapes_sequences/<resolution>` from `leftImg8bit_sequence`;
+    returns the builder."""
     if not os.path.isdir(os.path.join(manual_dir, "train")) or not os.path.isdir(
             os.path.join(manual_dir, "val")):
         raise FileNotFoundError(f"{os.path.abspath(manual_dir)} must be the leftImg8bit_sequence "
@@ -176,7 +177,8 @@ def main(argv=None):
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    counts = ", ".join(f"{name}: {split.num_examples}" for name, split in builder.info.splits.items())
+    counts = ", ".join(f"{name}: {split.num_examples}"
+                       for name, split in builder.info.splits.items())
     print(f"Prepared {TFDS_NAME}/{args.resolution} in {builder.data_dir} ({counts}).")
     return 0
 

@@ -394,7 +394,8 @@ class StochasticMovingMNIST:
         return compose_frames(images, trajectories, self.image_size)
 
     def sample(self, rng):
-        """Draws one sequence: float32 ``[sequence_length, image_size, image_size, 1]`` in [0, 1]."""
+        """Draws one sequence: float32 ``[sequence_length, image_size, image_size, 1]``
+        in [0, 1]."""
         return self.render(*self.simulate(rng))
 
 

@@ -1,4 +1,5 @@
-"""Shared test set-up: two logical CPUs (for MirroredStrategy), a tiny model config, a tiny trained run."""
+"""Shared test set-up: two logical CPUs (for MirroredStrategy), a tiny model config, a tiny
+trained run."""
 
 import os
 

@@ -93,7 +93,9 @@ def test_cityscapes_resolution_comes_from_the_conversion(config, tmp_path):
 
 def test_unconverted_cityscapes_folder_says_how_to_convert(config, tmp_path):
     config(f"cityscapes_dataset.data_dir = '{tmp_path}'\nbuild_model.image_channels = 3")
-    with pytest.raises(checks.ConfigError, match="summary_train.json.*python -m data_prep.cityscapes"):
+    with pytest.raises(
+        checks.ConfigError, match="summary_train.json.*python -m data_prep.cityscapes"
+    ):
         checks.check_train_config(datasets.cityscapes_dataset, future_frames=2)
 
 

@@ -56,7 +56,9 @@ PAPER_CONFIGS = sorted(
 
 def test_every_paper_table_has_its_configs():
     names = {os.path.basename(p)[: -len(".gin")] for p in PAPER_CONFIGS}
-    for prefix, count in (("table1_", 4), ("table2_", 8), ("table3_", 2), ("fig6_", 2), ("fig7_", 2)):
+    for prefix, count in (
+        ("table1_", 4), ("table2_", 8), ("table3_", 2), ("fig6_", 2), ("fig7_", 2)
+    ):
         assert len([n for n in names if n.startswith(prefix)]) == count, prefix
 
 

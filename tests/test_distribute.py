@@ -145,7 +145,9 @@ def test_multi_worker_without_tf_config_is_a_clear_error(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="needs the TF_CONFIG environment variable"):
         distribute.make_strategy("multi_worker")
-    monkeypatch.setenv("TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}')
+    monkeypatch.setenv(
+        "TF_CONFIG", '{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 3}}'
+    )
     with pytest.raises(ValueError, match="task worker:3 is not in the cluster"):
         distribute.read_tf_config()
 
@@ -157,6 +159,9 @@ def test_mirrored_and_default_strategies(tmp_path):
     default = distribute.make_strategy("default")
     assert distribute.num_replicas(default) == 1
     # Outside a multi-worker cluster every process is the chief and writes the workdir.
-    assert distribute.is_chief(mirrored) and distribute.output_dir(str(tmp_path), default) == str(tmp_path)
+    assert (
+        distribute.is_chief(mirrored)
+        and distribute.output_dir(str(tmp_path), default) == str(tmp_path)
+    )
     with pytest.raises(ValueError, match="Unknown --strategy='tpu'"):
         distribute.make_strategy("tpu")

@@ -9,7 +9,9 @@ def test_analytic_kl_matches_monte_carlo():
     q_mean, p_mean = rng.normal(size=5), rng.normal(size=5)
     q_scale, p_scale = rng.uniform(0.3, 2.0, size=5), rng.uniform(0.3, 2.0, size=5)
     analytic = np.asarray(
-        distributions.gaussian_kl(*(a.astype("float32") for a in (q_mean, q_scale, p_mean, p_scale)))
+        distributions.gaussian_kl(
+            *(a.astype("float32") for a in (q_mean, q_scale, p_mean, p_scale))
+        )
     )
     samples = q_mean + q_scale * rng.normal(size=(400_000, 5))
     monte_carlo = (
@@ -21,7 +23,9 @@ def test_analytic_kl_matches_monte_carlo():
 def test_kl_of_identical_gaussians_is_zero():
     mean = np.array([0.3, -1.0], "float32")
     scale = np.array([0.5, 2.0], "float32")
-    np.testing.assert_allclose(np.asarray(distributions.gaussian_kl(mean, scale, mean, scale)), 0.0, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(distributions.gaussian_kl(mean, scale, mean, scale)), 0.0, atol=1e-6
+    )
 
 
 def test_parameters_split_mean_and_softplus_scale():

@@ -10,7 +10,9 @@ def test_bernoulli_nll_equals_binary_cross_entropy():
     target = rng.uniform(size=(2, 3, 4, 4, 1)).astype("float32")
     p = 1 / (1 + np.exp(-logits.astype("float64")))
     expected = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum(axis=(1, 2, 3, 4))
-    np.testing.assert_allclose(np.asarray(elbo.reconstruction_nll("bernoulli", logits, target)), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(elbo.reconstruction_nll("bernoulli", logits, target)), expected, rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize("likelihood,power", [("l1", 1), ("l2", 2)])
@@ -20,7 +22,9 @@ def test_l1_and_l2_sum_over_pixels_and_time(likelihood, power):
     target = rng.uniform(size=(2, 3, 4, 4, 3)).astype("float32")
     mean = 1 / (1 + np.exp(-logits))
     expected = (np.abs(mean - target) ** power).sum(axis=(1, 2, 3, 4))
-    np.testing.assert_allclose(np.asarray(elbo.reconstruction_nll(likelihood, logits, target)), expected, rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(elbo.reconstruction_nll(likelihood, logits, target)), expected, rtol=1e-5
+    )
 
 
 def test_negative_elbo_weights_the_summed_kl_by_beta():

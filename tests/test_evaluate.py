@@ -163,7 +163,9 @@ def test_data_settings_are_checked_before_any_work(tmp_path):
     with pytest.raises(checks.ConfigError, match=r"yields 64x64 frames .* built for 32x32"):
         evaluate_lib.evaluate(str(tmp_path), gin_bindings=["smmnist_dataset.image_size = 64"])
     missing = tmp_path / "no_bair_here"
-    with pytest.raises(checks.ConfigError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"):
+    with pytest.raises(
+        checks.ConfigError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"
+    ):
         evaluate_lib.evaluate(
             str(tmp_path),
             future_frames=7,

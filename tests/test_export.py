@@ -61,7 +61,13 @@ def test_training_ends_with_an_export_that_tensorflow_alone_serves(trained_run, 
 
     context = np.random.default_rng(0).uniform(size=(2, 2, 16, 16, 3)).astype("float32")
     np.save(tmp_path / "context.npy", context)
-    result = run("-c", SERVE_WITH_TENSORFLOW_ONLY, path, str(tmp_path / "context.npy"), str(tmp_path / "out.npz"))
+    result = run(
+        "-c",
+        SERVE_WITH_TENSORFLOW_ONLY,
+        path,
+        str(tmp_path / "context.npy"),
+        str(tmp_path / "out.npz"),
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     futures = dict(np.load(tmp_path / "out.npz"))
 

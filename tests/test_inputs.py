@@ -13,7 +13,9 @@ SMALL = dict(image_size=16, digit_size=8, num_digits=1)
 
 def numpy_smmnist(split, num_sequences=None):
     def make_batch(start, size):
-        return smmnist.numpy_batch(split, size, 4, start=start, num_sequences=num_sequences, **SMALL)
+        return smmnist.numpy_batch(
+            split, size, 4, start=start, num_sequences=num_sequences, **SMALL
+        )
 
     return inputs.IndexedVideos(make_batch, num_sequences)
 
@@ -41,8 +43,12 @@ def test_synthetic_dataset_follows_build_model_and_is_deterministic():
     gin.clear_config()
     gin.parse_config("build_model.image_size = 8\nbuild_model.image_channels = 3")
     try:
-        first = np.stack(list(datasets.synthetic_dataset("test", 5, num_sequences=3).as_numpy_iterator()))
-        again = np.stack(list(datasets.synthetic_dataset("test", 5, num_sequences=3).as_numpy_iterator()))
+        first = np.stack(
+            list(datasets.synthetic_dataset("test", 5, num_sequences=3).as_numpy_iterator())
+        )
+        again = np.stack(
+            list(datasets.synthetic_dataset("test", 5, num_sequences=3).as_numpy_iterator())
+        )
         train = next(iter(datasets.synthetic_dataset("train", 5)))
     finally:
         gin.clear_config()

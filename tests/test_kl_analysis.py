@@ -37,7 +37,9 @@ def test_channel_kl_averages_the_integrated_kl_over_time_and_positions():
 
     per_channel = kl_analysis.channel_kl(posterior, prior)
 
-    for (q_mean, q_scale), (p_mean, p_scale), got, shape in zip(posterior, prior, per_channel, shapes):
+    for (q_mean, q_scale), (p_mean, p_scale), got, shape in zip(
+        posterior, prior, per_channel, shapes
+    ):
         elementwise = np.vectorize(kl_by_quadrature)(q_mean, q_scale, p_mean, p_scale)
         expected = elementwise.mean(axis=(1, 2, 3))  # [B, Z]
         assert np.asarray(got).shape == (shape[0], shape[-1])

@@ -100,4 +100,7 @@ def test_config_round_trip_rebuilds_the_same_model(tiny_config):
     clone = HierarchicalVRNN.from_config(model.get_config())
     clone.build()
     assert clone.count_params() == model.count_params()
-    assert keras.saving.serialize_keras_object(clone)["config"] == keras.saving.serialize_keras_object(model)["config"]
+    assert (
+        keras.saving.serialize_keras_object(clone)["config"]
+        == keras.saving.serialize_keras_object(model)["config"]
+    )

@@ -46,7 +46,9 @@ def read_events(logdir):
     )
     accumulator.Reload()
     return {
-        tag: [(event.step, tf.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)]
+        tag: [
+            (event.step, tf.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)
+        ]
         for tag in accumulator.Tags()["tensors"]
     }
 
@@ -66,7 +68,9 @@ def test_train_cli_writes_every_tag(tiny_train_run):
     assert result.returncode == 0, result.stderr[-3000:]
     train = read_events(os.path.join(workdir, "tensorboard"))
     held_out = read_events(os.path.join(workdir, "tensorboard", "eval"))
-    missing = [t for t in TRAIN_TAGS if t not in train] + [t for t in EVAL_TAGS if t not in held_out]
+    missing = (
+        [t for t in TRAIN_TAGS if t not in train] + [t for t in EVAL_TAGS if t not in held_out]
+    )
     assert not missing, f"missing tags {missing}; found {sorted(train) + sorted(held_out)}"
     for tag in EVAL_TAGS:
         assert [step for step, _ in held_out[tag]] == [2], tag
@@ -105,5 +109,7 @@ def test_intervals_that_are_off_or_multiples_of_the_log_interval_pass(every):
 
 @pytest.mark.parametrize("every", [3, -2])
 def test_other_intervals_are_a_clear_error(every):
-    with pytest.raises(ValueError, match=r"train.eval_every \(.*\) must be 0 \(off\) or a multiple"):
+    with pytest.raises(
+        ValueError, match=r"train.eval_every \(.*\) must be 0 \(off\) or a multiple"
+    ):
         monitoring.check_interval("eval_every", every, 2)

@@ -1,4 +1,5 @@
-"""vrnn_tf.predict: a real short video through an exported tiny model, clip sources, clear errors."""
+"""vrnn_tf.predict: a real short video through an exported tiny model, clip sources,
+clear errors."""
 
 import importlib.util
 import os
@@ -39,8 +40,9 @@ def test_predict_cli_animates_the_futures_of_a_real_video(trained_run, tmp_path)
     model_path = os.path.join(trained_run, "saved_model")
     out = str(tmp_path / "futures.gif")
     result = subprocess.run(
-        [sys.executable, "-m", "vrnn_tf.predict", f"--model={model_path}", f"--input={real_video()}",
-         f"--out={out}", "--num_samples=3", "--num_future=4", "--seed=5"],
+        [sys.executable, "-m", "vrnn_tf.predict", f"--model={model_path}",
+         f"--input={real_video()}", f"--out={out}", "--num_samples=3", "--num_future=4",
+         "--seed=5"],
         cwd=REPO,
         env=dict(os.environ, PYTHONPATH=REPO),
         capture_output=True,
@@ -87,7 +89,9 @@ def test_frames_folder_npy_and_gif_read_like_the_video(tmp_path):
 
     np.testing.assert_array_equal(predict.read_clip(str(tmp_path / "frames"), 3), video)
     np.testing.assert_array_equal(predict.read_clip(str(tmp_path / "clip.npy"), 5), video)
-    np.testing.assert_array_equal(predict.read_clip(str(tmp_path / "gray.npy"), 2)[..., 2], video[:2, ..., 0])
+    np.testing.assert_array_equal(
+        predict.read_clip(str(tmp_path / "gray.npy"), 2)[..., 2], video[:2, ..., 0]
+    )
     gif = predict.read_clip(str(tmp_path / "clip.gif"), 3)
     assert gif.shape == video.shape and np.abs(gif - video).mean() < 0.03  # a 256-colour palette
 
@@ -105,7 +109,9 @@ def test_crop_keeps_the_centre_square():
 def test_bad_inputs_are_clear_errors(trained_run, tmp_path):
     model_path = os.path.join(trained_run, "saved_model")
     np.save(tmp_path / "one_frame.npy", np.zeros((1, 32, 32, 3), np.uint8))
-    with pytest.raises(ValueError, match="one_frame.npy has 1 frames; the model needs 2 context frames"):
+    with pytest.raises(
+        ValueError, match="one_frame.npy has 1 frames; the model needs 2 context frames"
+    ):
         predict.predict_clip(model_path, str(tmp_path / "one_frame.npy"), str(tmp_path / "out.gif"))
 
     (tmp_path / "clip.mp4").write_text("not a video")

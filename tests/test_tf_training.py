@@ -23,7 +23,8 @@ def train_one_step(strategy, weights, videos):
 
 
 def gradient_norm(model, videos, batch_offset=0, global_batch_size=None):
-    """Global L2 norm of the gradient of the mean loss over `videos`, from the model's fresh noise."""
+    """Global L2 norm of the gradient of the mean loss over `videos`, from the model's
+    fresh noise."""
     state = np.asarray(model.noise_seed.state.value)
     with tf.GradientTape() as tape:
         terms = model(
@@ -52,7 +53,9 @@ def test_two_replicas_apply_the_single_device_update(tiny_config):
         moved = max(moved, float(np.abs(a - before).max()))
     assert moved > 1e-4  # the step did change the weights
     np.testing.assert_allclose(single_logs["loss"], mirrored_logs["loss"], rtol=1e-4)
-    np.testing.assert_allclose(single_logs["kl_level_1"], mirrored_logs["kl_level_1"], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(
+        single_logs["kl_level_1"], mirrored_logs["kl_level_1"], rtol=1e-3, atol=1e-6
+    )
 
     # The logged gradient norm: of the whole batch's mean loss on one device;
     # the mean over replicas of each replica's own rows (and noise) on two.

@@ -26,7 +26,8 @@ train.eval_sequences = 4
 train.sample_sequences = 2
 train.samples_per_sequence = 2
 train.run_eagerly = True  # no minutes of tracing; the graph path has its own tests
-train.export = False  # tracing the SavedModel takes a while: tests/conftest.py trained_run covers it
+# Tracing the SavedModel takes a while: tests/conftest.py trained_run covers it.
+train.export = False
 """
 
 
@@ -81,7 +82,9 @@ def test_bair_without_data_says_where_it_looked(tmp_path):
 
 
 def test_unknown_gin_binding_is_a_clear_error(tmp_path):
-    result = run_cli("--gin_file=gin/demo.gin", f"--workdir={tmp_path}", "--gin_bindings=train.stepz = 3")
+    result = run_cli(
+        "--gin_file=gin/demo.gin", f"--workdir={tmp_path}", "--gin_bindings=train.stepz = 3"
+    )
     assert result.returncode != 0
     assert "Bad gin configuration" in result.stderr and "stepz" in result.stderr
 
@@ -143,5 +146,8 @@ def test_trains_bair_hier_gin_on_archive_tfrecords(tmp_path):
     summary = train_lib.train(workdir)
     gin.clear_config()
     assert summary["steps"] == 2
-    assert np.isfinite(summary["test_neg_elbo_before"]) and np.isfinite(summary["test_neg_elbo_after"])
+    assert (
+        np.isfinite(summary["test_neg_elbo_before"])
+        and np.isfinite(summary["test_neg_elbo_after"])
+    )
     assert "bair_dataset.data_dir" in open(os.path.join(workdir, "config.gin")).read()

@@ -60,7 +60,13 @@ def test_trains_on_jax_without_tensorflow_over_two_devices(tmp_path):
         PYTHONPATH=REPO,
     )
     result = subprocess.run(
-        [sys.executable, "-c", BLOCKED_TF_MAIN, f"--gin_file={gin_file}", f"--workdir={tmp_path / 'run'}"],
+        [
+            sys.executable,
+            "-c",
+            BLOCKED_TF_MAIN,
+            f"--gin_file={gin_file}",
+            f"--workdir={tmp_path / 'run'}",
+        ],
         cwd=REPO,
         env=env,
         capture_output=True,

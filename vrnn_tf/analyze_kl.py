@@ -1,4 +1,5 @@
-"""KL per latent channel of a trained run (paper Fig. 4): `python -m vrnn_tf.analyze_kl --workdir DIR`.
+"""KL per latent channel of a trained run (paper Fig. 4):
+`python -m vrnn_tf.analyze_kl --workdir DIR`.
 
 Loads the run's operative gin config (`DIR/config.gin`, then any
 `--gin_file` / `--gin_bindings`, e.g. a moved data folder) and its newest

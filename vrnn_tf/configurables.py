@@ -92,7 +92,9 @@ def build_optimizer(
 ):
     """AdamW with the paper's linear learning-rate warmup (§5)."""
     return keras.optimizers.AdamW(
-        learning_rate=schedules.LinearWarmup(initial_learning_rate, peak_learning_rate, warmup_steps),
+        learning_rate=schedules.LinearWarmup(
+            initial_learning_rate, peak_learning_rate, warmup_steps
+        ),
         beta_1=beta_1,
         beta_2=beta_2,
         weight_decay=weight_decay,

@@ -188,7 +188,11 @@ def frame_geometry(dataset):
     """
     name = getattr(dataset, "__name__", None)
     if name == "smmnist_dataset":
-        return dict(image_size=configurables.bound_argument(dataset, "image_size"), image_channels=1, max_frames=None)
+        return dict(
+            image_size=configurables.bound_argument(dataset, "image_size"),
+            image_channels=1,
+            max_frames=None,
+        )
     if name == "bair_dataset":
         return dict(
             image_size=bair.IMAGE_SIZE,
@@ -199,7 +203,9 @@ def frame_geometry(dataset):
         if configurables.bound_argument(dataset, "source") == "tfds":
             resolution = configurables.bound_argument(dataset, "resolution")
         else:
-            summary = cityscapes.read_summary(configurables.bound_argument(dataset, "data_dir"), "train")
+            summary = cityscapes.read_summary(
+                configurables.bound_argument(dataset, "data_dir"), "train"
+            )
             resolution = int(summary["resolution"])
         return dict(
             image_size=resolution,

@@ -139,7 +139,10 @@ def training_forward_flops(model, num_frames):
     per_step = renderer_step_flops(model) + 2 * sum(
         latent_level_step_flops(size, c_in, hidden, latent)
         for size, c_in, hidden, latent in zip(
-            hierarchy.resolutions, level_inputs, hierarchy.hidden_channels, hierarchy.latent_channels
+            hierarchy.resolutions,
+            level_inputs,
+            hierarchy.hidden_channels,
+            hierarchy.latent_channels,
         )
     )
     return (
@@ -161,7 +164,10 @@ def generation_flops_per_frame(model):
     priors = sum(
         latent_level_step_flops(size, c_in, hidden, latent)
         for size, c_in, hidden, latent in zip(
-            hierarchy.resolutions, level_inputs, hierarchy.hidden_channels, hierarchy.latent_channels
+            hierarchy.resolutions,
+            level_inputs,
+            hierarchy.hidden_channels,
+            hierarchy.latent_channels,
         )
     )
     return (

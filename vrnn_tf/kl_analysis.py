@@ -119,7 +119,9 @@ def figure_image(mean_kl, resolutions, title=None):
             (ACTIVE_KL, "tab:orange", "active"),
             (MAX_ACTIVE_KL, "tab:red", "maximally active"),
         ):
-            axis.axhline(threshold, color=color, linestyle="--", linewidth=1, label=f"{what} > {threshold}")
+            axis.axhline(
+                threshold, color=color, linestyle="--", linewidth=1, label=f"{what} > {threshold}"
+            )
         counts = activity_counts([kl])[0]
         axis.set_title(
             f"level {level} ({resolution}x{resolution}): {counts['active']}/{counts['channels']} "

@@ -31,12 +31,14 @@ def check_interval(name, every, log_every):
     """Raises a ValueError unless `every` is 0 (off) or a positive multiple of `log_every`."""
     if every < 0 or every % log_every:
         raise ValueError(
-            f"train.{name} ({every}) must be 0 (off) or a multiple of train.log_every ({log_every})."
+            f"train.{name} ({every}) must be 0 (off) or a multiple of "
+            f"train.log_every ({log_every})."
         )
 
 
 class _EveryNSteps(keras.callbacks.Callback):
-    """Calls `write(step)` inside the writer's context when the step count is a multiple of `every`."""
+    """Calls `write(step)` inside the writer's context when the step count is a multiple
+    of `every`."""
 
     def __init__(self, writer, every):
         super().__init__()

@@ -73,7 +73,9 @@ def read_clip(path, max_frames):
     if os.path.isdir(path):
         names = sorted(n for n in os.listdir(path) if n.lower().endswith(IMAGE_EXTENSIONS))
         if not names:
-            raise ValueError(f"--input {path}: the folder holds no {'/'.join(IMAGE_EXTENSIONS)} frames.")
+            raise ValueError(
+                f"--input {path}: the folder holds no {'/'.join(IMAGE_EXTENSIONS)} frames."
+            )
         frames = []
         for name in names[:max_frames]:
             file = os.path.join(path, name)
@@ -136,9 +138,12 @@ def animation_frames(context, futures):
     num_samples, num_future = futures.shape[:2]
     zoom = max(1, TILE_PIXELS // context.shape[1])
     tiles = np.concatenate([np.repeat(context[None], num_samples, axis=0), futures], axis=1)
-    tiles = visualize.to_uint8(tiles).repeat(zoom, axis=2).repeat(zoom, axis=3)  # [S, C + F, h, w, 3]
+    # -> [S, C + F, h, w, 3]
+    tiles = visualize.to_uint8(tiles).repeat(zoom, axis=2).repeat(zoom, axis=3)
     colors = np.array([CONTEXT_COLOR] * len(context) + [FUTURE_COLOR] * num_future, np.uint8)
-    framed = np.empty(tiles.shape[:2] + (tiles.shape[2] + 2 * zoom, tiles.shape[3] + 2 * zoom, 3), np.uint8)
+    framed = np.empty(
+        tiles.shape[:2] + (tiles.shape[2] + 2 * zoom, tiles.shape[3] + 2 * zoom, 3), np.uint8
+    )
     framed[:] = colors[None, :, None, None]  # a border of `zoom` pixels
     framed[:, :, zoom:-zoom, zoom:-zoom] = tiles
     tile_h, tile_w = framed.shape[2:4]
@@ -182,7 +187,9 @@ def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28,
     if os.path.splitext(out_path)[1].lower() not in OUTPUT_EXTENSIONS:
         raise ValueError(f"--out {out_path}: the output must end in .gif or .mp4.")
     if num_samples < 1 or num_future < 1:
-        raise ValueError(f"--num_samples ({num_samples}) and --num_future ({num_future}) must be >= 1.")
+        raise ValueError(
+            f"--num_samples ({num_samples}) and --num_future ({num_future}) must be >= 1."
+        )
     # The export's metadata (small JSON), the clip and the output folder are checked before
     # the SavedModel itself is loaded: that takes seconds.
     metadata = export.load_metadata(model_path)

@@ -76,14 +76,19 @@ def reducible_logs(logs):
 def all_finite(replica, tensors):
     """True when no tensor holds a NaN/Inf on any replica (the same bool on every replica)."""
     bad = tf.add_n(
-        [tf.reduce_sum(tf.cast(~tf.math.is_finite(t), tf.float32)) for t in tensors if t is not None]
+        [
+            tf.reduce_sum(tf.cast(~tf.math.is_finite(t), tf.float32))
+            for t in tensors
+            if t is not None
+        ]
     )
     # Every replica must take the same branch: the update all-reduces gradients.
     return tf.equal(replica.all_reduce(tf.distribute.ReduceOp.SUM, bad), 0.0)
 
 
 def _apply_if_finite(optimizer, gradients, variables, finite):
-    """`optimizer.apply(gradients)` when `finite`, else nothing (no slot, counter or weight moves)."""
+    """`optimizer.apply(gradients)` when `finite`, else nothing (no slot, counter or
+    weight moves)."""
 
     def apply():
         optimizer.apply(gradients, variables)

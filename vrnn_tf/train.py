@@ -42,7 +42,8 @@ flags.DEFINE_enum(
 
 
 class ProgressLogger(keras.callbacks.Callback):
-    """After every `log_every` steps: prints a line, appends to metrics.jsonl, writes TensorBoard."""
+    """After every `log_every` steps: prints a line, appends to metrics.jsonl, writes
+    TensorBoard."""
 
     def __init__(self, workdir, total_steps, batch_size):
         super().__init__()
@@ -350,7 +351,9 @@ def train(
         from vrnn_tf import export as export_lib  # imports TensorFlow: not on the JAX box
 
         saved_model = os.path.join(workdir, "saved_model")
-        export_lib.export_saved_model(model, saved_model, gin.operative_config_str(), summary["steps"])
+        export_lib.export_saved_model(
+            model, saved_model, gin.operative_config_str(), summary["steps"]
+        )
         print(f"Exported the model to {saved_model}.", flush=True)
     elif export:
         logging.warning("train.export: a SavedModel needs the TensorFlow backend; not exported.")

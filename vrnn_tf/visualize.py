@@ -35,7 +35,9 @@ def sample_grid(context, truth, samples):
     rows = []
     for i in range(num):
         for future in [truth[i]] + list(samples[i]):
-            row = np.full((height + GAP, (num_context + num_future) * cell_w + GAP, 3), 255, np.uint8)
+            row = np.full(
+                (height + GAP, (num_context + num_future) * cell_w + GAP, 3), 255, np.uint8
+            )
             for t, frame in enumerate(list(context[i]) + list(future)):
                 x = t * cell_w + (GAP if t >= num_context else 0)
                 row[:height, x : x + width] = frame

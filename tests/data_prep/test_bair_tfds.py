@@ -1,4 +1,5 @@
-"""Tests for data_prep/bair_tfds.py on tfds's mock data (random videos with the real feature spec)."""
+"""Tests for data_prep/bair_tfds.py on tfds's mock data (random videos with the real
+feature spec)."""
 
 import numpy as np
 import pytest

@@ -60,7 +60,8 @@ def test_load_val_and_train_windows(prepared):
     assert firsts == sorted(expected[k][:6].tobytes() for k in ("lindau_000000", "lindau_000002"))
     train = datasets.cityscapes_dataset("train", 5, source="tfds", tfds_data_dir=data_dir,
                                         resolution=RESOLUTION)
-    videos = {"aachen_000000": expected["aachen_000000"], "bochum_000004": expected["bochum_000004"]}
+    videos = {"aachen_000000": expected["aachen_000000"],
+              "bochum_000004": expected["bochum_000004"]}
     for window in train.take(6):
         frames = np.round(window.numpy() * 255).astype(np.uint8)
         assert any(np.array_equal(video[s:s + 5], frames)

@@ -85,7 +85,8 @@ BYTE_KINDS = ["truncate", "cut_between_records", "flip", "empty", "garbage_tail"
 def check_outcome(outcome, path, expected):
     """An error naming `path`, or exactly `expected` (a list of elements; None: must fail)."""
     if "error" in outcome:
-        assert path in str(outcome["error"]), f"{type(outcome['error']).__name__}: {outcome['error']}"
+        assert path in str(outcome["error"]), (
+            f"{type(outcome['error']).__name__}: {outcome['error']}")
         return "error"
     assert expected is not None, f"no error for a damaged {path}"
     got = outcome["elements"]

@@ -33,7 +33,9 @@ def features(seed=1):
 def test_shapes_of_both_modes():
     hierarchy = make_hierarchy()
     out = run(hierarchy, features())
-    assert [tuple(z.shape) for z in out["samples"]] == [(2, 3, 1, 1, 2), (2, 3, 2, 2, 3), (2, 3, 4, 4, 4)]
+    assert [tuple(z.shape) for z in out["samples"]] == [
+        (2, 3, 1, 1, 2), (2, 3, 2, 2, 3), (2, 3, 4, 4, 4)
+    ]
     assert len(out["prior"]) == len(out["posterior"]) == 3
     sampled = run(hierarchy, features(), posterior=False)
     assert sampled["posterior"] == [] and len(sampled["samples"]) == 3

@@ -17,7 +17,9 @@ def make_inputs(steps=3, seed=0):
 
 @pytest.mark.parametrize("recurrent", [None, (True, False, False, True)])
 def test_output_shape(recurrent):
-    renderer = Renderer((1, 4, 8, 16), (16, 8, 8, 8), recurrent=recurrent, image_channels=3, lstm_norm_groups=4)
+    renderer = Renderer(
+        (1, 4, 8, 16), (16, 8, 8, 8), recurrent=recurrent, image_channels=3, lstm_norm_groups=4
+    )
     frame, latents, context = make_inputs()
     logits, states = renderer(frame, latents, renderer.initial_states(context))
     assert logits.shape == (2, 3, 16, 16, 3)
@@ -42,8 +44,8 @@ def test_unreachable_resolution_is_a_clear_error():
 
 
 def test_config_round_trip():
-    renderer = Renderer((1, 4, 8), (8, 8, 8), recurrent=(True, False, True), image_channels=1, lstm_norm_groups=4,
-                        skip_resolutions=(8,))
+    renderer = Renderer((1, 4, 8), (8, 8, 8), recurrent=(True, False, True), image_channels=1,
+                        lstm_norm_groups=4, skip_resolutions=(8,))
     assert Renderer.from_config(renderer.get_config()).get_config() == renderer.get_config()
 
 

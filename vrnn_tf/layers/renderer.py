@@ -91,10 +91,20 @@ class Renderer(BuildsOnFirstCall, keras.layers.Layer):
             check_groups(channels, norm_groups, f"Renderer block {i}")
             if self.recurrent[i]:
                 self.cores.append(
-                    ConvLSTM(channels, norm_groups=lstm_norm_groups, dtype=policy, name=f"block_{i}_conv_lstm")
+                    ConvLSTM(
+                        channels,
+                        norm_groups=lstm_norm_groups,
+                        dtype=policy,
+                        name=f"block_{i}_conv_lstm",
+                    )
                 )
                 self.init_states.append(
-                    InitialState(channels, norm_groups=norm_groups, dtype=policy, name=f"block_{i}_init_state")
+                    InitialState(
+                        channels,
+                        norm_groups=norm_groups,
+                        dtype=policy,
+                        name=f"block_{i}_init_state",
+                    )
                 )
             else:
                 self.cores.append(self._conv_norm_act(channels, 3, 1, f"block_{i}_conv"))
@@ -122,7 +132,9 @@ class Renderer(BuildsOnFirstCall, keras.layers.Layer):
     def _upsampler(self, size, next_size, channels, i):
         name = f"block_{i}_upsample"
         if size == 1:  # 1x1 -> KxK: a KxK transposed conv, no padding
-            return self._conv_norm_act(channels, next_size, 1, name, transpose=True, padding="valid")
+            return self._conv_norm_act(
+                channels, next_size, 1, name, transpose=True, padding="valid"
+            )
         if next_size == 2 * size:
             return self._conv_norm_act(channels, 4, 2, name, transpose=True)
         raise ValueError(
@@ -133,7 +145,8 @@ class Renderer(BuildsOnFirstCall, keras.layers.Layer):
     def initial_states(self, context_features):
         """`context_features`: list per block of `[B, num_context, R, R, C]` -> states."""
         return [
-            NO_STATE if net is None else net(x) for net, x in zip(self.init_states, context_features)
+            NO_STATE if net is None else net(x)
+            for net, x in zip(self.init_states, context_features)
         ]
 
     def call(self, frame_features, latents, states):
