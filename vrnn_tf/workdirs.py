@@ -45,13 +45,15 @@ def parse_config(workdir, gin_files=(), gin_bindings=(), skip_unknown=False):
             f"No checkpoint (ckpt-*.keras) in {checkpoints.checkpoint_dir(workdir)}: "
             "train first, or wait for the first checkpoint."
         )
-    parse_saved_config(config, [config, *gin_files], gin_bindings=gin_bindings,
-                       skip_unknown=skip_unknown)
+    parse_saved_config(
+        config, [config, *gin_files], gin_bindings=gin_bindings, skip_unknown=skip_unknown
+    )
     return found
 
 
-def parse_saved_config(source, config_files=(), config_text=None, gin_bindings=(),
-                       skip_unknown=False):
+def parse_saved_config(
+    source, config_files=(), config_text=None, gin_bindings=(), skip_unknown=False
+):
     """Replaces gin's configuration by a saved run's config, then the caller's bindings.
 
     Args:
