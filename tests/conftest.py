@@ -16,6 +16,16 @@ tf.config.set_logical_device_configuration(
 )
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# One line of TensorFlow's native log (C++) or of absl's Python log: severity, date, time,
+# thread, file:line]. The command lines must print none without --verbosity.
+NATIVE_LOG_LINE = r"(?m)^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] "
+
+
+def cli_env(**extra):
+    """The environment of a command line run by a test: this repository on the path, and no
+    TF_CPP_MIN_LOG_LEVEL (set above for this process), so that the CLI's defaults apply."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return dict(env, PYTHONPATH=REPO, **extra)
 
 # A model small enough to trace and train in seconds: 16x16 frames, levels 1-4.
 TINY_MODEL_GIN = """

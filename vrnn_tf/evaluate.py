@@ -32,6 +32,7 @@ from absl import app
 from absl import flags
 
 from vrnn_tf import checks
+from vrnn_tf import cli
 from vrnn_tf import configurables
 from vrnn_tf import datasets
 from vrnn_tf import metrics
@@ -545,6 +546,11 @@ def main(argv):
     )
 
 
-if __name__ == "__main__":
+def run():
+    """`python -m vrnn_tf.evaluate` and the `vrnn-evaluate` command (setup.py)."""
     define_flags()
-    app.run(main)
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()
