@@ -438,12 +438,7 @@ def main(argv=None):
     parser.add_argument("--resolution", type=int, default=DEFAULT_RESOLUTION)
     parser.add_argument("--shard_size", type=int, default=DEFAULT_SHARD_SIZE,
                         help="sequences per shard")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="reader processes (default: every core)")
-    parser.add_argument("--no_progress", action="store_true", help="hide the progress bar")
-    parser.add_argument("-v", "--verbosity", type=int, default=None,
-                        help="TensorFlow's native log at this absl level (0: INFO, -1: "
-                             "WARNING, ...); default: none (see data_prep/tf_logs.py)")
+    clip_shards.add_conversion_arguments(parser)
     args = parser.parse_args(argv)
     try:
         summary = convert(args.src, args.out, args.split, resolution=args.resolution,

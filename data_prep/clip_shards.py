@@ -24,7 +24,8 @@ have the recorded size; a damaged record raises an error naming the shard and th
 Public API:
     crop_and_resize(image, resolution) -> uint8 [R, R, 3]: centre square, LANCZOS
     write_json(path, data): atomically
-    Progress(total, description, enabled, unit): tqdm on a terminal, else plain lines
+    Progress(total, description, enabled, unit, noun): tqdm on a terminal, else plain lines
+    add_conversion_arguments(parser): --workers, --no_progress, --verbosity
     clip_example(sequence_id, frames, **features) -> bytes
     write_shards(out_dir, summary_path, summary, shard_items, read, serialize, ...) -> int
     read_summary(out_dir, summary_name, label, hint, count_key) -> dict
@@ -122,6 +123,16 @@ class Progress:
     def close(self):
         if self._bar is not None:
             self._bar.close()
+
+
+def add_conversion_arguments(parser):
+    """The converters' shared flags: ``--workers``, ``--no_progress``, ``-v/--verbosity``."""
+    parser.add_argument("--workers", type=int, default=None,
+                        help="reader processes (default: every core)")
+    parser.add_argument("--no_progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("-v", "--verbosity", type=int, default=None,
+                        help="TensorFlow's native log at this absl level (0: INFO, -1: "
+                             "WARNING, ...); default: none (see data_prep/tf_logs.py)")
 
 
 def ordered_results(read, items, workers):

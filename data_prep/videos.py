@@ -506,14 +506,9 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the split")
     parser.add_argument("--shard_sources", type=int, default=DEFAULT_SHARD_SOURCES,
                         help="source videos per shard (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="reader processes (default: every core)")
     parser.add_argument("--strict", action="store_true",
                         help="stop at the first bad video instead of skipping it")
-    parser.add_argument("--no_progress", action="store_true", help="hide the progress bar")
-    parser.add_argument("-v", "--verbosity", type=int, default=None,
-                        help="TensorFlow's native log at this absl level (0: INFO, -1: "
-                             "WARNING, ...); default: none (see data_prep/tf_logs.py)")
+    clip_shards.add_conversion_arguments(parser)
     args = parser.parse_args(argv)
     try:
         summary = convert(args.src, args.out, resolution=args.resolution,
