@@ -219,8 +219,8 @@ def write_shards(out_dir, summary_path, summary, shard_items, read, serialize, *
                  _interrupt_after_records=None):
     """Writes shard ``k`` from the items ``shard_items[k]``, then marks the summary complete.
 
-    Shards whose final name exists (and whose entry an earlier run of the same conversion
-    recorded) are skipped; the others are written to ``<name>.tmp``, their entry is recorded
+    Shards whose final name exists with the size an earlier run of the same conversion
+    recorded are skipped; the others are written to ``<name>.tmp``, their entry is recorded
     in the summary, then they are renamed. A failure removes the ``.tmp`` shard.
 
     Args:
@@ -256,7 +256,8 @@ def write_shards(out_dir, summary_path, summary, shard_items, read, serialize, *
     for k, entry in enumerate(entries):
         recorded = previous["shards"][k] if previous and k < len(previous.get("shards", [])) \
             else {}
-        if os.path.exists(os.path.join(out_dir, entry["file"])) and "bytes" in recorded:
+        path = os.path.join(out_dir, entry["file"])
+        if os.path.exists(path) and recorded.get("bytes") == os.path.getsize(path):
             entry.update(recorded)
             done.add(k)
     summary["complete"] = False

@@ -251,6 +251,8 @@ def read_source(source, root, resolution, clip_frames):
             return result("unreadable", _last_line(e))
         return result("truncated", f"decoding failed after {len(frames)} frames: "
                                    f"{_last_line(e)}")
+    finally:
+        iterator.close()  # stops the decoder (an ffmpeg process) when we stop early
     if not frames:
         return result("unreadable", "no frames")
     if announced and len(frames) < MIN_ANNOUNCED_SHARE * announced:

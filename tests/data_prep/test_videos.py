@@ -266,6 +266,11 @@ def test_killed_conversion_resumes_to_identical_files_and_workers_agree(small_so
     for name in os.listdir(clean):
         assert (clean / name).read_bytes() == (tmp_path / "pooled" / name).read_bytes(), name
     assert videos.convert(small_sources, resumed, workers=1, **settings)["shards_written"] == 0
+    # A shard damaged since (another size than recorded) is written again.
+    damaged = resumed / "train-00001-of-00002.tfrecord"
+    damaged.write_bytes(damaged.read_bytes()[:50])
+    assert videos.convert(small_sources, resumed, workers=1, **settings)["shards_written"] == 1
+    assert damaged.read_bytes() == (clean / damaged.name).read_bytes()
     with pytest.raises(ValueError, match="other settings.*clip_frames"):
         videos.convert(small_sources, resumed, workers=1, **dict(settings, clip_frames=5))
 
