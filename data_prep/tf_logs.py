@@ -28,6 +28,7 @@ Public API:
 
 import contextlib
 import importlib.util
+import multiprocessing
 import os
 import re
 import sys
@@ -142,8 +143,11 @@ def quiet_if_command_line():
     """``quiet`` when this process runs one of the project's programs, else nothing.
 
     The programs: ``python -m vrnn_tf.*`` / ``python -m data_prep.*`` and the ``vrnn-*``
-    console scripts. A library user's process (a notebook, pytest) is left as it is.
+    console scripts. A library user's process (a notebook, pytest) and the worker processes
+    of a program are left as they are.
     """
+    if multiprocessing.parent_process() is not None:
+        return  # a worker (the converters' readers): it has its parent's argv, and needs no TF
     module = _module_run_with_dash_m(getattr(sys, "orig_argv", []))
     script = os.path.basename(sys.argv[0]) if sys.argv else ""
     if (module or "").startswith(("vrnn_tf.", "data_prep.")) or script.startswith("vrnn-"):

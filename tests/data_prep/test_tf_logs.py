@@ -79,3 +79,7 @@ def test_only_the_projects_programs_are_quieted(monkeypatch):
         monkeypatch.setattr(sys, "argv", argv)
         tf_logs.quiet_if_command_line()
     assert calls == [0, None]
+    # A converter's reader process has its parent's argv; it needs no TensorFlow.
+    monkeypatch.setattr(tf_logs.multiprocessing, "parent_process", lambda: object())
+    tf_logs.quiet_if_command_line()
+    assert calls == [0, None]
