@@ -116,11 +116,16 @@ def quiet(verbosity=None):
         os.environ["TF_CPP_MAX_VLOG_LEVEL"] = str(verbosity)
     if level == 0 or "tensorflow" in sys.modules:
         return
-    if importlib.util.find_spec("tensorflow") is None:  # the JAX-only GPU box
+    try:
+        if importlib.util.find_spec("tensorflow") is None:  # the JAX-only GPU box
+            return
+    except (ImportError, ValueError):  # an import hook that refuses it
         return
     with _filtered_stderr(level):
-        import tensorflow as tf
-
+        try:
+            import tensorflow as tf
+        except ImportError:  # its own error comes again where the program needs it
+            return
         tf.config.list_physical_devices("GPU")  # the CUDA probe logs now, into the filter
 
 
