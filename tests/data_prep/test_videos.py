@@ -304,6 +304,31 @@ def test_command_line(small_sources, tmp_path, capsys):
     assert "No videos" in capsys.readouterr().err
 
 
+def test_the_gin_dataset_takes_its_geometry_from_the_conversion(converted):
+    import gin
+
+    from vrnn_tf import checks
+    from vrnn_tf import datasets
+    from vrnn_tf import evaluate as evaluate_lib
+
+    out, _ = converted
+    gin.clear_config()
+    try:
+        gin.parse_config(f"videos_dataset.data_dir = '{out}'\nbuild_model.image_channels = 3")
+        assert datasets.frame_geometry(datasets.videos_dataset) == dict(
+            image_size=RESOLUTION, image_channels=3, max_frames=CLIP_FRAMES)
+        # No paper default of predicted frames: the rest of each clip after the context.
+        assert evaluate_lib.default_future_frames(
+            "videos_dataset", datasets.videos_dataset, context_frames=2) == CLIP_FRAMES - 2
+        with pytest.raises(checks.ConfigError, match="32x32 frames.*build_model.image_size = 32"):
+            checks.check_train_config(datasets.videos_dataset, future_frames=2)  # model: 64
+        gin.parse_config("build_model.image_size = 32\nbuild_model.context_frames = 2")
+        with pytest.raises(checks.ConfigError, match="only 10"):
+            checks.check_train_config(datasets.videos_dataset, future_frames=9)
+    finally:
+        gin.clear_config()
+
+
 @pytest.mark.slow
 def test_end_to_end_convert_train_two_steps_evaluate_two_sequences(converted, tmp_path):
     """gin/videos_hier.gin on the converted real videos (a tiny model at 32x32), then the
