@@ -21,7 +21,7 @@ def build(precision):
 def test_mixed_bfloat16_loss_agrees_with_float32():
     # Fixed initial weights: with some initialisations (2 of 6 seeds tried) one video's KL
     # differs by 5-60%, because sampled latents feed back through the ConvLSTMs and amplify
-    # bfloat16 rounding in an untrained net; the NLL agrees to 0.5% for all six.
+    # bfloat16 rounding in an untrained net; the reconstruction term agrees to 0.5% for all six.
     keras.utils.set_random_seed(0)
     full = build("float32")
     # Non-zero head gains, so that the KLs are far from zero and comparable.

@@ -14,7 +14,9 @@ def train_one_step(strategy, weights, videos):
         model.set_weights(weights)
         # Eagerly: the step's arithmetic is the same, without minutes of tracing.
         model.compile(
-            optimizer=vrnn_tf.build_optimizer(initial_learning_rate=1e-3, peak_learning_rate=1e-3),
+            optimizer=vrnn_tf.build_optimizer(
+            global_batch_size=2, base_learning_rate=1e-3, peak_learning_rate=1e-3
+        ),
             run_eagerly=True,
         )
     dataset = tf.data.Dataset.from_tensor_slices(videos).batch(len(videos), drop_remainder=True)

@@ -56,7 +56,8 @@ def test_trains_writes_outputs_and_resumes(tmp_path, capsys):
     assert glob.glob(os.path.join(workdir, "tensorboard", "events.out.tfevents.*"))
     lines = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
     assert [line["step"] for line in lines] == [2]
-    assert {"loss", "nll", "kl_level_0", "kl_level_1", "beta", "learning_rate"} <= set(lines[0])
+    logged = {"loss", "reconstruction", "kl_level_0", "kl_level_1", "beta", "learning_rate"}
+    assert logged <= set(lines[0])
 
     gin.clear_config()
     gin.parse_config(TINY_RUN_GIN + "train.steps = 4")
@@ -96,11 +97,18 @@ def test_missing_workdir_is_a_clear_error():
     assert result.returncode != 0 and "--workdir is required" in result.stderr
 
 
-@pytest.mark.parametrize("bad", [{"log_every": 3, "checkpoint_every": 4}])
-def test_checkpoint_interval_must_be_a_multiple_of_the_log_interval(tmp_path, bad):
+@pytest.mark.parametrize(
+    "bad, name",
+    [
+        ({"steps": 12, "log_every": 3, "checkpoint_every": 4}, "checkpoint_every"),
+        # Not silently cut to 4 steps.
+        ({"steps": 6, "log_every": 4, "checkpoint_every": 4}, "steps"),
+    ],
+)
+def test_steps_and_checkpoints_must_be_multiples_of_the_log_interval(tmp_path, bad, name):
     gin.clear_config()
     gin.parse_config(TINY_RUN_GIN)
-    with pytest.raises(ValueError, match="multiple of train.log_every"):
+    with pytest.raises(ValueError, match=f"train.{name} .* multiple of train.log_every"):
         train_lib.train(str(tmp_path), **bad)
     gin.clear_config()
 
@@ -125,16 +133,19 @@ def test_trains_bair_hier_gin_on_archive_tfrecords(tmp_path):
     gin.parse_config_files_and_bindings([os.path.join(REPO, "gin/bair_hier.gin")], [
         f"bair_dataset.data_dir = '{data_dir}'",
         # Tiny sizes and few layers: eager Keras costs per layer call, not per FLOP.
-        "frame_encoder.stage_channels = (4, 4, 4, 4, 4)",
-        "frame_encoder.global_channels = 4",
+        "frame_encoder.stage_channels = (4, 4, 4, 4, 8)",
+        "frame_encoder.global_channels = 8",
+        "frame_encoder.norm_groups = 1",
         "latent_hierarchy.resolutions = (1,)",
-        "latent_hierarchy.latent_channels = (2,)",
-        "latent_hierarchy.hidden_channels = (4,)",
-        "latent_hierarchy.lstm_norm_groups = 4",
+        "latent_hierarchy.latent_channels = (4,)",
+        "latent_hierarchy.hidden_channels = (8,)",
+        "latent_hierarchy.lstm_norm_groups = 1",
+        "latent_hierarchy.init_norm_groups = 1",
         "renderer.resolutions = (1, 4, 8, 16, 32, 64)",
-        "renderer.hidden_channels = (4, 4, 4, 4, 4, 4)",
+        "renderer.hidden_channels = (8, 4, 4, 4, 4, 4)",
         "renderer.recurrent = (True, False, False, False, False, False)",
-        "renderer.lstm_norm_groups = 4",
+        "renderer.lstm_norm_groups = 1",
+        "renderer.norm_groups = 2",
         "train.future_frames = 1",
         "train.batch_size = 2",
         "train.steps = 2",

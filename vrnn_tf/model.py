@@ -49,7 +49,7 @@ class HierarchicalVRNN(keras.Model):
             `distributions.draw_standard_normal`).
 
     Returns:
-        dict of per-video ELBO terms, each float32 `[B]`: `nll` and `kl/level_{l}`.
+        dict of per-video ELBO terms, each float32 `[B]`: `reconstruction` and `kl/level_{l}`.
     """
 
     def __init__(
@@ -95,7 +95,7 @@ class HierarchicalVRNN(keras.Model):
         )
         self.trackers = {
             name: keras.metrics.Mean(name=name)
-            for name in ["loss", "neg_elbo", "nll"]
+            for name in ["loss", "neg_elbo", "reconstruction"]
             + [f"kl_level_{l}" for l in range(hierarchy.num_levels)]
             + ["beta", "learning_rate", "gradient_norm"]
         }
@@ -346,7 +346,7 @@ class HierarchicalVRNN(keras.Model):
         """Feeds the per-video terms to the metric trackers (aggregate across replicas)."""
         self.trackers["loss"].update_state(loss)
         self.trackers["neg_elbo"].update_state(elbo.negative_elbo(terms))
-        self.trackers["nll"].update_state(terms["nll"])
+        self.trackers["reconstruction"].update_state(terms["reconstruction"])
         for level in range(self.hierarchy.num_levels):
             self.trackers[f"kl_level_{level}"].update_state(terms[f"kl/level_{level}"])
         self.trackers["beta"].update_state(beta)

@@ -6,7 +6,7 @@ from vrnn_tf import elbo
 
 
 def train_step(model, video):
-    """One AdamW step on the negative ELBO of a batch of videos.
+    """One optimizer step on the negative ELBO of a batch of videos.
 
     Under `MirroredStrategy` each replica sees `B` of the `B * replicas`
     videos: the loss is divided by the global batch
@@ -20,12 +20,13 @@ def train_step(model, video):
     all-reduced gradient, which would cost a second all-reduce per step.
 
     A step whose loss or any gradient is NaN/Inf on any replica is skipped:
-    weights, optimizer state and loss trackers stay as they were, the
-    `nonfinite_steps` tracker counts it. `training_step` (batches consumed,
-    which the data position and the beta schedule follow) advances either way.
+    weights, optimizer slots and loss trackers stay as they were, the
+    `nonfinite_steps` tracker counts it. The two step counters advance either
+    way: `training_step` (batches consumed: the data position and beta follow
+    it) and `optimizer.iterations` (the learning rate follows it).
 
     Returns:
-        dict of the trackers' values (loss, neg_elbo, nll, kl_level_*, beta,
+        dict of the trackers' values (loss, neg_elbo, reconstruction, kl_level_*, beta,
         learning_rate, gradient_norm, nonfinite_steps).
     """
     replica = tf.distribute.get_replica_context()
@@ -87,15 +88,23 @@ def all_finite(replica, tensors):
 
 
 def _apply_if_finite(optimizer, gradients, variables, finite):
-    """`optimizer.apply(gradients)` when `finite`, else nothing (no slot, counter or
-    weight moves)."""
+    """`optimizer.apply(gradients)` when `finite`; else only `optimizer.iterations` advances.
+
+    A skipped step moves no weight and no slot, but it counts: the learning
+    rate schedule reads `optimizer.iterations` and beta `model.training_step`,
+    and both must stay on the batches consumed.
+    """
 
     def apply():
         optimizer.apply(gradients, variables)
         return tf.constant(0.0)
 
+    def skip():
+        optimizer.iterations.assign_add(1)
+        return tf.constant(0.0)
+
     if tf.__internal__.distribute.strategy_supports_no_merge_call():
-        tf.cond(finite, apply, lambda: tf.constant(0.0))
+        tf.cond(finite, apply, skip)
         return
 
     # A cond whose branch calls merge_call (as the optimizer's update does)
@@ -109,7 +118,7 @@ def _apply_if_finite(optimizer, gradients, variables, finite):
 
         # The flag was all-reduced: equal on every replica, take the first.
         finite = strategy.experimental_local_results(finite)[0]
-        tf.cond(finite, apply_on_replicas, lambda: tf.constant(0.0))
+        tf.cond(finite, apply_on_replicas, skip)
 
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(gradients, finite))
 

@@ -27,6 +27,7 @@ from vrnn_tf import datasets  # noqa: F401  (registers the gin dataset builders)
 from vrnn_tf import distribute
 from vrnn_tf import inputs
 from vrnn_tf import monitoring
+from vrnn_tf import schedules
 from vrnn_tf import visualize
 
 FLAGS = flags.FLAGS
@@ -173,7 +174,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
                 last_step, last_logs = self.last_finite
                 values = ", ".join(
                     f"{k} {float(last_logs[k]):.6g}"
-                    for k in ("loss", "nll", "neg_elbo", "beta", "learning_rate")
+                    for k in ("loss", "reconstruction", "neg_elbo", "beta", "learning_rate")
                     if k in last_logs
                 )
                 last = f"the last finite step was {last_step} (running means: {values})"
@@ -312,11 +313,12 @@ def train(
     Returns:
         dict: the summary written to summary.json.
     """
-    if checkpoint_every % log_every:
-        raise ValueError(
-            f"train.checkpoint_every ({checkpoint_every}) must be a multiple of "
-            f"train.log_every ({log_every})."
-        )
+    for name, value in (("steps", steps), ("checkpoint_every", checkpoint_every)):
+        if value % log_every:
+            raise ValueError(
+                f"train.{name} ({value}) must be a multiple of train.log_every ({log_every}): "
+                "training runs in intervals of log_every steps."
+            )
     checks.check_train_config(dataset, future_frames)
     # The strategy first: MultiWorkerMirroredStrategy must exist before any other TF op.
     strategy = distribute.make_strategy(strategy)
@@ -349,7 +351,7 @@ def train(
     with strategy.scope():
         model = configurables.build_model()
         model.compile(
-            optimizer=configurables.build_optimizer(),
+            optimizer=configurables.build_optimizer(global_batch_size=batch_size),
             jit_compile=jit_compile,
             run_eagerly=run_eagerly,
         )
@@ -357,6 +359,11 @@ def train(
     write_text(os.path.join(workdir, "config.gin"), gin.operative_config_str())
     print(f"Model: {model.count_params():,} parameters.", flush=True)
     print(f"Training on {distribute.describe(strategy)}.", flush=True)
+    print(
+        f"{type(model.optimizer).__name__}, learning rate "
+        f"{schedules.describe_learning_rate(model.optimizer)} (global batch {batch_size}).",
+        flush=True,
+    )
 
     start_step = checkpoints.restore_latest(model, chief_workdir) or 0
     if start_step:
