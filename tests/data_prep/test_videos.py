@@ -21,6 +21,9 @@ from PIL import Image
 from data_prep import clip_shards
 from data_prep import videos
 
+# The tests of this file share module fixtures: one xdist worker runs them all (make test).
+pytestmark = pytest.mark.xdist_group("videos")
+
 RESOLUTION, CLIP_FRAMES = 32, 10
 REAL_FRAMES = {"bigbuckbunny.mp4": 132, "bikes.mp4": 250, "carphone_distorted.mp4": 120,
                "carphone_pristine.mp4": 120}
@@ -348,14 +351,15 @@ def test_end_to_end_convert_train_two_steps_evaluate_two_sequences(converted, tm
         "build_model.image_size = 32",
         "frame_encoder.stage_channels = (8, 8, 8, 16)",
         "frame_encoder.global_channels = 16",
+        "frame_encoder.norm_groups = 2",
         "latent_hierarchy.resolutions = (1, 4)",
-        "latent_hierarchy.latent_channels = (2, 3)",
+        "latent_hierarchy.latent_channels = (4, 3)",
         "latent_hierarchy.hidden_channels = (8, 8)",
-        "latent_hierarchy.lstm_norm_groups = 4",
+        "latent_hierarchy.lstm_norm_groups = 1",
         "renderer.resolutions = (1, 4, 8, 16, 32)",
         "renderer.hidden_channels = (16, 8, 8, 8, 8)",
         "renderer.recurrent = (True, False, False, False, False)",
-        "renderer.lstm_norm_groups = 4",
+        "renderer.lstm_norm_groups = 2",
         "train.future_frames = 2",
         "train.batch_size = 2",
         "train.steps = 2",
