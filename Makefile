@@ -33,7 +33,8 @@ PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 test: install
 	$(PYTEST)
 
-# Also the slow tests (two workers, kill/resume, JAX CLI, 4 fuzz rounds): ~7 more minutes.
+# Also the slow tests (two workers, kill/resume, JAX CLI, 4 fuzz rounds, the demo through
+# vrnn-train, real videos converted, trained on and evaluated): ~10 more minutes.
 test-all: install
 	$(PYTEST) -m "slow or not slow"
 
