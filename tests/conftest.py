@@ -137,6 +137,9 @@ SHARED_SESSION_FIXTURES = {
 }
 
 
+# tryfirst: xdist's worker reads the marks in its own collection hook, which would otherwise run
+# before this one.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         names = getattr(item, "fixturenames", ())
