@@ -30,8 +30,8 @@ def test_l1_and_l2_sum_over_pixels_and_time(likelihood, power):
 def test_negative_elbo_weights_the_summed_kl_by_beta():
     terms = {
         "reconstruction": np.array([10.0, 20.0], "float32"),
-        "kl/level_0": np.array([1.0, 2.0], "float32"),
-        "kl/level_1": np.array([3.0, 4.0], "float32"),
+        "kl_level_0": np.array([1.0, 2.0], "float32"),
+        "kl_level_1": np.array([3.0, 4.0], "float32"),
     }
     np.testing.assert_allclose(np.asarray(elbo.negative_elbo(terms, 0.5)), [12.0, 23.0])
     np.testing.assert_allclose(np.asarray(elbo.negative_elbo(terms)), [14.0, 26.0])

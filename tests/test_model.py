@@ -15,7 +15,7 @@ def videos(batch=3, steps=5, seed=0):
 def test_training_pass_returns_per_video_terms(tiny_config):
     model = vrnn_tf.build_model()
     terms = model(videos(), training=True)
-    assert sorted(terms) == ["kl/level_0", "kl/level_1", "reconstruction"]
+    assert sorted(terms) == ["kl_level_0", "kl_level_1", "reconstruction"]
     for value in terms.values():
         assert value.shape == (3,)
         assert np.all(np.isfinite(np.asarray(value)))

@@ -87,3 +87,24 @@ def test_replicas_draw_different_noise():
     per_replica = strategy.experimental_local_results(strategy.run(tf.function(draw)))
     assert len(per_replica) == 2
     assert not np.allclose(per_replica[0].numpy(), per_replica[1].numpy())
+
+
+def test_the_step_minimises_the_models_objective(tiny_config):
+    # One place assembles the loss (HierarchicalVRNN.objective); the TF step only owns the
+    # gradient. The JAX step's use of it: tests/test_jax_backend.py.
+    model = vrnn_tf.build_model()
+    model.compile(optimizer=vrnn_tf.build_optimizer(global_batch_size=2), run_eagerly=True)
+    losses = []
+    objective = model.objective
+
+    def spy(terms, training=True):
+        loss = objective(terms, training)
+        losses.append(np.asarray(loss))
+        return loss
+
+    model.objective = spy
+    videos = np.random.default_rng(0).uniform(size=(2, 4, 16, 16, 1)).astype("float32")
+    logs = model.train_on_batch(videos, return_dict=True)
+    assert len(losses) == 1 and losses[0].shape == (2,)
+    np.testing.assert_allclose(logs["loss"], losses[0].mean(), rtol=1e-6)
+    assert int(model.training_step.numpy()) == 1

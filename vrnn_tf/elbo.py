@@ -74,16 +74,16 @@ def kl_per_level(posterior, prior):
 
 
 def elbo_terms(likelihood, logits, target, posterior, prior):
-    """The ELBO's terms per video, by name: `reconstruction` and `kl/level_{l}`, each `[B]`."""
+    """The ELBO's terms per video, by name: `reconstruction` and `kl_level_{l}`, each `[B]`."""
     terms = {"reconstruction": reconstruction_term(likelihood, logits, target)}
     for level, kl in enumerate(kl_per_level(posterior, prior)):
-        terms[f"kl/level_{level}"] = kl
+        terms[f"kl_level_{level}"] = kl
     return terms
 
 
 def total_kl(terms):
-    """Sum of the `kl/level_*` terms, `[B]`."""
-    return sum(value for name, value in terms.items() if name.startswith("kl/"))
+    """Sum of the `kl_level_*` terms, `[B]`."""
+    return sum(value for name, value in terms.items() if name.startswith("kl_level_"))
 
 
 def negative_elbo(terms, beta=1.0):

@@ -65,21 +65,18 @@ def train_step(model, state, data):
     metrics_variables = jax.tree.map(
         lambda new, old: jnp.where(finite, new, old), new_metrics, metrics_variables
     )
-    # `compute_loss` fed the ELBO terms to the trackers; the rest is known only here.
+    # `model.objective` (through compute_loss) fed the ELBO's trackers; the optimizer's
+    # side is known only here.
     mapping = list(zip(model.metrics_variables, metrics_variables))
     with keras.StatelessScope(
         state_mapping=mapping + list(zip(model.optimizer.variables, optimizer_variables))
     ) as scope:
-        applied = finite.astype("float32")
         gradient_norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in gradients))
-        # A weight of 0 leaves a Mean as it was.
-        model.trackers["gradient_norm"].update_state(
-            jnp.where(finite, gradient_norm, 0.0), sample_weight=applied
+        model.track_update(
+            model.optimizer.learning_rate,
+            jnp.where(finite, gradient_norm, 0.0),
+            finite.astype("float32"),
         )
-        model.trackers["learning_rate"].update_state(
-            model.optimizer.learning_rate, sample_weight=applied
-        )
-        model.trackers["nonfinite_steps"].update_state(1.0 - applied)
         logs = {name: tracker.result() for name, tracker in model.trackers.items()}
     # Trackers this step did not update keep the value they were mapped to.
     updated = [scope.get_current_value(v) for v, _ in mapping]

@@ -2,8 +2,6 @@
 
 import tensorflow as tf
 
-from vrnn_tf import elbo
-
 
 def train_step(model, video):
     """One optimizer step on the negative ELBO of a batch of videos.
@@ -31,6 +29,8 @@ def train_step(model, video):
     """
     replica = tf.distribute.get_replica_context()
     batch = tf.shape(video)[0]
+    # The trackers as they were: a skipped step puts them back.
+    tracked = [tf.identity(v) for v in model.metrics_variables]
     with tf.GradientTape() as tape:
         terms = model(
             video,
@@ -38,24 +38,26 @@ def train_step(model, video):
             batch_offset=replica.replica_id_in_sync_group * batch,
             global_batch_size=replica.num_replicas_in_sync * batch,
         )
-        beta = model.current_beta()
-        loss = elbo.negative_elbo(terms, beta)
+        loss = model.objective(terms)
         mean_loss = tf.nn.compute_average_loss(loss)
     gradients = tape.gradient(mean_loss, model.trainable_variables)
     finite = all_finite(replica, [mean_loss] + gradients)
     _apply_if_finite(model.optimizer, gradients, model.trainable_variables, finite)
-    model.training_step.assign_add(1)
 
-    def update_trackers():
-        # mean_loss divides by the global batch: rescale to this replica's mean.
-        gradient_norm = tf.linalg.global_norm(gradients) * replica.num_replicas_in_sync
-        model.update_trackers(terms, loss, beta, model.optimizer.learning_rate, gradient_norm)
+    def restore_trackers():
+        for variable, value in zip(model.metrics_variables, tracked):
+            variable.assign(value)
         return tf.constant(0.0)
 
-    tf.cond(finite, update_trackers, lambda: tf.constant(0.0))
-    # Summed over replicas: each adds its share, so a skipped step counts once.
-    skipped = 1.0 - tf.cast(finite, tf.float32)
-    model.trackers["nonfinite_steps"].update_state(skipped / replica.num_replicas_in_sync)
+    tf.cond(finite, lambda: tf.constant(0.0), restore_trackers)
+    # mean_loss divides by the global batch: rescale to this replica's mean.
+    gradient_norm = tf.linalg.global_norm(gradients) * replica.num_replicas_in_sync
+    model.track_update(
+        model.optimizer.learning_rate,
+        tf.where(finite, gradient_norm, 0.0),
+        tf.cast(finite, tf.float32),
+        replica.num_replicas_in_sync,
+    )
     return reducible_logs({name: tracker.result() for name, tracker in model.trackers.items()})
 
 
