@@ -26,12 +26,17 @@ demo: install
 	$(BIN)/python -m vrnn_tf.train --gin_file=gin/demo.gin --workdir=$(DEMO_DIR)
 	@echo "Demo outputs in $(DEMO_DIR): samples.png, summary.json, tensorboard/, checkpoints/"
 
-test: install
-	$(BIN)/python -m pytest -q
+# Two xdist workers: most of a test's time is single-threaded (tracing, Python), so two
+# share the two cores; tests that share a session fixture stay on one worker (tests/conftest.py).
+PYTEST := $(BIN)/python -m pytest -q -n 2 --dist loadgroup
 
-# Also the slow tests (two workers, kill/resume, JAX CLI, 4 fuzz rounds): ~7 more minutes.
+test: install
+	$(PYTEST)
+
+# Also the slow tests (two workers, kill/resume, JAX CLI, 4 fuzz rounds, the demo through
+# vrnn-train, real videos converted, trained on and evaluated): ~10 more minutes.
 test-all: install
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(PYTEST) -m "slow or not slow"
 
 clean:
 	rm -rf $(VENV) runs

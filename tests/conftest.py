@@ -16,18 +16,29 @@ tf.config.set_logical_device_configuration(
 )
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# One line of TensorFlow's native log (C++) or of absl's Python log: severity, date, time,
+# thread, file:line]. The command lines must print none without --verbosity.
+NATIVE_LOG_LINE = r"(?m)^[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ \S+:\d+\] "
+
+
+def cli_env(**extra):
+    """The environment of a command line run by a test: this repository on the path, and no
+    TF_CPP_MIN_LOG_LEVEL (set above for this process), so that the CLI's defaults apply."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    return dict(env, PYTHONPATH=REPO, **extra)
 
 # A model small enough to trace and train in seconds: 16x16 frames, levels 1-4.
 TINY_MODEL_GIN = """
 frame_encoder.stage_channels = (8, 8, 16)
 frame_encoder.global_channels = 16
+frame_encoder.norm_groups = 2
 latent_hierarchy.resolutions = (1, 4)
-latent_hierarchy.latent_channels = (2, 3)
+latent_hierarchy.latent_channels = (4, 3)
 latent_hierarchy.hidden_channels = (8, 8)
-latent_hierarchy.lstm_norm_groups = 4
+latent_hierarchy.lstm_norm_groups = 1
 renderer.resolutions = (1, 4, 8, 16)
 renderer.hidden_channels = (16, 8, 8, 8)
-renderer.lstm_norm_groups = 4
+renderer.lstm_norm_groups = 2
 build_model.image_size = 16
 build_model.image_channels = 1
 build_model.context_frames = 2
@@ -134,3 +145,25 @@ def jax_report(tmp_path_factory):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# Tests that share an expensive session fixture run on one xdist worker (`--dist loadgroup`,
+# the Makefile's setting), so that each fixture is made once, not once per worker.
+SHARED_SESSION_FIXTURES = {
+    "tiny_train_run": "tiny_train_run",
+    "trained_run": "tiny_train_run",
+    "jax_report": "jax_report",
+}
+
+
+# tryfirst: xdist's worker reads the marks in its own collection hook, which would otherwise run
+# before this one.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        groups = {SHARED_SESSION_FIXTURES[n] for n in names if n in SHARED_SESSION_FIXTURES}
+        if len(groups) > 1:
+            raise pytest.UsageError(f"{item.nodeid} uses session fixtures of two xdist groups")
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups.pop()))

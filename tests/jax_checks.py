@@ -22,9 +22,19 @@ from vrnn_tf import sampling
 
 
 def two_training_steps(model):
-    """`model.fit` on numpy input: two batches of two."""
+    """`model.fit` on numpy input: two batches of two, minimising `model.objective`."""
+    objective_calls = []
+    objective = model.objective
+
+    def spy(terms, training=True):
+        objective_calls.append(training)
+        return objective(terms, training)
+
+    model.objective = spy
     model.compile(
-        optimizer=vrnn_tf.build_optimizer(initial_learning_rate=1e-3, peak_learning_rate=1e-3),
+        optimizer=vrnn_tf.build_optimizer(
+            global_batch_size=2, base_learning_rate=1e-3, peak_learning_rate=1e-3
+        ),
         jit_compile=True,
     )
     before = [np.array(w) for w in model.trainable_weights]
@@ -35,21 +45,24 @@ def two_training_steps(model):
     )
     steps = int(model.training_step.numpy())
 
-    # A batch with one NaN pixel: its step must leave weights and AdamW state alone.
-    weights = [np.array(v) for v in model.trainable_weights + model.optimizer.variables]
+    # A batch with one NaN pixel: its step must leave weights and Adam's slots alone.
+    slots = [v for v in model.optimizer.variables if v is not model.optimizer.iterations]
+    weights = [np.array(v) for v in model.trainable_weights + slots]
     poisoned = videos[:2].copy()
     poisoned[1, 2, 3, 4, 0] = np.nan
     # fit again, not train_on_batch: the same input structure reuses the compiled step.
     logs = model.fit(poisoned, batch_size=2, epochs=1, verbose=0).history
-    after = [np.array(v) for v in model.trainable_weights + model.optimizer.variables]
+    after = [np.array(v) for v in model.trainable_weights + slots]
     return dict(
         history={k: [float(x) for x in v] for k, v in history.items()},
         steps=steps,
         moved=moved,
+        objective_calls_in_training=sum(objective_calls),
         nan_step=dict(
             changed_variables=sum(not np.array_equal(a, b) for a, b in zip(after, weights)),
             nonfinite_steps=float(logs["nonfinite_steps"][0]),
             steps=int(model.training_step.numpy()),
+            optimizer_iterations=int(model.optimizer.iterations.numpy()),
             all_finite=all(bool(np.isfinite(a).all()) for a in after),
         ),
     )
@@ -106,6 +119,24 @@ def evaluation(model, folder):
     return dict(out=os.path.join(workdir, "eval_test"), results=results)
 
 
+def adam_l2_against_torch_reference():
+    """`AdamL2` on the JAX backend against the numpy re-implementation of torch's Adam."""
+    from test_optimizers import fixed_problem
+    from test_optimizers import run_keras
+    from test_optimizers import torch_adam_reference
+
+    from vrnn_tf.optimizers import AdamL2
+
+    weights, gradients = fixed_problem()
+    settings = dict(beta_1=0.5, beta_2=0.9, epsilon=1e-8)
+    expected = torch_adam_reference(weights, gradients, 1e-3, weight_decay=1e-4, **settings)
+    optimizer = AdamL2(learning_rate=1e-3, l2_weight_decay=1e-4, **settings)
+    got = run_keras(optimizer, weights, gradients)
+    scale = np.abs(weights).max()
+    return dict(max_error_over_scale=float(np.abs(got - expected).max() / scale),
+                moved=float(np.abs(got - weights).min()))
+
+
 def xla_flops(layer, shape):
     """XLA's FLOP count of one layer on a ones input `shape`."""
     x = np.ones(shape, "float32")
@@ -130,6 +161,7 @@ def main(gin_text, eval_gin, folder):
     report.update(
         sampling=sampler_against_step_by_step(model),
         evaluation=evaluation(model, folder),
+        adam_l2=adam_l2_against_torch_reference(),
         conv=[
             xla_flops(keras.layers.Conv2D(12, 3, padding="same", use_bias=False), (1, 8, 8, 6)),
             flops.conv_flops(8, 3, 6, 12),

@@ -14,7 +14,7 @@ from vrnn_tf import checkpoints
 
 def compiled_model():
     model = vrnn_tf.build_model()
-    model.compile(optimizer=vrnn_tf.build_optimizer())
+    model.compile(optimizer=vrnn_tf.build_optimizer(global_batch_size=2))
     return model
 
 

@@ -4,11 +4,14 @@ import glob
 import os
 
 import gin
+import keras
+import numpy as np
 import pytest
 
 import vrnn_tf
 import vrnn_tf.train  # noqa: F401  (registers train and the datasets)
 from conftest import REPO
+from vrnn_tf.optimizers import AdamL2
 
 EXPERIMENTS = sorted(
     os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "gin", "*.gin"))
@@ -75,3 +78,44 @@ def test_paper_config_parses_and_its_layers_validate(path):
     assert set(hierarchy.resolutions) <= set(renderer.resolutions)
     assert set(hierarchy.resolutions) <= set(encoder.output_resolutions(
         configurables.bound_argument(configurables.build_model, "image_size")))
+
+
+def _learning_rates(optimizer, steps):
+    schedule = optimizer._learning_rate  # the LearningRateSchedule the optimizer calls
+    return [float(schedule(step)) for step in steps]
+
+
+@pytest.mark.parametrize(
+    "path, bindings, expected",
+    [
+        # batch 32: 2e-5 at step 0, 2e-5 x 32 / 16 from the end of the 6760-step warmup.
+        ("gin/bair_hier.gin", [], {0: 2e-5, 3380: 3e-5, 6760: 4e-5, 300000: 4e-5}),
+        # batch 16, the reference batch: constant.
+        ("gin/cityscapes_hier.gin", [], {0: 2e-5, 300: 2e-5, 100000: 2e-5}),
+        # the paper's batch of 128: its 1.6e-4.
+        ("gin/bair_hier.gin", ["train.batch_size = 128"], {0: 2e-5, 6760: 1.6e-4}),
+    ],
+)
+def test_learning_rate_follows_the_global_batch(path, bindings, expected):
+    gin.parse_config_files_and_bindings([path], bindings)
+    optimizer = vrnn_tf.build_optimizer()
+    np.testing.assert_allclose(_learning_rates(optimizer, expected), list(expected.values()),
+                               rtol=1e-6)
+
+
+def test_paper_optimizer_is_adam_with_coupled_l2_decay():
+    gin.parse_config_file("gin/bair_hier.gin")
+    optimizer = vrnn_tf.build_optimizer()
+    assert isinstance(optimizer, AdamL2)
+    assert (optimizer.beta_1, optimizer.beta_2, optimizer.epsilon) == (0.5, 0.9, 1e-8)
+    assert optimizer.l2_weight_decay == 1e-4 and not optimizer.weight_decay
+    gin.bind_parameter("build_optimizer.weight_decay_mode", "decoupled")
+    decoupled = vrnn_tf.build_optimizer()
+    assert isinstance(decoupled, keras.optimizers.AdamW) and decoupled.weight_decay == 1e-4
+    with pytest.raises(ValueError, match="weight_decay_mode"):
+        vrnn_tf.build_optimizer(weight_decay_mode="l2")
+
+
+def test_an_unknown_global_batch_is_a_clear_error():
+    with pytest.raises(ValueError, match="global batch size"):
+        vrnn_tf.build_optimizer()

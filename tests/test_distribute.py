@@ -33,7 +33,7 @@ train.eval_sequences = 4
 train.sample_sequences = 1
 train.samples_per_sequence = 1
 train.run_eagerly = True
-build_optimizer.initial_learning_rate = 1e-3
+build_optimizer.base_learning_rate = 1e-3
 build_optimizer.peak_learning_rate = 1e-3
 """
 

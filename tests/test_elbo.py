@@ -4,14 +4,14 @@ import pytest
 from vrnn_tf import elbo
 
 
-def test_bernoulli_nll_equals_binary_cross_entropy():
+def test_bernoulli_reconstruction_equals_binary_cross_entropy():
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(2, 3, 4, 4, 1)).astype("float32")
     target = rng.uniform(size=(2, 3, 4, 4, 1)).astype("float32")
     p = 1 / (1 + np.exp(-logits.astype("float64")))
     expected = -(target * np.log(p) + (1 - target) * np.log(1 - p)).sum(axis=(1, 2, 3, 4))
     np.testing.assert_allclose(
-        np.asarray(elbo.reconstruction_nll("bernoulli", logits, target)), expected, rtol=1e-5
+        np.asarray(elbo.reconstruction_term("bernoulli", logits, target)), expected, rtol=1e-5
     )
 
 
@@ -23,15 +23,15 @@ def test_l1_and_l2_sum_over_pixels_and_time(likelihood, power):
     mean = 1 / (1 + np.exp(-logits))
     expected = (np.abs(mean - target) ** power).sum(axis=(1, 2, 3, 4))
     np.testing.assert_allclose(
-        np.asarray(elbo.reconstruction_nll(likelihood, logits, target)), expected, rtol=1e-5
+        np.asarray(elbo.reconstruction_term(likelihood, logits, target)), expected, rtol=1e-5
     )
 
 
 def test_negative_elbo_weights_the_summed_kl_by_beta():
     terms = {
-        "nll": np.array([10.0, 20.0], "float32"),
-        "kl/level_0": np.array([1.0, 2.0], "float32"),
-        "kl/level_1": np.array([3.0, 4.0], "float32"),
+        "reconstruction": np.array([10.0, 20.0], "float32"),
+        "kl_level_0": np.array([1.0, 2.0], "float32"),
+        "kl_level_1": np.array([3.0, 4.0], "float32"),
     }
     np.testing.assert_allclose(np.asarray(elbo.negative_elbo(terms, 0.5)), [12.0, 23.0])
     np.testing.assert_allclose(np.asarray(elbo.negative_elbo(terms)), [14.0, 26.0])

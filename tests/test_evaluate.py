@@ -20,13 +20,14 @@ from vrnn_tf import evaluate as evaluate_lib
 TINY_EVAL_GIN = """
 frame_encoder.stage_channels = (8, 8, 8, 16)
 frame_encoder.global_channels = 16
+frame_encoder.norm_groups = 2
 latent_hierarchy.resolutions = (1, 4)
-latent_hierarchy.latent_channels = (2, 3)
+latent_hierarchy.latent_channels = (4, 3)
 latent_hierarchy.hidden_channels = (8, 8)
-latent_hierarchy.lstm_norm_groups = 4
+latent_hierarchy.lstm_norm_groups = 1
 renderer.resolutions = (1, 4, 8, 16, 32)
 renderer.hidden_channels = (16, 8, 8, 8, 8)
-renderer.lstm_norm_groups = 4
+renderer.lstm_norm_groups = 2
 build_model.image_size = 32
 build_model.image_channels = 1
 build_model.context_frames = 2

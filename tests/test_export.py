@@ -1,6 +1,7 @@
 """SavedModel export: served by TensorFlow alone, equal to the in-process model, clear errors."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from conftest import NATIVE_LOG_LINE
 from conftest import REPO
+from conftest import cli_env
 from vrnn_tf import export
 
 # Loads the export and calls `predict` in a process that has TensorFlow and
@@ -37,7 +40,7 @@ def run(*args):
     return subprocess.run(
         [sys.executable, *args],
         cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=REPO),
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=300,
@@ -88,6 +91,9 @@ def test_export_cli_exports_the_chosen_checkpoint(trained_run, tmp_path):
     result = run("-m", "vrnn_tf.export", f"--workdir={trained_run}", f"--out={out}", "--step=1")
     assert result.returncode == 0, result.stderr[-3000:]
     assert export.load_metadata(out)["step"] == 1
+    # Quiet: no native log, no SavedModel dump of the sampler's renamed captured inputs.
+    assert not re.search(NATIVE_LOG_LINE, result.stderr), result.stderr[-3000:]
+    assert "contains input name" not in result.stderr and "Assets written" not in result.stderr
     context = np.random.default_rng(1).uniform(size=(1, 2, 16, 16, 3)).astype("float32")
     exported = tf.saved_model.load(out)
     futures = exported.predict(context, num_future=5, num_samples=3, seed=3).numpy()

@@ -10,12 +10,12 @@ from tensorboard.backend.event_processing import event_accumulator
 from vrnn_tf import monitoring
 from vrnn_tf import visualize
 
-# The tiny model of conftest: levels at 1x1 (2 channels) and 4x4 (3 channels).
-CHANNELS = (2, 3)
+# The tiny model of conftest: levels at 1x1 (4 channels) and 4x4 (3 channels).
+CHANNELS = (4, 3)
 TRAIN_TAGS = [
     "train/loss",
     "train/neg_elbo",
-    "train/nll",
+    "train/reconstruction",
     "train/kl_level_0",
     "train/kl_level_1",
     "train/beta",
@@ -25,7 +25,7 @@ TRAIN_TAGS = [
 ]
 EVAL_TAGS = [
     "eval/neg_elbo",
-    "eval/nll",
+    "eval/reconstruction",
     "eval/kl_level_0",
     "eval/kl_level_1",
     "latents/level_0/active_channels",
@@ -80,7 +80,7 @@ def test_train_cli_writes_every_tag(tiny_train_run):
     # The validation negative ELBO is the beta = 1 sum of its terms.
     np.testing.assert_allclose(
         scalar(held_out, "eval/neg_elbo"),
-        sum(scalar(held_out, t) for t in ["eval/nll", "eval/kl_level_0", "eval/kl_level_1"]),
+        sum(scalar(held_out, f"eval/{t}") for t in ["reconstruction", "kl_level_0", "kl_level_1"]),
         rtol=1e-5,
     )
     for level, channels in enumerate(CHANNELS):

@@ -3,6 +3,7 @@
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
+from conftest import cli_env
 from vrnn_tf import train as train_lib
 
 TINY_RUN_GIN = TINY_MODEL_GIN + """
@@ -35,7 +37,7 @@ def run_cli(*args):
     return subprocess.run(
         [sys.executable, "-m", "vrnn_tf.train", *args],
         cwd=REPO,
-        env=dict(os.environ, PYTHONPATH=REPO),
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=300,
@@ -54,7 +56,8 @@ def test_trains_writes_outputs_and_resumes(tmp_path, capsys):
     assert glob.glob(os.path.join(workdir, "tensorboard", "events.out.tfevents.*"))
     lines = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
     assert [line["step"] for line in lines] == [2]
-    assert {"loss", "nll", "kl_level_0", "kl_level_1", "beta", "learning_rate"} <= set(lines[0])
+    logged = {"loss", "reconstruction", "kl_level_0", "kl_level_1", "beta", "learning_rate"}
+    assert logged <= set(lines[0])
 
     gin.clear_config()
     gin.parse_config(TINY_RUN_GIN + "train.steps = 4")
@@ -94,11 +97,18 @@ def test_missing_workdir_is_a_clear_error():
     assert result.returncode != 0 and "--workdir is required" in result.stderr
 
 
-@pytest.mark.parametrize("bad", [{"log_every": 3, "checkpoint_every": 4}])
-def test_checkpoint_interval_must_be_a_multiple_of_the_log_interval(tmp_path, bad):
+@pytest.mark.parametrize(
+    "bad, name",
+    [
+        ({"steps": 12, "log_every": 3, "checkpoint_every": 4}, "checkpoint_every"),
+        # Not silently cut to 4 steps.
+        ({"steps": 6, "log_every": 4, "checkpoint_every": 4}, "steps"),
+    ],
+)
+def test_steps_and_checkpoints_must_be_multiples_of_the_log_interval(tmp_path, bad, name):
     gin.clear_config()
     gin.parse_config(TINY_RUN_GIN)
-    with pytest.raises(ValueError, match="multiple of train.log_every"):
+    with pytest.raises(ValueError, match=f"train.{name} .* multiple of train.log_every"):
         train_lib.train(str(tmp_path), **bad)
     gin.clear_config()
 
@@ -123,16 +133,19 @@ def test_trains_bair_hier_gin_on_archive_tfrecords(tmp_path):
     gin.parse_config_files_and_bindings([os.path.join(REPO, "gin/bair_hier.gin")], [
         f"bair_dataset.data_dir = '{data_dir}'",
         # Tiny sizes and few layers: eager Keras costs per layer call, not per FLOP.
-        "frame_encoder.stage_channels = (4, 4, 4, 4, 4)",
-        "frame_encoder.global_channels = 4",
+        "frame_encoder.stage_channels = (4, 4, 4, 4, 8)",
+        "frame_encoder.global_channels = 8",
+        "frame_encoder.norm_groups = 1",
         "latent_hierarchy.resolutions = (1,)",
-        "latent_hierarchy.latent_channels = (2,)",
-        "latent_hierarchy.hidden_channels = (4,)",
-        "latent_hierarchy.lstm_norm_groups = 4",
+        "latent_hierarchy.latent_channels = (4,)",
+        "latent_hierarchy.hidden_channels = (8,)",
+        "latent_hierarchy.lstm_norm_groups = 1",
+        "latent_hierarchy.init_norm_groups = 1",
         "renderer.resolutions = (1, 4, 8, 16, 32, 64)",
-        "renderer.hidden_channels = (4, 4, 4, 4, 4, 4)",
+        "renderer.hidden_channels = (8, 4, 4, 4, 4, 4)",
         "renderer.recurrent = (True, False, False, False, False, False)",
-        "renderer.lstm_norm_groups = 4",
+        "renderer.lstm_norm_groups = 1",
+        "renderer.norm_groups = 2",
         "train.future_frames = 1",
         "train.batch_size = 2",
         "train.steps = 2",
@@ -151,3 +164,54 @@ def test_trains_bair_hier_gin_on_archive_tfrecords(tmp_path):
         and np.isfinite(summary["test_neg_elbo_after"])
     )
     assert "bair_dataset.data_dir" in open(os.path.join(workdir, "config.gin")).read()
+
+
+class _FakeModel:
+    """What ProgressLogger reads of a model: its step counter."""
+
+    def __init__(self, step):
+        import numpy as np
+
+        self.step = step
+        self.training_step = self
+        self._np = np
+
+    def numpy(self):
+        return self._np.int64(self.step)
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tmp_path, monkeypatch, terminal):
+    import io
+
+    class Stdout(io.StringIO):
+        def isatty(self):
+            return terminal
+
+    stdout = Stdout()
+    monkeypatch.setattr(sys, "stdout", stdout)
+    logger = train_lib.ProgressLogger(str(tmp_path), total_steps=10, batch_size=2)
+    model = _FakeModel(step=4)  # resumed at step 4
+    logger.set_model(model)
+    logger.on_epoch_begin(0)
+    for _ in range(3):
+        logger.on_train_batch_end(0)
+        model.step += 1
+    logger.on_epoch_end(0, {"loss": 3.5})
+    logger.close()
+    text = stdout.getvalue()
+    lines = re.split(r"[\r\n]", text)  # tqdm redraws its bar after a carriage return
+    assert [line for line in lines if line.startswith("step")] == [
+        line for line in lines
+        if re.fullmatch(r"step 7/10 \| loss 3\.5 \| steps_per_second \S+ \| ETA \d+s", line)]
+    assert len([line for line in lines if line.startswith("step")]) == 1
+    if terminal:  # tqdm's bar: steps from 4 to 7 of 10, a rate and the time left
+        assert re.search(r"train:  70%\|.*\| 7/10 \[.*<.*step/s\]", text), text
+    else:
+        assert "\r" not in text and "%|" not in text
+    assert json.loads(open(tmp_path / "metrics.jsonl").read())["step"] == 7
+
+
+def test_durations_read_like_a_clock():
+    assert [train_lib.format_duration(s) for s in (0, 59.6, 61, 3600, 3725)] == [
+        "0s", "1m00s", "1m01s", "1h00m00s", "1h02m05s"]

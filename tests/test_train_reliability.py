@@ -155,6 +155,14 @@ def test_nan_steps_are_skipped_counted_and_stop_training(tmp_path):
     for name, value in checkpoint_arrays(newest).items():
         if value.dtype.kind == "f":
             assert np.isfinite(value).all(), name
+    # Beta follows training_step, the learning rate optimizer.iterations: the skipped
+    # steps 2 and 4 advanced both.
+    import vrnn_tf
+
+    model = vrnn_tf.build_model()
+    model.compile(optimizer=vrnn_tf.build_optimizer())
+    assert checkpoints.restore_latest(model, workdir) == 4
+    assert int(model.optimizer.iterations.numpy()) == int(model.training_step.numpy()) == 4
     gin.clear_config()
 
 
@@ -162,7 +170,7 @@ def test_a_nan_weight_is_never_written_into_a_checkpoint_or_an_export(tmp_path, 
     import vrnn_tf
 
     model = vrnn_tf.build_model()
-    model.compile(optimizer=vrnn_tf.build_optimizer())
+    model.compile(optimizer=vrnn_tf.build_optimizer(global_batch_size=2))
     checkpoints.save(model, str(tmp_path), 1)
     model.trainable_variables[3].assign(np.full(model.trainable_variables[3].shape, np.inf))
     with pytest.raises(checkpoints.NonFiniteWeightsError, match=model.trainable_variables[3].path):

@@ -4,9 +4,13 @@ Each config's header comment states the paper's count as "Paper: <N>M"
 (gin/paper/*.gin, gin/*.gin); configs without one get an empty paper column.
 
     python tools/count_parameters.py gin/paper/*.gin gin/smmnist_hier.gin ...
+    python tools/count_parameters.py gin/bair_hier.gin \\
+        --bindings "latent_hierarchy.connectivity = 'chain'"
 
 Builds every model (a few seconds each on a CPU, ~1 GB of memory for the
-largest) and prints: config | ours | paper | ours / paper.
+largest) and prints: config | ours | paper | ours / paper. `--breakdown`
+prints instead where each model's parameters are, part by part (the parts
+add up to the total: docs/ARCHITECTURE.md's table).
 """
 
 import argparse
@@ -32,25 +36,64 @@ def paper_count(path):
     return float(match.group(1)) * 1e6 if match else None
 
 
-def count(path):
+def build(path, bindings=()):
     gin.clear_config()
-    gin.parse_config_file(path)
-    model = vrnn_tf.build_model()
-    return model.count_params()
+    gin.parse_config_files_and_bindings([path], bindings)
+    return vrnn_tf.build_model()
+
+
+def breakdown(model):
+    """[(part, parameters)] covering every parameter of the model exactly once."""
+
+    def params(layer):
+        return sum(int(v.numpy().size) for v in layer.weights)
+
+    renderer_init = sum(params(net) for net in model.renderer.init_states if net is not None)
+    parts = [
+        ("encoder", params(model.encoder)),
+        ("renderer (ConvLSTMs, upsampling, output convs)", params(model.renderer) - renderer_init),
+        ("renderer initial-state nets", renderer_init),
+    ]
+    hierarchy = model.hierarchy
+    for level, size in enumerate(hierarchy.resolutions):
+        what = f"level {level} ({size}x{size}x{hierarchy.latent_channels[level]})"
+        for kind in ("prior", "posterior"):
+            net = getattr(hierarchy, f"{kind}_levels")[level]
+            init = params(net.init_state)
+            parts.append((f"{what} {kind}", params(net) - init))
+            parts.append((f"{what} {kind} initial-state net", init))
+    own = model.count_params() - sum(n for _, n in parts)
+    if own:
+        parts.append(("the step counter `training_step` (not trainable)", own))
+    return parts
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("configs", nargs="+", help="gin files (paths relative to the repo root)")
+    parser.add_argument("--bindings", action="append", default=[],
+                        help="gin bindings applied after each file")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="where the parameters are, per part, instead of the table")
     args = parser.parse_args(argv)
     os.chdir(REPO)  # gin includes are relative to the repository root
+    if args.breakdown:
+        for path in args.configs:
+            model = build(path, args.bindings)
+            print(f"`{path}`: {model.count_params():,} parameters\n")
+            print("| part | parameters |\n|---|---:|")
+            for part, number in breakdown(model):
+                print(f"| {part} | {number:,} |")
+            print()
+        return
     print("| config | parameters | paper | ratio |")
     print("|---|---:|---:|---:|")
     for path in args.configs:
-        ours, paper = count(path), paper_count(path)
+        ours, paper = build(path, args.bindings).count_params(), paper_count(path)
         ratio = f"{ours / paper:.2f}" if paper else ""
         paper_text = f"{paper / 1e6:.2f}M" if paper else ""
-        print(f"| `{path}` | {ours / 1e6:.2f}M | {paper_text} | {ratio} |", flush=True)
+        name = " ".join([f"`{path}`"] + [f"`{b}`" for b in args.bindings])
+        print(f"| {name} | {ours:,} | {paper_text} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@
 # budget, evaluates it (best of N samples) and counts its active latent
 # channels, then prints the markdown table of tools/replication_table.py.
 #
-#   tools/replicate_smmnist_small.sh [RUNS_DIR] [CONFIG ...]
+#   tools/replicate_smmnist_small.sh [RUNS_DIR] [CONFIG[:SEED] ...]
 #
-# Defaults: runs/replication, all five configs. A finished step is skipped
-# when rerun (training resumes from its last checkpoint on its own).
+# Defaults: runs/replication, all five configs. CONFIG:SEED trains the config
+# again with other initial weights and latent noise (train.seed and
+# build_model.seed = SEED; same data) into RUNS_DIR/CONFIG_seedSEED, to measure
+# run-to-run spread. A finished step is skipped when rerun (training resumes
+# from its last checkpoint on its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
@@ -20,10 +23,19 @@ fi
 NUM_SEQUENCES=${NUM_SEQUENCES:-64}
 NUM_SAMPLES=${NUM_SAMPLES:-20}
 
-for name in "${CONFIGS[@]}"; do
+NAMES=()
+for entry in "${CONFIGS[@]}"; do
+  name=${entry%%:*}
   dir="$RUNS/$name"
+  seeds=()
+  if [ "$entry" != "$name" ]; then
+    seed=${entry#*:}
+    dir="$RUNS/${name}_seed$seed"
+    seeds=(--gin_bindings="train.seed = $seed" --gin_bindings="build_model.seed = $seed")
+  fi
+  NAMES+=("$(basename "$dir")")
   if [ ! -f "$dir/summary.json" ]; then
-    "$PY" -m vrnn_tf.train --gin_file="gin/replication/$name.gin" --workdir="$dir"
+    "$PY" -m vrnn_tf.train --gin_file="gin/replication/$name.gin" --workdir="$dir" "${seeds[@]}"
   fi
   if [ ! -f "$dir/eval_test/results.json" ]; then
     # 5 -> 5 as trained; one FVD draw on the 10-frame clips (context included).
@@ -35,4 +47,4 @@ for name in "${CONFIGS[@]}"; do
     "$PY" -m vrnn_tf.analyze_kl --workdir="$dir" --num_sequences="$NUM_SEQUENCES"
   fi
 done
-"$PY" tools/replication_table.py "$RUNS" "${CONFIGS[@]}"
+"$PY" tools/replication_table.py "$RUNS" "${NAMES[@]}"

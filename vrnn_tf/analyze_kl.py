@@ -19,6 +19,7 @@ from absl import app
 from absl import flags
 from tqdm import tqdm
 
+from vrnn_tf import cli
 from vrnn_tf import configurables
 from vrnn_tf import kl_analysis
 from vrnn_tf import train as train_lib  # registers `train` (and --workdir, --gin_*) with gin
@@ -85,5 +86,10 @@ def main(argv):
         )
 
 
+def run():
+    """`python -m vrnn_tf.analyze_kl` and the `vrnn-analyze-kl` command (setup.py)."""
+    cli.run(main)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

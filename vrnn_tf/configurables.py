@@ -12,6 +12,7 @@ import inspect
 import gin
 import keras
 
+from vrnn_tf import optimizers
 from vrnn_tf import schedules
 from vrnn_tf.layers import FrameEncoder
 from vrnn_tf.layers import LatentHierarchy
@@ -80,26 +81,92 @@ def build_model(
     return model
 
 
+WEIGHT_DECAY_MODES = ("coupled", "decoupled")
+
+
 @gin.configurable
 def build_optimizer(
-    initial_learning_rate=2e-5,
-    peak_learning_rate=1.6e-4,
+    global_batch_size=None,
+    base_learning_rate=2e-5,
+    reference_batch_size=16,
+    peak_learning_rate=None,
     warmup_steps=0,
     beta_1=0.5,
     beta_2=0.9,
+    epsilon=1e-8,
     weight_decay=1e-4,
+    weight_decay_mode="coupled",
     clipnorm=None,
 ):
-    """AdamW with the paper's linear learning-rate warmup (§5)."""
+    """The paper's optimizer (§5): Adam, L2 weight decay 1e-4, a linear learning-rate warmup.
+
+    The learning rate rises linearly from `base_learning_rate` to the peak
+    over `warmup_steps` (the paper: 5 epochs), then stays there. The peak
+    scales with the global batch as in the public release (`main.py`:
+    `lr * batch_size * world_size / 16`, paper ref. [11]):
+    `base_learning_rate * global_batch_size / reference_batch_size`, and
+    `base_learning_rate` itself at batches up to the reference (2e-5 at batch
+    16, 4e-5 at 32, the paper's 1.6e-4 at its batch of 128).
+
+    Args:
+        global_batch_size: int or None. Videos per step over all replicas;
+            None: gin's `train.batch_size` binding.
+        base_learning_rate: float. The rate at step 0 and at the reference batch.
+        reference_batch_size: int. The batch that `base_learning_rate` belongs to.
+        peak_learning_rate: float or None. Overrides the scaled peak (for
+            configs that are not the paper's, e.g. the CPU demo).
+        warmup_steps: int. Steps from the base to the peak (0: the peak throughout).
+        beta_1, beta_2, epsilon: Adam's (epsilon as in PyTorch, after the bias correction).
+        weight_decay: float. The decay coefficient.
+        weight_decay_mode: "coupled": `weight_decay * w` is added to every
+            gradient before Adam's moments, as `torch.optim.Adam(...,
+            weight_decay=1e-4)` in the release (`vrnn_tf.optimizers.AdamL2`);
+            "decoupled": Keras's `AdamW` (`w -= lr * weight_decay * w`).
+        clipnorm: float or None. Per-variable gradient norm clipping.
+
+    Returns:
+        A `keras.optimizers.Optimizer`.
+    """
+    if weight_decay_mode not in WEIGHT_DECAY_MODES:
+        raise ValueError(
+            f"build_optimizer.weight_decay_mode = {weight_decay_mode!r}; choose one of "
+            f"{', '.join(WEIGHT_DECAY_MODES)}."
+        )
+    if global_batch_size is None:
+        global_batch_size = _bound_global_batch_size()
+    if peak_learning_rate is None:
+        peak_learning_rate = schedules.scaled_learning_rate(
+            base_learning_rate, global_batch_size, reference_batch_size
+        )
+    schedule = schedules.LinearWarmup(base_learning_rate, peak_learning_rate, warmup_steps)
+    if weight_decay_mode == "coupled":
+        return optimizers.AdamL2(
+            learning_rate=schedule,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            l2_weight_decay=weight_decay,
+            clipnorm=clipnorm,
+        )
     return keras.optimizers.AdamW(
-        learning_rate=schedules.LinearWarmup(
-            initial_learning_rate, peak_learning_rate, warmup_steps
-        ),
+        learning_rate=schedule,
         beta_1=beta_1,
         beta_2=beta_2,
+        epsilon=epsilon,
         weight_decay=weight_decay,
         clipnorm=clipnorm,
     )
+
+
+def _bound_global_batch_size():
+    try:
+        return gin.query_parameter("train.batch_size")
+    except ValueError as error:
+        raise ValueError(
+            "build_optimizer needs the global batch size to scale the learning rate: "
+            "pass global_batch_size=..., or bind train.batch_size (or "
+            "build_optimizer.global_batch_size) in the gin config."
+        ) from error
 
 
 def bound_argument(fn, name):

@@ -4,14 +4,15 @@ Each returns unbatched float32 videos `[T, H, W, C]` in [0, 1]; `train`
 batches them. gin selects one with `train.dataset = @smmnist_dataset`.
 On a backend other than TensorFlow, SM-MNIST and the synthetic dataset
 return a TensorFlow-free `vrnn_tf.inputs.IndexedVideos` instead (the JAX GPU
-box has no TensorFlow); BAIR and Cityscapes need TensorFlow to read TFRecords.
+box has no TensorFlow); BAIR, Cityscapes and your own videos need TensorFlow to
+read TFRecords.
 
 `start` is the number of training videos already consumed (step x global
 batch): the training stream from `start` on is a function of `start` alone,
 which is what makes a resumed run see the data an uninterrupted one sees
 (`train` rebuilds the stream at every checkpoint interval, in both runs).
 SM-MNIST and the synthetic data continue their infinite streams at video
-`start` exactly; BAIR and Cityscapes begin a fresh shuffle (file order,
+`start` exactly; BAIR, Cityscapes and your videos begin a fresh shuffle (file order,
 windows, shuffle buffer) seeded by `(seed, start)`. Evaluation splits ignore
 `start`.
 """
@@ -23,6 +24,7 @@ from data_prep import bair
 from data_prep import bair_tfds
 from data_prep import cityscapes
 from data_prep import smmnist
+from data_prep import videos
 from vrnn_tf import configurables
 from vrnn_tf import inputs
 
@@ -175,6 +177,22 @@ def cityscapes_dataset(split, sequence_length, start=0, data_dir="data/cityscape
     raise ValueError(f"cityscapes_dataset.source must be 'converted' or 'tfds', got {source!r}")
 
 
+@gin.configurable
+def videos_dataset(split, sequence_length, start=0, data_dir="data/videos_64", seed=0,
+                   shuffle_buffer=videos.DEFAULT_SHUFFLE_BUFFER,
+                   cycle_length=videos.DEFAULT_CYCLE_LENGTH):
+    """Your own videos, converted by `python -m data_prep.videos` into `data_dir`.
+
+    Splits "train" (random windows of the train clips, infinite) and "test" (the
+    clips of the test sources, frames 0..T-1); `data_prep.videos.load`. The frame
+    size and the clip length are the conversion's (`data_dir/summary.json`).
+    """
+    _needs_tf_data("videos_dataset")
+    return videos.load(data_dir, split, sequence_length=sequence_length,
+                       seed=stream_seed(seed, start), shuffle_buffer=shuffle_buffer,
+                       cycle_length=cycle_length)
+
+
 def frame_geometry(dataset):
     """What a gin dataset function yields, read from its bindings and files, without loading.
 
@@ -211,5 +229,12 @@ def frame_geometry(dataset):
             image_size=resolution,
             image_channels=3,
             max_frames=cityscapes.FRAMES_PER_SEQUENCE,
+        )
+    if name == "videos_dataset":
+        summary = videos.read_summary(configurables.bound_argument(dataset, "data_dir"))
+        return dict(
+            image_size=int(summary["resolution"]),
+            image_channels=3,
+            max_frames=int(summary["clip_frames"]),
         )
     return {}

@@ -1,13 +1,17 @@
 """The negative ELBO of the hierarchical VRNN, in one place (paper eq. 5).
 
-    -ELBO(video) = sum_t [ -log p(x_t | z_<=t, x_<t, c)
+    -ELBO(video) = sum_t [ reconstruction(x_t)
                            + beta * sum_l KL(q(z_t^l | ...) || p(z_t^l | ...)) ]
 
-summed over pixels, time steps and levels, per video. KLs are analytic.
-The reconstruction terms are negative log-likelihoods up to constants that
-do not depend on the model: "l1" is a Laplace of unit scale (sum |x - mean|),
-"l2" a Gaussian of variance 1/2 (sum (x - mean)^2), "bernoulli" the binary
-cross-entropy (for binary-ish frames such as MNIST).
+summed over pixels, the predicted time steps and levels, per video. KLs are
+analytic, in nats. The `reconstruction` term is what the paper and its
+release optimise: "l1" sums |x - mean| (the release's default, paper Tables
+1-2), "l2" sums (x - mean)^2 and "bernoulli" is the binary cross-entropy.
+Only "bernoulli" is a negative log-likelihood in nats; "l1" and "l2" are
+negative log-likelihoods of a Laplace of scale 1 / a Gaussian of variance 1/2
+up to a constant per pixel (log 2, log(pi)/2), so their "-ELBO" is the paper's
+quantity, comparable with the paper's tables but not with other papers' NLLs
+(docs/EXPERIMENTS.md, "Units").
 """
 
 from keras import ops
@@ -29,8 +33,8 @@ def frame_mean(logits):
     return ops.sigmoid(ops.cast(logits, "float32"))
 
 
-def reconstruction_nll(likelihood, logits, target):
-    """Per-video negative log-likelihood.
+def reconstruction_term(likelihood, logits, target):
+    """Per-video reconstruction term of the ELBO (see the module docstring for its units).
 
     Args:
         likelihood: one of `LIKELIHOODS`.
@@ -70,18 +74,18 @@ def kl_per_level(posterior, prior):
 
 
 def elbo_terms(likelihood, logits, target, posterior, prior):
-    """The ELBO's terms per video, by name: `nll` and `kl/level_{l}`, each `[B]`."""
-    terms = {"nll": reconstruction_nll(likelihood, logits, target)}
+    """The ELBO's terms per video, by name: `reconstruction` and `kl_level_{l}`, each `[B]`."""
+    terms = {"reconstruction": reconstruction_term(likelihood, logits, target)}
     for level, kl in enumerate(kl_per_level(posterior, prior)):
-        terms[f"kl/level_{level}"] = kl
+        terms[f"kl_level_{level}"] = kl
     return terms
 
 
 def total_kl(terms):
-    """Sum of the `kl/level_*` terms, `[B]`."""
-    return sum(value for name, value in terms.items() if name.startswith("kl/"))
+    """Sum of the `kl_level_*` terms, `[B]`."""
+    return sum(value for name, value in terms.items() if name.startswith("kl_level_"))
 
 
 def negative_elbo(terms, beta=1.0):
-    """`nll + beta * KL` per video, `[B]`; beta = 1 is the true negative ELBO."""
-    return terms["nll"] + beta * total_kl(terms)
+    """`reconstruction + beta * KL` per video, `[B]`; beta = 1 is the negative ELBO."""
+    return terms["reconstruction"] + beta * total_kl(terms)

@@ -38,7 +38,9 @@ from absl import app
 from absl import flags
 
 from vrnn_tf import checks
+from vrnn_tf import cli
 from vrnn_tf import configurables
+from vrnn_tf import datasets
 from vrnn_tf import inputs
 from vrnn_tf import metrics
 from vrnn_tf import sampling
@@ -60,7 +62,8 @@ def define_flags():
     flags.DEFINE_integer(
         "future_frames",
         None,
-        "Predicted frames; default: the paper's (28 BAIR/Cityscapes, 10 SM-MNIST).",
+        "Predicted frames; default: the paper's (28 BAIR/Cityscapes, 10 SM-MNIST); for your own "
+        "videos (videos_dataset) the converted clip length minus the context frames.",
     )
     flags.DEFINE_boolean("fvd_with_context", True, "FVD clips hold the context frames too (paper).")
     flags.DEFINE_integer("fvd_repeats", 5, "FVD repeats, each with one random sample per sequence.")
@@ -84,7 +87,8 @@ def define_flags():
 # Futures per sampling call: 8 BAIR contexts x 100 samples, within an 80 GB GPU
 # in float32 (docs/PERFORMANCE.md, memory plans).
 DEFAULT_FUTURES_PER_CALL = 800
-# Predicted frames of the paper's test protocol, per dataset builder.
+# Predicted frames of the paper's test protocol, per dataset builder. Your own videos
+# (videos_dataset) have no paper default: see default_future_frames.
 PAPER_FUTURE_FRAMES = {"bair_dataset": 28, "cityscapes_dataset": 28, "smmnist_dataset": 10}
 METRICS = ("ssim", "psnr", "lpips")
 HIGHER_IS_BETTER = {"ssim": True, "psnr": True, "lpips": False}
@@ -350,6 +354,26 @@ class ExportedModel:
         return futures.numpy()[..., : self.image_channels]
 
 
+def default_future_frames(dataset_name, dataset, context_frames):
+    """Predicted frames when --future_frames is not given.
+
+    The paper's for its datasets (`PAPER_FUTURE_FRAMES`); for your own videos
+    (`videos_dataset`) every frame of a converted clip after the context, so the
+    evaluation covers whole clips (clip length from the conversion's summary).
+    """
+    if dataset_name == "videos_dataset":
+        try:
+            clip_frames = datasets.frame_geometry(dataset)["max_frames"]
+        except (OSError, ValueError) as error:
+            raise checks.ConfigError(f"videos_dataset: {error}") from error
+        return clip_frames - context_frames
+    if dataset_name not in PAPER_FUTURE_FRAMES:
+        raise checks.ConfigError(
+            f"No paper default of future frames for {dataset_name}: pass --future_frames."
+        )
+    return PAPER_FUTURE_FRAMES[dataset_name]
+
+
 def parse_export_config(path, gin_bindings=()):
     """Parses the gin config kept in an export's metadata (then `gin_bindings`).
 
@@ -422,11 +446,9 @@ def evaluate(
     if split is None:
         split = configurables.bound_argument(train_lib.train, "eval_split")
     if future_frames is None:
-        if dataset_name not in PAPER_FUTURE_FRAMES:
-            raise checks.ConfigError(
-                f"No paper default of future frames for {dataset_name}: pass --future_frames."
-            )
-        future_frames = PAPER_FUTURE_FRAMES[dataset_name]
+        future_frames = default_future_frames(
+            dataset_name, dataset_ref.scoped_configurable_fn, context_frames
+        )
     clip_length = (context_frames if fvd_with_context else 0) + future_frames
     if clip_length < i3d_lib.MIN_FRAMES:
         raise checks.ConfigError(
@@ -592,6 +614,11 @@ def main(argv):
     )
 
 
-if __name__ == "__main__":
+def run():
+    """`python -m vrnn_tf.evaluate` and the `vrnn-evaluate` command (setup.py)."""
     define_flags()
-    app.run(main)
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

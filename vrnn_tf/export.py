@@ -31,6 +31,7 @@ from absl import flags
 
 from vrnn_tf import checkpoints
 from vrnn_tf import checks
+from vrnn_tf import cli
 from vrnn_tf import sampling
 from vrnn_tf import workdirs
 
@@ -216,6 +217,11 @@ def main(argv):
     print(f"Wrote {out}.", flush=True)
 
 
-if __name__ == "__main__":
+def run():
+    """`python -m vrnn_tf.export` and the `vrnn-export` command (setup.py)."""
     define_flags()
-    app.run(main)
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

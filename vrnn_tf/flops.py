@@ -78,14 +78,14 @@ def latent_level_step_flops(size, in_channels, hidden, latent):
 
 
 def _level_inputs(model):
-    """Input channels of each latent level (encoder map + coarser samples if dense)."""
+    """Input channels of each latent level (encoder map + the coarser samples it reads)."""
     hierarchy = model.hierarchy
     by_size = dict(
         zip(model.encoder.output_resolutions(model.image_size), model.encoder.output_channels())
     )
     inputs = []
     for level, size in enumerate(hierarchy.resolutions):
-        coarser = sum(hierarchy.latent_channels[:level]) if hierarchy.dense else 0
+        coarser = sum(hierarchy.latent_channels[k] for k in hierarchy.coarser_levels(level))
         inputs.append(by_size[size] + coarser)
     return inputs, by_size
 

@@ -4,11 +4,12 @@ Keras's JAX trainer calls `model.train_step(state, data)` inside `jax.jit`
 with `state = (trainable, non_trainable, optimizer, metrics)` variable
 values and expects `(logs, new_state)` back. This step computes the gradient
 as Keras does and applies it under `jax.lax.cond` on a traced finiteness
-flag (no Python branch under jit): a NaN/Inf step leaves the trainable,
-optimizer and metric values as they were. The non-trainable values
-(`training_step`, the noise seed) advance either way, as on TensorFlow
-(`vrnn_tf.tf_training`): the data position and beta schedule follow batches
-consumed, not updates applied.
+flag (no Python branch under jit): a NaN/Inf step leaves the trainable
+values, the optimizer's slots and the metrics as they were. The step
+counters advance either way, as on TensorFlow (`vrnn_tf.tf_training`):
+`training_step` (and the noise seed) and the optimizer's `iterations`, so that
+the data position, beta and the learning rate follow batches consumed, not
+updates applied.
 """
 
 import jax
@@ -17,7 +18,7 @@ import keras
 
 
 def train_step(model, state, data):
-    """One AdamW step on the negative ELBO, or none if it is not finite.
+    """One optimizer step on the negative ELBO, or none if it is not finite.
 
     Args:
         model: a compiled `HierarchicalVRNN` (JAX backend).
@@ -25,7 +26,7 @@ def train_step(model, state, data):
         data: the batch, `video` float `[B, T, H, W, C]` (or `(video, None, None)`).
 
     Returns:
-        `(logs, state)`: the trackers' values (loss, neg_elbo, nll,
+        `(logs, state)`: the trackers' values (loss, neg_elbo, reconstruction,
         kl_level_*, beta, learning_rate, gradient_norm, nonfinite_steps, as
         `tf_training.train_step` returns them) and the new state.
     """
@@ -47,29 +48,35 @@ def train_step(model, state, data):
     )
     # A cond, not a `jnp.where` per variable: selecting every weight and slot
     # made XLA's CPU compile of the step 5x slower (37 s -> 179 s, tiny model).
+    # A skipped step still advances the optimizer's step counter, which the
+    # learning rate follows, as `training_step` (beta) does.
+    iterations = _index_of(model.optimizer.iterations, model.optimizer.variables)
+
+    def skip():
+        skipped = list(optimizer_variables)
+        skipped[iterations] = skipped[iterations] + 1
+        return list(trainable), skipped
+
     trainable, optimizer_variables = jax.lax.cond(
         finite,
         lambda: model.optimizer.stateless_apply(optimizer_variables, gradients, trainable),
-        lambda: (list(trainable), list(optimizer_variables)),
+        skip,
     )
     metrics_variables = jax.tree.map(
         lambda new, old: jnp.where(finite, new, old), new_metrics, metrics_variables
     )
-    # `compute_loss` fed the ELBO terms to the trackers; the rest is known only here.
+    # `model.objective` (through compute_loss) fed the ELBO's trackers; the optimizer's
+    # side is known only here.
     mapping = list(zip(model.metrics_variables, metrics_variables))
     with keras.StatelessScope(
         state_mapping=mapping + list(zip(model.optimizer.variables, optimizer_variables))
     ) as scope:
-        applied = finite.astype("float32")
         gradient_norm = jnp.sqrt(sum(jnp.sum(jnp.square(g)) for g in gradients))
-        # A weight of 0 leaves a Mean as it was.
-        model.trackers["gradient_norm"].update_state(
-            jnp.where(finite, gradient_norm, 0.0), sample_weight=applied
+        model.track_update(
+            model.optimizer.learning_rate,
+            jnp.where(finite, gradient_norm, 0.0),
+            finite.astype("float32"),
         )
-        model.trackers["learning_rate"].update_state(
-            model.optimizer.learning_rate, sample_weight=applied
-        )
-        model.trackers["nonfinite_steps"].update_state(1.0 - applied)
         logs = {name: tracker.result() for name, tracker in model.trackers.items()}
     # Trackers this step did not update keep the value they were mapped to.
     updated = [scope.get_current_value(v) for v, _ in mapping]
@@ -78,3 +85,7 @@ def train_step(model, state, data):
     ]
     new_state = (trainable, new_non_trainable, optimizer_variables, metrics_variables)
     return logs, new_state
+
+
+def _index_of(variable, variables):
+    return next(i for i, v in enumerate(variables) if v is variable)

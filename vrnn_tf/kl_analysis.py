@@ -9,7 +9,7 @@ paper's [24], counts a unit active when its KL exceeds 0.01 nats): a channel
 is *active* above `ACTIVE_KL` = 0.01 and *maximally active* above
 `MAX_ACTIVE_KL` = 0.15. Summed instead over positions and steps, a channel's
 KL is its mean value times `R * R * T`; summed over channels, that is the
-level's term `kl/level_l` of the ELBO.
+level's term `kl_level_l` of the ELBO.
 """
 
 import numpy as np

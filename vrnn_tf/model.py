@@ -49,7 +49,7 @@ class HierarchicalVRNN(keras.Model):
             `distributions.draw_standard_normal`).
 
     Returns:
-        dict of per-video ELBO terms, each float32 `[B]`: `nll` and `kl/level_{l}`.
+        dict of per-video ELBO terms, each float32 `[B]`: `reconstruction` and `kl_level_{l}`.
     """
 
     def __init__(
@@ -95,12 +95,11 @@ class HierarchicalVRNN(keras.Model):
         )
         self.trackers = {
             name: keras.metrics.Mean(name=name)
-            for name in ["loss", "neg_elbo", "nll"]
-            + [f"kl_level_{l}" for l in range(hierarchy.num_levels)]
+            for name in ["loss", "neg_elbo", "reconstruction"]
+            + [f"kl_level_{level}" for level in range(hierarchy.num_levels)]
             + ["beta", "learning_rate", "gradient_norm"]
         }
-        # Steps skipped for a NaN/Inf loss or gradient (`tf_training`,
-        # `jax_training`), per log interval.
+        # Steps skipped for a NaN/Inf loss or gradient (`track_update`), per log interval.
         self.trackers["nonfinite_steps"] = keras.metrics.Sum(name="nonfinite_steps")
 
     def _check_architecture(self):
@@ -336,31 +335,58 @@ class HierarchicalVRNN(keras.Model):
             "render": render_states,
         }
 
-    def update_trackers(self, terms, loss, beta, learning_rate=None, gradient_norm=None):
-        """Feeds the per-video terms to the metric trackers (aggregate across replicas)."""
+    def objective(self, terms, training=True):
+        """The loss that training minimises, per video: the one place it is assembled.
+
+        `reconstruction + beta * KL` (`elbo.negative_elbo`) at the current beta.
+        It feeds the ELBO's trackers (`loss`, `neg_elbo`, `reconstruction`,
+        `kl_level_{l}`, `beta`; they aggregate across replicas) and, in
+        training, advances `training_step`, the counter beta's warmup follows.
+        Both train steps call it (TensorFlow: `tf_training`; JAX: through
+        `compute_loss`), and so does Keras's test step; the steps own only the
+        gradient, its all-reduce and the skipping of NaN/Inf steps.
+
+        Args:
+            terms: dict of per-video ELBO terms (`call`'s output).
+            training: bool. Advance the step counter.
+
+        Returns:
+            float32 `[B]`.
+        """
+        beta = self.current_beta()
+        loss = elbo.negative_elbo(terms, beta)
         self.trackers["loss"].update_state(loss)
         self.trackers["neg_elbo"].update_state(elbo.negative_elbo(terms))
-        self.trackers["nll"].update_state(terms["nll"])
+        self.trackers["reconstruction"].update_state(terms["reconstruction"])
         for level in range(self.hierarchy.num_levels):
-            self.trackers[f"kl_level_{level}"].update_state(terms[f"kl/level_{level}"])
+            self.trackers[f"kl_level_{level}"].update_state(terms[f"kl_level_{level}"])
         self.trackers["beta"].update_state(beta)
-        if learning_rate is not None:
-            self.trackers["learning_rate"].update_state(learning_rate)
-        if gradient_norm is not None:
-            self.trackers["gradient_norm"].update_state(gradient_norm)
+        if training:
+            self.training_step.assign_add(1)
+        return loss
+
+    def track_update(self, learning_rate, gradient_norm, applied, replicas=1):
+        """The optimizer's side of a train step's logs.
+
+        Args:
+            learning_rate, gradient_norm: float scalars of the step (finite
+                where `applied`).
+            applied: float scalar, 1 if the update was applied, 0 if the step
+                was skipped for NaN/Inf (then only `nonfinite_steps` moves).
+            replicas: int. Replicas in sync: each counts its share of a
+                skipped step, so that the sum over replicas counts it once.
+        """
+        self.trackers["learning_rate"].update_state(learning_rate, sample_weight=applied)
+        self.trackers["gradient_norm"].update_state(gradient_norm, sample_weight=applied)
+        self.trackers["nonfinite_steps"].update_state((1.0 - applied) / replicas)
 
     def current_beta(self):
         return schedules.beta_at(self.training_step, self.beta, self.beta_warmup_steps)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        # Used by the JAX train step (`jax_training`, through Keras's
-        # compute_loss_and_updates) and by Keras's test step (both backends).
-        beta = self.current_beta()
-        loss = elbo.negative_elbo(y_pred, beta)
-        self.update_trackers(y_pred, loss, beta)
-        if training:
-            self.training_step.assign_add(1)
-        return ops.mean(loss)
+        # Keras's JAX train step (`jax_training`, through compute_loss_and_updates)
+        # and its test step (both backends) call this: the objective's mean.
+        return ops.mean(self.objective(y_pred, training))
 
     def train_step(self, *args):
         if keras.backend.backend() == "tensorflow":

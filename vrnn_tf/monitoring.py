@@ -1,10 +1,10 @@
 """TensorBoard callbacks on held-out videos: validation ELBO, prior samples, latent activity.
 
-The training scalars (`train/...`: loss, nll, KL per level, beta, learning
+The training scalars (`train/...`: loss, reconstruction, KL per level, beta, learning
 rate, gradient norm, steps per second) are written by `train.ProgressLogger`
 into `tensorboard/`. The callbacks here write into the run `tensorboard/eval/`:
 
-    eval/neg_elbo, eval/nll, eval/kl_level_{l}     every `eval_every` steps
+    eval/neg_elbo, eval/reconstruction, eval/kl_level_{l}     every `eval_every` steps
     latents/level_{l}/active_channels              every `eval_every` steps
     latents/level_{l}/max_active_channels          (scalars, see kl_analysis)
     latents/level_{l}/channel_kl                   (histogram over channels)
@@ -71,7 +71,7 @@ class _OnHeldOutVideos(_EveryNSteps):
 
 
 class ValidationElbo(_OnHeldOutVideos):
-    """Negative ELBO (beta = 1), NLL and KL per level, averaged over held-out videos.
+    """Negative ELBO (beta = 1), reconstruction and KL per level, averaged over held-out videos.
 
     Args:
         writer: `tf.summary` writer.
@@ -83,7 +83,8 @@ class ValidationElbo(_OnHeldOutVideos):
         import tensorflow as tf
 
         results = self.model.evaluate(self.dataset, verbose=0, return_dict=True)
-        for name in ["neg_elbo", "nll"] + [n for n in results if n.startswith("kl_level_")]:
+        kls = [name for name in results if name.startswith("kl_level_")]
+        for name in ["neg_elbo", "reconstruction"] + kls:
             tf.summary.scalar(f"eval/{name}", results[name])
 
 

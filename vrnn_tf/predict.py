@@ -22,6 +22,7 @@ from absl import app
 from absl import flags
 
 from vrnn_tf import checks
+from vrnn_tf import cli
 from vrnn_tf import export
 from vrnn_tf import visualize
 
@@ -249,6 +250,11 @@ def main(argv):
         raise app.UsageError(str(error)) from error
 
 
-if __name__ == "__main__":
+def run():
+    """`python -m vrnn_tf.predict` and the `vrnn-predict` command (setup.py)."""
     define_flags()
-    app.run(main)
+    cli.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -2,11 +2,9 @@
 
 import tensorflow as tf
 
-from vrnn_tf import elbo
-
 
 def train_step(model, video):
-    """One AdamW step on the negative ELBO of a batch of videos.
+    """One optimizer step on the negative ELBO of a batch of videos.
 
     Under `MirroredStrategy` each replica sees `B` of the `B * replicas`
     videos: the loss is divided by the global batch
@@ -20,16 +18,19 @@ def train_step(model, video):
     all-reduced gradient, which would cost a second all-reduce per step.
 
     A step whose loss or any gradient is NaN/Inf on any replica is skipped:
-    weights, optimizer state and loss trackers stay as they were, the
-    `nonfinite_steps` tracker counts it. `training_step` (batches consumed,
-    which the data position and the beta schedule follow) advances either way.
+    weights, optimizer slots and loss trackers stay as they were, the
+    `nonfinite_steps` tracker counts it. The two step counters advance either
+    way: `training_step` (batches consumed: the data position and beta follow
+    it) and `optimizer.iterations` (the learning rate follows it).
 
     Returns:
-        dict of the trackers' values (loss, neg_elbo, nll, kl_level_*, beta,
+        dict of the trackers' values (loss, neg_elbo, reconstruction, kl_level_*, beta,
         learning_rate, gradient_norm, nonfinite_steps).
     """
     replica = tf.distribute.get_replica_context()
     batch = tf.shape(video)[0]
+    # The trackers as they were: a skipped step puts them back.
+    tracked = [tf.identity(v) for v in model.metrics_variables]
     with tf.GradientTape() as tape:
         terms = model(
             video,
@@ -37,24 +38,26 @@ def train_step(model, video):
             batch_offset=replica.replica_id_in_sync_group * batch,
             global_batch_size=replica.num_replicas_in_sync * batch,
         )
-        beta = model.current_beta()
-        loss = elbo.negative_elbo(terms, beta)
+        loss = model.objective(terms)
         mean_loss = tf.nn.compute_average_loss(loss)
     gradients = tape.gradient(mean_loss, model.trainable_variables)
     finite = all_finite(replica, [mean_loss] + gradients)
     _apply_if_finite(model.optimizer, gradients, model.trainable_variables, finite)
-    model.training_step.assign_add(1)
 
-    def update_trackers():
-        # mean_loss divides by the global batch: rescale to this replica's mean.
-        gradient_norm = tf.linalg.global_norm(gradients) * replica.num_replicas_in_sync
-        model.update_trackers(terms, loss, beta, model.optimizer.learning_rate, gradient_norm)
+    def restore_trackers():
+        for variable, value in zip(model.metrics_variables, tracked):
+            variable.assign(value)
         return tf.constant(0.0)
 
-    tf.cond(finite, update_trackers, lambda: tf.constant(0.0))
-    # Summed over replicas: each adds its share, so a skipped step counts once.
-    skipped = 1.0 - tf.cast(finite, tf.float32)
-    model.trackers["nonfinite_steps"].update_state(skipped / replica.num_replicas_in_sync)
+    tf.cond(finite, lambda: tf.constant(0.0), restore_trackers)
+    # mean_loss divides by the global batch: rescale to this replica's mean.
+    gradient_norm = tf.linalg.global_norm(gradients) * replica.num_replicas_in_sync
+    model.track_update(
+        model.optimizer.learning_rate,
+        tf.where(finite, gradient_norm, 0.0),
+        tf.cast(finite, tf.float32),
+        replica.num_replicas_in_sync,
+    )
     return reducible_logs({name: tracker.result() for name, tracker in model.trackers.items()})
 
 
@@ -87,15 +90,23 @@ def all_finite(replica, tensors):
 
 
 def _apply_if_finite(optimizer, gradients, variables, finite):
-    """`optimizer.apply(gradients)` when `finite`, else nothing (no slot, counter or
-    weight moves)."""
+    """`optimizer.apply(gradients)` when `finite`; else only `optimizer.iterations` advances.
+
+    A skipped step moves no weight and no slot, but it counts: the learning
+    rate schedule reads `optimizer.iterations` and beta `model.training_step`,
+    and both must stay on the batches consumed.
+    """
 
     def apply():
         optimizer.apply(gradients, variables)
         return tf.constant(0.0)
 
+    def skip():
+        optimizer.iterations.assign_add(1)
+        return tf.constant(0.0)
+
     if tf.__internal__.distribute.strategy_supports_no_merge_call():
-        tf.cond(finite, apply, lambda: tf.constant(0.0))
+        tf.cond(finite, apply, skip)
         return
 
     # A cond whose branch calls merge_call (as the optimizer's update does)
@@ -109,7 +120,7 @@ def _apply_if_finite(optimizer, gradients, variables, finite):
 
         # The flag was all-reduced: equal on every replica, take the first.
         finite = strategy.experimental_local_results(finite)[0]
-        tf.cond(finite, apply_on_replicas, lambda: tf.constant(0.0))
+        tf.cond(finite, apply_on_replicas, skip)
 
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(gradients, finite))
 

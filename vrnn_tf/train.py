@@ -21,12 +21,14 @@ from absl import logging
 
 from vrnn_tf import checkpoints
 from vrnn_tf import checks
+from vrnn_tf import cli
 from vrnn_tf import configurables
 from vrnn_tf import datasets  # noqa: F401  (registers the gin dataset builders)
 from vrnn_tf import distribute
 from vrnn_tf import inputs
 from vrnn_tf import monitoring
 from vrnn_tf import sampling
+from vrnn_tf import schedules
 from vrnn_tf import visualize
 
 FLAGS = flags.FLAGS
@@ -42,14 +44,38 @@ flags.DEFINE_enum(
 )
 
 
-class ProgressLogger(keras.callbacks.Callback):
-    """After every `log_every` steps: prints a line, appends to metrics.jsonl, writes
-    TensorBoard."""
+def format_duration(seconds):
+    """Seconds as `1h02m03s`, `2m03s` or `3s`."""
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m{seconds:02d}s"
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
-    def __init__(self, workdir, total_steps, batch_size):
+
+class ProgressLogger(keras.callbacks.Callback):
+    """Training progress: a bar on a terminal, and a line every `log_every` steps.
+
+    On a terminal (stdout a TTY) a tqdm bar counts the steps, with steps/s, the elapsed
+    time and an ETA. Every `log_every` steps (the end of a Keras "epoch") it prints a line
+    (step, the means of the loss terms over those steps, steps/s and an ETA at that rate),
+    appends them to metrics.jsonl and writes TensorBoard scalars. Without a terminal (CI, a
+    log file) the lines alone show the progress.
+
+    Args:
+        workdir: str. Output folder.
+        total_steps: int. The run's last step (`train.steps`).
+        batch_size: int. Global batch, for sequences/s.
+        bar: bool or None. Show the bar; None: if stdout is a terminal.
+    """
+
+    def __init__(self, workdir, total_steps, batch_size, bar=None):
         super().__init__()
         self.total_steps = total_steps
         self.batch_size = batch_size
+        self.show_bar = sys.stdout.isatty() if bar is None else bar
+        self.bar = None
         self.jsonl = os.path.join(workdir, "metrics.jsonl")
         self.writer = None
         try:  # TensorBoard needs TensorFlow; the JAX-only GPU box has none.
@@ -62,6 +88,17 @@ class ProgressLogger(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self.start_time = time.time()
         self.start_step = int(self.model.training_step.numpy())
+        if self.show_bar and self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(
+                total=self.total_steps, initial=self.start_step, desc="train", unit="step",
+                file=sys.stdout, dynamic_ncols=True,
+            )
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.bar is not None:
+            self.bar.update(1)
 
     def on_epoch_end(self, epoch, logs=None):
         step = int(self.model.training_step.numpy())
@@ -72,7 +109,8 @@ class ProgressLogger(keras.callbacks.Callback):
         shown = " | ".join(
             f"{k} {v:.4g}" for k, v in scalars.items() if k not in ("sequences_per_second",)
         )
-        print(f"step {step}/{self.total_steps} | {shown}", flush=True)
+        eta = format_duration((self.total_steps - step) / rate) if rate > 0 else "?"
+        self.write(f"step {step}/{self.total_steps} | {shown} | ETA {eta}")
         with open(self.jsonl, "a") as f:
             f.write(json.dumps(dict(step=step, **scalars)) + "\n")
         if self.writer is not None:
@@ -82,6 +120,18 @@ class ProgressLogger(keras.callbacks.Callback):
                 for name, value in scalars.items():
                     tf.summary.scalar(f"train/{name}", value)
             self.writer.flush()
+
+    def write(self, line):
+        """Prints a line on stdout, above the bar if there is one."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stdout)
+        else:
+            print(line, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 class NonFiniteTrainingError(RuntimeError):
@@ -125,7 +175,7 @@ class NonFiniteGuard(keras.callbacks.Callback):
                 last_step, last_logs = self.last_finite
                 values = ", ".join(
                     f"{k} {float(last_logs[k]):.6g}"
-                    for k in ("loss", "nll", "neg_elbo", "beta", "learning_rate")
+                    for k in ("loss", "reconstruction", "neg_elbo", "beta", "learning_rate")
                     if k in last_logs
                 )
                 last = f"the last finite step was {last_step} (running means: {values})"
@@ -189,6 +239,7 @@ def fit_in_segments(
             steps_per_epoch=steps_per_epoch,
             callbacks=callbacks,
             verbose=0,
+            shuffle=False,  # the stream is shuffled already (and tf.data ignores it, warning)
         )
         epoch = end
 
@@ -263,11 +314,12 @@ def train(
     Returns:
         dict: the summary written to summary.json.
     """
-    if checkpoint_every % log_every:
-        raise ValueError(
-            f"train.checkpoint_every ({checkpoint_every}) must be a multiple of "
-            f"train.log_every ({log_every})."
-        )
+    for name, value in (("steps", steps), ("checkpoint_every", checkpoint_every)):
+        if value % log_every:
+            raise ValueError(
+                f"train.{name} ({value}) must be a multiple of train.log_every ({log_every}): "
+                "training runs in intervals of log_every steps."
+            )
     checks.check_train_config(dataset, future_frames)
     # The strategy first: MultiWorkerMirroredStrategy must exist before any other TF op.
     strategy = distribute.make_strategy(strategy)
@@ -300,7 +352,7 @@ def train(
     with strategy.scope():
         model = configurables.build_model()
         model.compile(
-            optimizer=configurables.build_optimizer(),
+            optimizer=configurables.build_optimizer(global_batch_size=batch_size),
             jit_compile=jit_compile,
             run_eagerly=run_eagerly,
         )
@@ -308,6 +360,11 @@ def train(
     write_text(os.path.join(workdir, "config.gin"), gin.operative_config_str())
     print(f"Model: {model.count_params():,} parameters.", flush=True)
     print(f"Training on {distribute.describe(strategy)}.", flush=True)
+    print(
+        f"{type(model.optimizer).__name__}, learning rate "
+        f"{schedules.describe_learning_rate(model.optimizer)} (global batch {batch_size}).",
+        flush=True,
+    )
 
     start_step = checkpoints.restore_latest(model, chief_workdir) or 0
     if start_step:
@@ -319,20 +376,24 @@ def train(
 
     start = time.time()
     remaining = max(steps - start_step, 0) // log_every
-    fit_in_segments(
-        model,
-        train_batches,
-        steps_per_epoch=log_every,
-        first_epoch=start_step // log_every,
-        last_epoch=start_step // log_every + remaining,
-        epochs_per_segment=checkpoint_every // log_every,
-        callbacks=[
-            ProgressLogger(workdir, steps, batch_size),
-            Checkpointer(workdir, checkpoint_every),
-            NonFiniteGuard(max_consecutive_nonfinite),
-        ]
-        + held_out_callbacks,
-    )
+    progress = ProgressLogger(workdir, steps, batch_size)
+    try:
+        fit_in_segments(
+            model,
+            train_batches,
+            steps_per_epoch=log_every,
+            first_epoch=start_step // log_every,
+            last_epoch=start_step // log_every + remaining,
+            epochs_per_segment=checkpoint_every // log_every,
+            callbacks=[
+                progress,
+                Checkpointer(workdir, checkpoint_every),
+                NonFiniteGuard(max_consecutive_nonfinite),
+            ]
+            + held_out_callbacks,
+        )
+    finally:
+        progress.close()
     summary["train_seconds"] = time.time() - start
     summary["steps"] = int(model.training_step.numpy())
     if summary["steps"] % checkpoint_every:
@@ -375,5 +436,10 @@ def main(argv):
         sys.exit(f"Error: {error}")
 
 
+def run():
+    """`python -m vrnn_tf.train` and the `vrnn-train` command (setup.py)."""
+    cli.run(main)
+
+
 if __name__ == "__main__":
-    app.run(main)
+    run()

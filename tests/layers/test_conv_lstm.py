@@ -35,8 +35,8 @@ def test_sequence_equals_stepwise_calls():
 
 
 def test_matches_numpy_lstm_equations():
-    layer = ConvLSTM(4, kernel_size=1, norm_groups=1)
-    x, state = make_inputs(batch=1, steps=1, size=1, channels=3, hidden=4)
+    layer = ConvLSTM(8, kernel_size=1, norm_groups=1)
+    x, state = make_inputs(batch=1, steps=1, size=1, channels=3, hidden=8)
     out, _ = layer(x, state)
 
     def conv(v, kernel, bias):
@@ -66,3 +66,14 @@ def test_config_round_trip():
     layer = ConvLSTM(8, kernel_size=5, norm_groups=2, name="lstm")
     clone = ConvLSTM.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
+
+
+def test_a_group_of_fewer_than_8_values_is_refused_at_build():
+    # 32 channels in 16 groups at 1x1: 2 values per group, normalised to +-1 whatever they were.
+    layer = ConvLSTM(32, norm_groups=16)
+    x, state = make_inputs(batch=2, steps=1, size=1, channels=4, hidden=32)
+    with pytest.raises(ValueError, match=r"(?s)conv_lstm.*cell.*1x1.*32 channels in 16 groups.*"
+                       r"2 value.*lstm_norm_groups.*at most 4 groups"):
+        layer(x, state)
+    # The same layer at 4x4 holds 32 values per group: fine.
+    ConvLSTM(32, norm_groups=16)(*make_inputs(batch=2, steps=1, size=4, channels=4, hidden=32))

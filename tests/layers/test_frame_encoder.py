@@ -6,7 +6,7 @@ from vrnn_tf.layers import ResidualBlock
 
 
 def test_keeps_every_resolution():
-    encoder = FrameEncoder(stage_channels=(8, 8, 16, 16), global_channels=16)
+    encoder = FrameEncoder(stage_channels=(8, 8, 16, 16), global_channels=16, norm_groups=2)
     frames = np.random.default_rng(0).uniform(size=(3, 32, 32, 3)).astype("float32")
     maps = encoder(frames)
     assert encoder.output_resolutions(32) == [32, 16, 8, 4, 1]

@@ -4,23 +4,25 @@ import pytest
 from vrnn_tf.layers import LatentHierarchy
 
 
-def make_hierarchy(dense=True):
+def make_hierarchy(connectivity="dense"):
     return LatentHierarchy(
         resolutions=(1, 2, 4),
-        latent_channels=(2, 3, 4),
+        latent_channels=(4, 3, 4),
         hidden_channels=(8, 8, 8),
-        dense=dense,
-        lstm_norm_groups=4,
+        connectivity=connectivity,
+        lstm_norm_groups=1,
+        init_norm_groups=1,
     )
 
 
-def run(hierarchy, features, seed=0, posterior=True):
+def run(hierarchy, features, seed=0, posterior=True, shift_level_0_noise=0.0):
     rng = np.random.default_rng(seed)
     context = [rng.normal(size=(2, 2, r, r, 4)).astype("float32") for r in (1, 2, 4)]
     noise = [
         rng.normal(size=(2, 3, r, r, z)).astype("float32")
-        for r, z in zip((1, 2, 4), (2, 3, 4))
+        for r, z in zip((1, 2, 4), (4, 3, 4))
     ]
+    noise[0] = noise[0] + shift_level_0_noise
     states = hierarchy.initial_states(context, posterior=posterior)
     return hierarchy(features, states, noise, posterior_features=features if posterior else None)
 
@@ -34,35 +36,59 @@ def test_shapes_of_both_modes():
     hierarchy = make_hierarchy()
     out = run(hierarchy, features())
     assert [tuple(z.shape) for z in out["samples"]] == [
-        (2, 3, 1, 1, 2), (2, 3, 2, 2, 3), (2, 3, 4, 4, 4)
+        (2, 3, 1, 1, 4), (2, 3, 2, 2, 3), (2, 3, 4, 4, 4)
     ]
     assert len(out["prior"]) == len(out["posterior"]) == 3
     sampled = run(hierarchy, features(), posterior=False)
     assert sampled["posterior"] == [] and len(sampled["samples"]) == 3
 
 
-def _perturb_top_level_only(hierarchy):
-    # Make level 0's posterior mean depend on its input (its head starts at gain 0).
-    norm = hierarchy.posterior_levels[0].head_norm
-    norm.gamma.assign(np.ones(norm.gamma.shape, "float32"))
+def _set_head_gain(levels, value):
+    # The heads start at gain 0 (mean and scale independent of the input); 1 makes them
+    # depend on it, 0 again makes a level's sample independent of everything it reads.
+    for level in levels:
+        level.head_norm.gamma.assign(np.full(level.head_norm.gamma.shape, value, "float32"))
 
 
-@pytest.mark.parametrize("dense", [True, False])
-def test_dense_connectivity_switch(dense):
-    # With dense connectivity, changing level 0's input changes the finer
-    # levels' prior and posterior at the same step; without it, it does not.
-    hierarchy = make_hierarchy(dense)
+def _differs(a, b, kind, level):
+    return not np.allclose(np.asarray(a[kind][level][0]), np.asarray(b[kind][level][0]))
+
+
+@pytest.mark.parametrize(
+    "connectivity, reaches_level_1, reaches_level_2_directly",
+    [("dense", True, True), ("chain", True, False), ("none", False, False)],
+)
+def test_what_the_noise_of_level_0_reaches(
+    connectivity, reaches_level_1, reaches_level_2_directly
+):
+    hierarchy = make_hierarchy(connectivity)
     run(hierarchy, features())  # build
-    _perturb_top_level_only(hierarchy)
-    for level in hierarchy.prior_levels + hierarchy.posterior_levels:
-        level.head_norm.gamma.assign(np.ones(level.head_norm.gamma.shape, "float32"))
-    base, changed = features(), features()
-    changed[0] = changed[0] + 3.0
-    a, b = run(hierarchy, base), run(hierarchy, changed)
-    for level in (1, 2):
-        for kind in ("prior", "posterior"):
-            differs = not np.allclose(np.asarray(a[kind][level][0]), np.asarray(b[kind][level][0]))
-            assert differs == dense, (kind, level)
+    _set_head_gain(hierarchy.prior_levels + hierarchy.posterior_levels, 1.0)
+    a = run(hierarchy, features())
+    b = run(hierarchy, features(), shift_level_0_noise=2.0)  # only level 0's sample changes
+    assert _differs(a, b, "posterior", 0) is False  # its own distribution: same inputs
+    for kind in ("prior", "posterior"):
+        assert _differs(a, b, kind, 1) == reaches_level_1, kind
+        assert _differs(a, b, kind, 2) == reaches_level_1, kind  # through level 1 at least
+    # With level 1's sample independent of its inputs, what still reaches level 2 from
+    # level 0 comes by a direct (dense) link, not through level 1.
+    _set_head_gain([hierarchy.prior_levels[1], hierarchy.posterior_levels[1]], 0.0)
+    a = run(hierarchy, features())
+    b = run(hierarchy, features(), shift_level_0_noise=2.0)
+    np.testing.assert_array_equal(np.asarray(a["samples"][1]), np.asarray(b["samples"][1]))
+    for kind in ("prior", "posterior"):
+        assert _differs(a, b, kind, 2) == reaches_level_2_directly, kind
+
+
+@pytest.mark.parametrize(
+    "connectivity, level_inputs", [("dense", [4, 8, 11]), ("chain", [4, 8, 7]), ("none", [4, 4, 4])]
+)
+def test_each_level_reads_the_samples_its_connectivity_names(connectivity, level_inputs):
+    # Encoder features of 4 channels, plus the latent channels (4, 3) of the levels read.
+    hierarchy = make_hierarchy(connectivity)
+    run(hierarchy, features())
+    for levels in (hierarchy.prior_levels, hierarchy.posterior_levels):
+        assert [lv.input_projection.kernel.shape[-2] for lv in levels] == level_inputs
 
 
 def test_inconsistent_settings_are_clear_errors():
@@ -70,9 +96,13 @@ def test_inconsistent_settings_are_clear_errors():
         LatentHierarchy(resolutions=(1, 8), latent_channels=(2,), hidden_channels=(8, 8))
     with pytest.raises(ValueError, match="coarse to fine"):
         LatentHierarchy(resolutions=(8, 1), latent_channels=(2, 2), hidden_channels=(8, 8))
+    with pytest.raises(ValueError, match="none repeated"):
+        LatentHierarchy(resolutions=(4, 4), latent_channels=(2, 2), hidden_channels=(8, 8))
+    with pytest.raises(ValueError, match="connectivity"):
+        LatentHierarchy(connectivity=False)
 
 
 def test_config_round_trip():
-    hierarchy = make_hierarchy(dense=False)
+    hierarchy = make_hierarchy("chain")
     clone = LatentHierarchy.from_config(hierarchy.get_config())
     assert clone.get_config() == hierarchy.get_config()

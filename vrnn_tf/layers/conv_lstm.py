@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from vrnn_tf.layers.ops_util import check_group_size
 from vrnn_tf.layers.ops_util import check_groups
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
@@ -55,6 +56,15 @@ class ConvLSTM(keras.layers.Layer):
 
     def build(self, input_shape):
         spatial = tuple(input_shape[-3:-1])
+        for norm, channels in (("gates", 4 * self.hidden_channels), ("cell", self.hidden_channels)):
+            check_group_size(
+                f"ConvLSTM {self.path or self.name} ({norm})",
+                channels,
+                self.norm_groups,
+                *spatial,
+                setting="its `norm_groups` (gin: `latent_hierarchy.lstm_norm_groups` for the "
+                "latent levels, `renderer.lstm_norm_groups` for the renderer)",
+            )
         gates = (None,) + spatial + (4 * self.hidden_channels,)
         hidden = (None,) + spatial + (self.hidden_channels,)
         self.input_conv.build((None,) + spatial + (input_shape[-1],))

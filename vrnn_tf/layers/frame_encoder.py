@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from vrnn_tf.layers.ops_util import check_group_size
 from vrnn_tf.layers.ops_util import check_groups
 from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 
@@ -38,6 +39,15 @@ class ResidualBlock(keras.layers.Layer):
         in_channels = input_shape[-1]
         hidden = min(in_channels, self.channels)
         check_groups(hidden, self.norm_groups, f"ResidualBlock {self.name}")
+        for norm, channels in (("norm_0", hidden), ("norm_1", self.channels)):
+            check_group_size(
+                f"ResidualBlock {self.path or self.name} ({norm})",
+                channels,
+                self.norm_groups,
+                input_shape[1],
+                input_shape[2],
+                setting="`frame_encoder.norm_groups`",
+            )
         policy = self.dtype_policy
         self.conv_0 = keras.layers.Conv2D(hidden, 3, padding="same", dtype=policy, name="conv_0")
         self.norm_0 = keras.layers.GroupNormalization(self.norm_groups, dtype=policy, name="norm_0")

@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from vrnn_tf.layers.ops_util import LEAKY_SLOPE
+from vrnn_tf.layers.ops_util import check_group_size
 from vrnn_tf.layers.ops_util import check_groups
 
 
@@ -34,6 +35,16 @@ class InitialState(keras.layers.Layer):
         _, num_context, height, width, channels = input_shape
         stacked = num_context * channels
         check_groups(stacked, self.norm_groups, f"InitialState {self.name}")
+        name = f"InitialState {self.path or self.name}"
+        check_group_size(
+            f"{name} (mix_norm)", stacked, self.norm_groups, height, width,
+            setting="its `norm_groups` (gin: `latent_hierarchy.init_norm_groups` for the latent "
+            "levels, `renderer.norm_groups` for the renderer)",
+        )
+        check_group_size(
+            f"{name} (project_norm)", 2 * self.hidden_channels, 1, height, width,
+            setting="the hidden channels of the ConvLSTM it initialises",
+        )
         policy = self.dtype_policy
         self.mix = keras.layers.Conv2D(stacked, 1, dtype=policy, name="mix")
         self.mix_norm = keras.layers.GroupNormalization(

@@ -8,6 +8,8 @@ from vrnn_tf.layers.latent_level import LatentLevel
 from vrnn_tf.layers.ops_util import BuildsOnFirstCall
 from vrnn_tf.layers.ops_util import upsample_nearest
 
+CONNECTIVITIES = ("dense", "chain", "none")
+
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
 class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
@@ -15,10 +17,16 @@ class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
 
     Level l lives at `resolutions[l]` (coarsest first). Its prior reads the
     encoder features of x_{t-1}, its posterior those of x_t, both at its
-    resolution. With `dense=True` (paper §4.1) both also read the samples
-    of every coarser level at the same step, upsampled by nearest neighbour;
-    with `dense=False` the levels only share the frames they read (the
-    paper's "Naive" and "BW" ablations).
+    resolution, and both read samples of coarser levels at the same step,
+    upsampled by nearest neighbour, as `connectivity` says:
+
+    - "dense" (paper §4.1, Fig. 2): the samples of every coarser level.
+    - "chain": the sample of the next coarser level only, so that each level
+      is conditioned on the ones above it through a chain (paper eqs. 3-4
+      without the dense skip links): our reading of the paper's models
+      "without dense connectivity" (Table 2, "Naive" and "BW").
+    - "none": no level reads another (independent levels sharing only the
+      frames they read).
 
     Args:
         resolutions: tuple of int. Spatial size of each level, coarsest first.
@@ -27,7 +35,7 @@ class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
             `(10, 512, 128)`.
         hidden_channels: tuple of int. ConvLSTM channels per level. Defaults
             to `(512, 512, 128)`.
-        dense: bool. Dense connectivity between levels. Defaults to True.
+        connectivity: str. "dense", "chain" or "none" (above). Defaults to "dense".
         lstm_norm_groups: int. GroupNorm groups inside ConvLSTMs. Defaults to 16.
         init_norm_groups: int. GroupNorm groups of initial-state nets. Defaults to 4.
     """
@@ -37,7 +45,7 @@ class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
         resolutions=(1, 8, 32),
         latent_channels=(10, 512, 128),
         hidden_channels=(512, 512, 128),
-        dense=True,
+        connectivity="dense",
         lstm_norm_groups=16,
         init_norm_groups=4,
         **kwargs,
@@ -52,14 +60,20 @@ class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
                 f"must have one entry per level; got {self.resolutions}, "
                 f"{self.latent_channels}, {self.hidden_channels}."
             )
-        if list(self.resolutions) != sorted(self.resolutions) or any(
-            fine % coarse for coarse, fine in zip(self.resolutions, self.resolutions[1:])
+        if any(
+            fine <= coarse or fine % coarse
+            for coarse, fine in zip(self.resolutions, self.resolutions[1:])
         ):
             raise ValueError(
                 "LatentHierarchy: resolutions must go from coarse to fine, each "
-                f"dividing the next; got {self.resolutions}."
+                f"dividing the next and none repeated; got {self.resolutions}."
             )
-        self.dense = dense
+        if connectivity not in CONNECTIVITIES:
+            raise ValueError(
+                f"LatentHierarchy: connectivity {connectivity!r}; choose one of "
+                f"{', '.join(CONNECTIVITIES)}."
+            )
+        self.connectivity = connectivity
         self.lstm_norm_groups = lstm_norm_groups
         self.init_norm_groups = init_norm_groups
         level = dict(
@@ -102,16 +116,27 @@ class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
             ]
         return states
 
+    def coarser_levels(self, level):
+        """The levels whose samples `level` reads, by `connectivity`."""
+        if self.connectivity == "dense":
+            return list(range(level))
+        if self.connectivity == "chain":
+            return [level - 1] if level else []
+        return []
+
     def _with_coarser_samples(self, features, samples, level):
-        """Concatenates the upsampled samples of levels < `level` if dense."""
-        if not self.dense or level == 0:
+        """Concatenates the upsampled samples of `coarser_levels(level)` to `features`."""
+        read = self.coarser_levels(level)
+        if not read:
             return features
         resolution = self.resolutions[level]
         coarser = [
-            upsample_nearest(z, resolution // self.resolutions[k])
-            for k, z in enumerate(samples[:level])
+            ops.cast(
+                upsample_nearest(samples[k], resolution // self.resolutions[k]), features.dtype
+            )
+            for k in read
         ]
-        return ops.concatenate([features] + [ops.cast(z, features.dtype) for z in coarser], axis=-1)
+        return ops.concatenate([features] + coarser, axis=-1)
 
     def call(self, prior_features, states, noise, posterior_features=None):
         """Runs every level over T steps, coarse to fine.
@@ -157,7 +182,7 @@ class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
             resolutions=self.resolutions,
             latent_channels=self.latent_channels,
             hidden_channels=self.hidden_channels,
-            dense=self.dense,
+            connectivity=self.connectivity,
             lstm_norm_groups=self.lstm_norm_groups,
             init_norm_groups=self.init_norm_groups,
         )

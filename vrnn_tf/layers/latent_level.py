@@ -6,6 +6,7 @@ from vrnn_tf import distributions
 from vrnn_tf.layers.conv_lstm import ConvLSTM
 from vrnn_tf.layers.init_state import InitialState
 from vrnn_tf.layers.ops_util import BuildsOnFirstCall
+from vrnn_tf.layers.ops_util import check_group_size
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
 
@@ -67,6 +68,17 @@ class LatentLevel(BuildsOnFirstCall, keras.layers.Layer):
         self.init_state = InitialState(
             hidden_channels, norm_groups=init_norm_groups, dtype=policy, name="init_state"
         )
+
+    def build(self, input_shape=None):
+        # Its two GroupNorms have one group: their size is set by the channels.
+        resolution = input_shape[-3:-1]
+        name = f"LatentLevel {self.path or self.name}"
+        for norm, channels, setting in (
+            ("input_norm", self.hidden_channels, "`latent_hierarchy.hidden_channels`"),
+            ("head_norm", 2 * self.latent_channels, "`latent_hierarchy.latent_channels`"),
+        ):
+            check_group_size(f"{name} ({norm})", channels, 1, *resolution, setting=setting)
+        super().build(input_shape)
 
     def initial_state(self, context_features):
         """`context_features [B, num_context, R, R, C]` -> `(h0, c0)`."""

@@ -35,6 +35,40 @@ def check_groups(channels, groups, what):
         )
 
 
+# Fewest values one GroupNorm group may normalise. With 2 values a group's
+# normalised outputs are always +-1, with 1 always 0: a 1x1 ConvLSTM whose
+# cell is normalised that way forgets everything it carries.
+MIN_GROUP_VALUES = 8
+
+
+def check_group_size(what, channels, groups, height, width, setting):
+    """Refuses a GroupNorm whose groups hold fewer than `MIN_GROUP_VALUES` values.
+
+    Args:
+        what: str. The layer and which of its GroupNorms (for the message).
+        channels, groups: int. The GroupNorm's input channels and groups.
+        height, width: int. The resolution it runs at.
+        setting: str. What to change, e.g. "`renderer.norm_groups`".
+    """
+    values = channels // groups * height * width
+    if values >= MIN_GROUP_VALUES:
+        return
+    fewer = [
+        g for g in range(groups - 1, 0, -1)
+        if channels % g == 0 and channels // g * height * width >= MIN_GROUP_VALUES
+    ]
+    fix = (
+        f"use at most {fewer[0]} group{'s' if fewer[0] > 1 else ''}" if fewer
+        else f"it has only {channels * height * width} values in all: use more channels"
+    )
+    raise ValueError(
+        f"{what} at {height}x{width}: a GroupNorm of {channels} channels in {groups} groups "
+        f"normalises {values} value(s) per group; at least {MIN_GROUP_VALUES} are needed (2 "
+        f"values normalise to +-1, 1 to 0, erasing what the layer carries). Change {setting}: "
+        f"{fix}."
+    )
+
+
 class BuildsOnFirstCall:
     """Mixin for container layers whose sublayers build on the first call, from real shapes.
 

@@ -6,6 +6,7 @@ from keras import ops
 from vrnn_tf.layers.conv_lstm import ConvLSTM
 from vrnn_tf.layers.init_state import InitialState
 from vrnn_tf.layers.ops_util import BuildsOnFirstCall
+from vrnn_tf.layers.ops_util import check_group_size
 from vrnn_tf.layers.ops_util import check_groups
 from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 from vrnn_tf.layers.ops_util import merge_time
@@ -141,6 +142,17 @@ class Renderer(BuildsOnFirstCall, keras.layers.Layer):
             f"Renderer: cannot go from resolution {size} to {next_size}; each "
             "block must double the previous one (or start at 1)."
         )
+
+    def build(self, input_shape=None):
+        # The GroupNorms of the upsamplers (at the next block's resolution) and of the
+        # output conv (at the frame's).
+        sizes = list(zip(self.resolutions[1:], self.hidden_channels[1:]))
+        for size, channels in sizes + [(self.resolutions[-1], self.hidden_channels[-1])]:
+            check_group_size(
+                f"Renderer {self.path or self.name} (convolution at {size}x{size})",
+                channels, self.norm_groups, size, size, setting="`renderer.norm_groups`",
+            )
+        super().build(input_shape)
 
     def initial_states(self, context_features):
         """`context_features`: list per block of `[B, num_context, R, R, C]` -> states."""
