@@ -1,5 +1,5 @@
 """Shared by the model benchmarks (train_step.py, sample.py): flags, gin set-up, the
-timing loop, the device, its peak FLOP/s and memory, the printed result."""
+timing loop, the device, its peak FLOP/s and memory (measured and planned), the result."""
 
 import json
 import os
@@ -21,13 +21,13 @@ from vrnn_tf import configurables  # noqa: E402
 
 FLAGS = flags.FLAGS
 
-# Dense peak FLOP/s per device kind and compute dtype (vendor data sheets).
-# float32 on H100 / A100 means TF32 tensor cores (XLA's default for float32
-# convolutions on those GPUs); pass --peak_tflops to override.
-PEAK_TFLOPS = {
-    "H100": {"bfloat16": 989.4, "float32": 494.7},  # SXM5; PCIe: 756 / 378
-    "H200": {"bfloat16": 989.4, "float32": 494.7},
-    "A100": {"bfloat16": 312.0, "float32": 156.0},
+# MFU is model FLOP/s over the chip's dense bfloat16 matrix rate, whatever the
+# training precision: the most the chip can do. (TFLOP/s, where it comes from.)
+# Pass --peak_tflops to override.
+BF16_PEAK_TFLOPS = {
+    "H200": (790.0, "measured: 8192^3 bf16 matmul on this workplace's H200 (datasheet 989)"),
+    "H100": (989.4, "datasheet, H100 SXM5 dense bf16"),
+    "A100": (312.0, "datasheet, A100 dense bf16"),
 }
 
 
@@ -43,6 +43,9 @@ def define_flags():
     flags.DEFINE_enum("precision", "float32", configurables.PRECISIONS, "build_model.precision.")
     flags.DEFINE_float("peak_tflops", None, "Device peak TFLOP/s for MFU (default: table).")
     flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
+    flags.DEFINE_bool(
+        "plan_only", False, "JAX: compile, print XLA's memory plan, run nothing."
+    )
 
 
 def parse_gin(gin_files, bindings):
@@ -83,9 +86,10 @@ def time_calls(call, inputs, warmup=0):
 
 
 def device_and_peak():
-    """(backend, device kind, peak FLOP/s or None) for --precision and --peak_tflops."""
+    """(backend, device kind, peak FLOP/s or None, where the peak comes from)."""
     backend, device = device_description()
-    return backend, device, peak_flops(device, FLAGS.precision, FLAGS.peak_tflops)
+    peak, source = peak_flops(device, FLAGS.peak_tflops)
+    return backend, device, peak, source
 
 
 def device_description():
@@ -105,15 +109,58 @@ def device_description():
     return backend, f"CPU ({platform.processor() or platform.machine()}, {os.cpu_count()} cores)"
 
 
-def peak_flops(device_kind, precision, override_tflops=None):
-    """Peak FLOP/s for MFU, or None where unknown (CPUs)."""
+def peak_flops(device_kind, override_tflops=None):
+    """(dense bf16 peak FLOP/s for MFU, its source), or (None, None) where unknown (CPUs)."""
     if override_tflops:
-        return override_tflops * 1e12
-    dtype = "bfloat16" if "bfloat16" in precision else "float32"
-    for name, peaks in PEAK_TFLOPS.items():
+        return override_tflops * 1e12, "--peak_tflops"
+    for name, (tflops, source) in BF16_PEAK_TFLOPS.items():
         if name in device_kind:
-            return peaks[dtype] * 1e12
-    return None
+            return tflops * 1e12, source
+    return None, None
+
+
+def mfu_numbers(flops_per_second, peak, source):
+    """The report's MFU entries: model FLOP/s over the dense bf16 peak, and that peak."""
+    return dict(
+        mfu=None if peak is None else round(flops_per_second / peak, 4),
+        peak_tflops=None if peak is None else round(peak / 1e12, 1),
+        peak_source=source,
+    )
+
+
+def memory_plan(compiled):
+    """XLA's buffer assignment of a compiled JAX program, GiB, before it runs.
+
+    The planned peak is arguments + outputs - what the outputs alias (donated
+    arguments) + temporaries: every buffer the program holds at once. Planned
+    by the backend that compiled it (the CPU's plan estimates a GPU's: fusion
+    and convolution workspaces differ).
+    """
+    stats = compiled.memory_analysis()
+    gib = {
+        name: getattr(stats, f"{name}_size_in_bytes") / 2**30
+        for name in ("argument", "output", "alias", "temp")
+    }
+    return dict(
+        planned_arguments_gib=round(gib["argument"], 2),
+        planned_outputs_gib=round(gib["output"], 2),
+        planned_aliased_gib=round(gib["alias"], 2),
+        planned_temporaries_gib=round(gib["temp"], 2),
+        planned_peak_gib=round(gib["argument"] + gib["output"] - gib["alias"] + gib["temp"], 2),
+    )
+
+
+def xla_flops(compiled):
+    """XLA's FLOP count of a compiled JAX program (0.0 if it has none)."""
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    return float((cost or {}).get("flops", 0.0))
+
+
+def check_plan_only():
+    """--plan_only needs the JAX backend (XLA's analyses of a compiled program)."""
+    if FLAGS.plan_only and keras.backend.backend() != "jax":
+        raise app.UsageError("--plan_only needs KERAS_BACKEND=jax.")
 
 
 def peak_memory():
@@ -142,8 +189,11 @@ def report(numbers, backend, device):
         backend, device: from `device_description`.
     """
     memory, memory_kind = peak_memory()  # after everything the benchmark ran
+    if FLAGS.plan_only:
+        memory_kind += " (compiled, not run)"
     result = dict(
         gin_file=FLAGS.gin_file,
+        gin_bindings=FLAGS.gin_bindings,
         backend=backend,
         device=device,
         precision=FLAGS.precision,

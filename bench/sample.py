@@ -4,15 +4,18 @@ Usage (from the repository root):
 
     KERAS_BACKEND=jax python bench/sample.py --gin_file=gin/bair_hier.gin \\
         --num_contexts=256 --num_samples=100 --contexts_per_call=8 \\
-        [--precision=mixed_bfloat16] [--json]
+        [--precision=mixed_bfloat16] [--json] [--plan_only]
 
 Draws `num_samples` futures of `num_future` (28) frames for each of
 `num_contexts` random contexts, `contexts_per_call` contexts (x num_samples
 futures) per compiled call, and reports frames/s (num_contexts x num_samples x
 num_future / time, after one untimed compiling call) and what that means for
 the full BAIR protocol (256 x 100 x 28 = 716,800 frames). `--python_loop`
-times the eager `HierarchicalVRNN.generate` instead, for comparison.
+times the eager `HierarchicalVRNN.generate` instead, for comparison. On JAX,
+`--plan_only` compiles one call and prints XLA's memory plan without running it.
 """
+
+import time
 
 from absl import app
 from absl import flags
@@ -39,6 +42,9 @@ BAIR_PROTOCOL_FRAMES = 256 * 100 * 28
 def main(argv):
     del argv
     _common.parse_flags_gin()
+    _common.check_plan_only()
+    if FLAGS.plan_only and FLAGS.python_loop:
+        raise app.UsageError("--plan_only compiles the Sampler: drop --python_loop.")
     if FLAGS.num_contexts % FLAGS.contexts_per_call:
         raise app.UsageError(
             f"--num_contexts={FLAGS.num_contexts} must be a multiple of "
@@ -57,6 +63,20 @@ def main(argv):
     else:
         sample = sampling.Sampler(model, FLAGS.num_future, FLAGS.num_samples, seed=0)
     chunks = np.split(contexts, FLAGS.num_contexts // FLAGS.contexts_per_call)
+    backend, device, peak, peak_source = _common.device_and_peak()
+    per_frame = flops.generation_flops_per_frame(model)
+    numbers = dict(
+        method="python loop (generate)" if FLAGS.python_loop else "Sampler (compiled)",
+        rows_per_call=FLAGS.contexts_per_call * FLAGS.num_samples,
+        model_gflops_per_frame=round(per_frame / 1e9, 3),
+    )
+    if FLAGS.plan_only:
+        start = time.perf_counter()
+        compiled = sample.lower(chunks[0]).compile()
+        numbers.update(compile_seconds=round(time.perf_counter() - start, 2),
+                       **_common.memory_plan(compiled))
+        _common.report(numbers, backend, device)
+        return
     # The first call compiles; np.asarray waits for the frames.
     compile_seconds, seconds, frames = _common.time_calls(
         lambda chunk: np.asarray(sample(chunk)), chunks)
@@ -64,19 +84,15 @@ def main(argv):
     assert frames.shape == rows + (size, size, channels), frames.shape
     total = FLAGS.num_contexts * FLAGS.num_samples * FLAGS.num_future
     rate = total / seconds
-    backend, device, peak = _common.device_and_peak()
-    per_frame = flops.generation_flops_per_frame(model)
-    _common.report(dict(
-        method="python loop (generate)" if FLAGS.python_loop else "Sampler (compiled)",
+    numbers.update(
         frames=total,
-        rows_per_call=FLAGS.contexts_per_call * FLAGS.num_samples,
         first_call_seconds=round(compile_seconds, 2),
         seconds=round(seconds, 3),
         frames_per_second=round(rate, 1),
         bair_protocol_minutes=round(BAIR_PROTOCOL_FRAMES / rate / 60, 2),
-        model_gflops_per_frame=round(per_frame / 1e9, 3),
-        mfu=None if peak is None else round(rate * per_frame / peak, 4),
-    ), backend, device)
+        **_common.mfu_numbers(rate * per_frame, peak, peak_source),
+    )
+    _common.report(numbers, backend, device)
 
 
 if __name__ == "__main__":

@@ -3,14 +3,18 @@
 Usage (from the repository root; JAX is the fast path on a GPU):
 
     KERAS_BACKEND=jax python bench/train_step.py --gin_file=gin/bair_hier.gin \\
-        --batch_size=32 [--precision=mixed_bfloat16] [--steps=20] [--json]
+        --batch_size=32 [--precision=mixed_bfloat16] [--steps=20] [--json] [--plan_only]
 
 Random videos of the configured size (2 + 10 frames for BAIR), the model and
-AdamW of the gin file, one jitted train step (Keras's own on JAX, the
-distributed `tf_training.train_step` on TensorFlow). Model FLOPs per step are
-counted analytically (`vrnn_tf.flops`) and, on JAX, cross-checked against
-XLA's cost analysis of the compiled step; MFU = model FLOPs / time / the
-device's peak (`bench/_common.py` table, or --peak_tflops).
+optimizer of the gin file, one jitted train step (`vrnn_tf.jax_training` on
+JAX, compiled once ahead of time with the state donated; the distributed
+`tf_training.train_step` on TensorFlow). Model FLOPs per step are counted
+analytically (`vrnn_tf.flops`) and, on JAX, cross-checked against XLA's cost
+analysis of the compiled step; MFU = model FLOP/s / the device's dense bf16
+peak (`bench/_common.py` table, or --peak_tflops). On JAX it also prints
+XLA's memory plan of the step (arguments, outputs, temporaries: the planned
+peak); `--plan_only` stops there, without running a step (on a CPU that tells
+what a GPU must hold before one is touched).
 """
 
 import time
@@ -48,8 +52,12 @@ def clip_shape(batch_size):
     return (batch_size, frames, size, size, channels)
 
 
-def time_jax(model, videos, steps, warmup):
-    """Compiles Keras's JAX train step; returns (compile s, s/step, XLA FLOPs)."""
+def time_jax(model, videos, steps, warmup, plan_only=False):
+    """Compiles the JAX train step and times it on device-resident data.
+
+    Returns:
+        dict: compile s, s/step (None with `plan_only`), XLA's FLOPs and memory plan.
+    """
     import jax
 
     state = (
@@ -61,9 +69,14 @@ def time_jax(model, videos, steps, warmup):
     data = (jax.numpy.asarray(videos),)
     start = time.perf_counter()
     compiled = jax.jit(model.train_step, donate_argnums=0).lower(state, data).compile()
-    compile_seconds = time.perf_counter() - start
-    cost = compiled.cost_analysis()
-    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    result = dict(
+        compile_seconds=time.perf_counter() - start,
+        seconds=None,
+        xla_flops=_common.xla_flops(compiled),
+        plan=_common.memory_plan(compiled),
+    )
+    if plan_only:
+        return result
     for _ in range(warmup):
         _, state = compiled(state, data)
     jax.block_until_ready(state)
@@ -71,20 +84,22 @@ def time_jax(model, videos, steps, warmup):
     for _ in range(steps):
         logs, state = compiled(state, data)
     jax.block_until_ready((logs, state))
-    return compile_seconds, (time.perf_counter() - start) / steps, float(cost.get("flops", 0.0))
+    result["seconds"] = (time.perf_counter() - start) / steps
+    return result
 
 
 def time_keras(model, videos, steps, warmup):
-    """`train_on_batch` (TF: the tf.function step); returns (first step s, s/step, None)."""
+    """`train_on_batch` (TF: the tf.function step); the first step's s stands for compile s."""
     # train_on_batch returns the logs as Python numbers: each call waits for the device.
     first, seconds, _ = _common.time_calls(
         lambda batch: model.train_on_batch(batch, return_dict=True), [videos] * steps, warmup)
-    return first, seconds / steps, None
+    return dict(compile_seconds=first, seconds=seconds / steps, xla_flops=None, plan={})
 
 
 def main(argv):
     del argv
     _common.parse_flags_gin()
+    _common.check_plan_only()
     import gin
 
     batch_size = FLAGS.batch_size or gin.query_parameter("train.batch_size")
@@ -95,23 +110,29 @@ def main(argv):
         optimizer=vrnn_tf.build_optimizer(), jit_compile=distribute.default_jit_compile()
     )
     if keras.backend.backend() == "jax":
-        compile_seconds, seconds, xla_flops = time_jax(model, videos, FLAGS.steps, FLAGS.warmup)
+        run = time_jax(model, videos, FLAGS.steps, FLAGS.warmup, FLAGS.plan_only)
     else:
-        compile_seconds, seconds, xla_flops = time_keras(model, videos, FLAGS.steps, FLAGS.warmup)
-    backend, device, peak = _common.device_and_peak()
+        run = time_keras(model, videos, FLAGS.steps, FLAGS.warmup)
+    backend, device, peak, peak_source = _common.device_and_peak()
     model_flops = flops.training_step_flops(model, batch_size, shape[1])
-    _common.report(dict(
+    xla_flops, seconds = run["xla_flops"], run["seconds"]
+    numbers = dict(
         parameters=model.count_params(),
         clip_shape=list(shape),
-        compile_seconds=round(compile_seconds, 2),
-        ms_per_step=round(1e3 * seconds, 2),
-        sequences_per_second=round(batch_size / seconds, 2),
+        compile_seconds=round(run["compile_seconds"], 2),
         model_tflops_per_step=round(model_flops / 1e12, 4),
         xla_tflops_per_step=None if xla_flops is None else round(xla_flops / 1e12, 4),
         analytic_over_xla=None if not xla_flops else round(model_flops / xla_flops, 3),
-        achieved_tflops=round(model_flops / seconds / 1e12, 3),
-        mfu=None if peak is None else round(model_flops / seconds / peak, 4),
-    ), backend, device)
+        **run["plan"],
+    )
+    if seconds is not None:
+        numbers.update(
+            ms_per_step=round(1e3 * seconds, 2),
+            sequences_per_second=round(batch_size / seconds, 2),
+            achieved_tflops=round(model_flops / seconds / 1e12, 3),
+            **_common.mfu_numbers(model_flops / seconds, peak, peak_source),
+        )
+    _common.report(numbers, backend, device)
 
 
 if __name__ == "__main__":

@@ -108,17 +108,36 @@ def trained_run(tiny_train_run):
 
 
 @pytest.fixture(scope="session")
-def jax_report():
-    """The JSON report of tests/jax_checks.py, run once on the JAX backend in a subprocess
-    (numpy input, TensorFlow unused): training steps, Sampler against step-by-step generation,
-    XLA's FLOP counts."""
+def jax_report(tmp_path_factory):
+    """The JSON report of tests/jax_checks.py, run once on the JAX backend in a subprocess with
+    TensorFlow unimportable (bench/without_tensorflow.py, as on the GPU box): training steps,
+    Sampler against step-by-step generation, an evaluation of a tiny checkpoint (its outputs in
+    the report's `evaluation.out`), XLA's FLOP counts."""
     import json
     import subprocess
     import sys
 
-    env = dict(os.environ, KERAS_BACKEND="jax", JAX_PLATFORMS="cpu", PYTHONPATH=REPO)
+    from test_evaluate import TINY_EVAL_GIN
+
+    folder = str(tmp_path_factory.mktemp("jax_checks"))
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        JAX_PLATFORMS="cpu",
+        PYTHONPATH=REPO,
+        # Programs compiled twice (the evaluation's Sampler) come from the cache.
+        JAX_COMPILATION_CACHE_DIR=os.path.join(folder, "compilation_cache"),
+        JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+    )
     result = subprocess.run(
-        [sys.executable, os.path.join(REPO, "tests", "jax_checks.py"), TINY_MODEL_GIN],
+        [
+            sys.executable,
+            os.path.join(REPO, "bench", "without_tensorflow.py"),
+            os.path.join(REPO, "tests", "jax_checks.py"),
+            TINY_MODEL_GIN,
+            TINY_EVAL_GIN,
+            folder,
+        ],
         env=env,
         capture_output=True,
         text=True,

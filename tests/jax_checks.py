@@ -1,18 +1,22 @@
 """Checks that need the JAX backend, run once per test session in one subprocess (JAX's start-up
-compiles every variable initialiser, ~30 s on 2 cores): `python tests/jax_checks.py GIN` prints
-one JSON report, read by the `jax_report` fixture (tests/conftest.py) for
-tests/test_jax_backend.py and tests/test_sampling.py.
+compiles every variable initialiser, ~30 s on 2 cores): `python tests/jax_checks.py GIN EVAL_GIN
+DIR` prints one JSON report, read by the `jax_report` fixture (tests/conftest.py) for
+tests/test_jax_backend.py and tests/test_sampling.py; the evaluation's outputs go into DIR.
 """
 
 import json
+import os
 import sys
 
 import gin
 import jax
+import jax.numpy as jnp
 import keras
 import numpy as np
 
 import vrnn_tf
+from vrnn_tf import checkpoints
+from vrnn_tf import evaluate  # registers train.* and the datasets, which the eval gin binds
 from vrnn_tf import flops
 from vrnn_tf import sampling
 
@@ -65,39 +69,54 @@ def two_training_steps(model):
 
 
 def sampler_against_step_by_step(model):
-    """The compiled Sampler (one lax.scan) against the model's own step method, same noise."""
-    context = np.random.default_rng(0).uniform(size=(1, 2, 16, 16, 1)).astype("float32")
-    num_future, num_samples = 2, 2
-    sampler = sampling.Sampler(model, num_future, num_samples, seed=5)
-    fast = np.asarray(sampler(context))
-    second = np.asarray(sampler(context))
+    """The compiled Sampler (one lax.scan) against a Python loop over the model's step, with
+    the noise drawn here by the documented keys (`distributions.draw_step_noise`). The shapes
+    of `evaluation`'s calls: it finds the program in the compilation cache."""
+    context = np.random.default_rng(0).uniform(size=(2, 2, 32, 32, 1)).astype("float32")
+    num_future, num_samples, seed = 7, 2, 5
+    sampler = sampling.Sampler(model, num_future, num_samples)
+    fast = np.asarray(sampler(context, seed=seed))
+    again = np.asarray(sampler(context, seed=seed))
+    other = np.asarray(sampler(context))  # a seed of its own
 
-    # The Sampler's first call splits its key PRNGKey(5) and uses the second half.
-    _, key = jax.random.split(jax.random.PRNGKey(5))
-    state, _ = model.start_generation(context, num_future, num_samples, seed=0)
-
-    @jax.jit  # one frame at a time, as a Python loop would call it; jitted: eager JAX is slow
-    def step(state, noise):
-        frame, state = model.generation_step(state, noise)
-        state["previous"] = model.encode(frame.astype(model.compute_dtype))
-        return frame, state
-
+    # Jitted: eager JAX compiles every op on its own.
+    state = jax.jit(model.start_generation, static_argnums=1)(context, num_samples)
+    step = jax.jit(model.generation_step)  # one frame at a time
+    levels = list(zip(model.hierarchy.resolutions, model.hierarchy.latent_channels))
     frames = []
-    for step_key in jax.random.split(key, num_future):
-        keys = jax.random.split(step_key, model.hierarchy.num_levels)
-        noise = [
-            jax.random.normal(k, (num_samples, 1, r, r, z))
-            for k, r, z in zip(keys, model.hierarchy.resolutions, model.hierarchy.latent_channels)
-        ]
+    for t in range(num_future):
+        keys = [jnp.array([seed, t * len(levels) + i + 1], jnp.uint32) for i in range(len(levels))]
+        rows = len(context) * num_samples
+        noise = [jax.random.normal(key, (rows, 1, r, r, z)) for key, (r, z) in zip(keys, levels)]
         frame, state = step(state, noise)
         frames.append(np.asarray(frame))
-    slow = np.concatenate(frames, axis=1).reshape(1, num_samples, num_future, 16, 16, 1)
+    slow = np.concatenate(frames, axis=1).reshape(fast.shape)
     return dict(
         shape=list(fast.shape),
         max_diff=float(np.abs(fast - slow).max()),
-        differs=float(np.abs(fast - second).max()),
+        same_seed_diff=float(np.abs(fast - again).max()),
+        differs=float(np.abs(fast - other).max()),
         in_range=bool(fast.min() >= 0 and fast.max() <= 1),
     )
+
+
+def evaluation(model, folder):
+    """`vrnn_tf.evaluate` of a checkpoint of `model` (gin's config) on SM-MNIST: 3 sequences in
+    one chunk, the futures drawn 2 contexts x 2 samples per call (the second call padded)."""
+    workdir = os.path.join(folder, "run")
+    checkpoints.save(model, workdir, 3)
+    with open(os.path.join(workdir, "config.gin"), "w") as f:
+        f.write(gin.config_str())
+    results = evaluate.evaluate(
+        workdir,
+        num_samples=2,
+        num_sequences=3,
+        future_frames=7,
+        fvd_repeats=1,
+        chunk_size=3,
+        futures_per_call=4,
+    )
+    return dict(out=os.path.join(workdir, "eval_test"), results=results)
 
 
 def adam_l2_against_torch_reference():
@@ -132,12 +151,16 @@ def xla_flops(layer, shape):
     return cost["flops"]
 
 
-def main(gin_text):
+def main(gin_text, eval_gin, folder):
     assert keras.backend.backend() == "jax", keras.backend.backend()
     gin.parse_config(gin_text)
-    report = dict(
-        sampling=sampler_against_step_by_step(vrnn_tf.build_model()),
-        training=two_training_steps(vrnn_tf.build_model()),
+    report = dict(training=two_training_steps(vrnn_tf.build_model()))
+    gin.clear_config()
+    gin.parse_config(eval_gin)  # 32x32 frames: LPIPS needs 31x31
+    model = vrnn_tf.build_model()
+    report.update(
+        sampling=sampler_against_step_by_step(model),
+        evaluation=evaluation(model, folder),
         adam_l2=adam_l2_against_torch_reference(),
         conv=[
             xla_flops(keras.layers.Conv2D(12, 3, padding="same", use_bias=False), (1, 8, 8, 6)),
@@ -150,9 +173,10 @@ def main(gin_text):
             ),
             flops.upsample_flops(8, 16, 6, 4),
         ],
+        tensorflow_imported=sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow"),
     )
     print(json.dumps(report))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(*sys.argv[1:])

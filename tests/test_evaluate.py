@@ -70,6 +70,34 @@ def test_a_sample_equal_to_the_truth_is_chosen_by_every_metric():
             np.testing.assert_allclose(curve, value, atol=1e-5)
 
 
+def test_futures_are_drawn_in_calls_of_one_shape():
+    calls = []
+
+    def sample(context, seed):  # 3 futures per context; each names its context, call and row
+        calls.append((context.shape, seed))
+        rows = np.arange(3)[None, :] + 10 * context[:, :1, 0, 0, 0]  # [G, 3]
+        return (rows + 1000 * len(calls))[:, :, None, None, None, None]
+
+    context = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1, 1)  # 5 contexts
+    futures = evaluate_lib.draw_futures(sample, context, 7, contexts_per_call=2, seed=4)
+    assert futures.shape == (5, 7, 1, 1, 1, 1)
+    # 3 groups of 2 contexts (the last padded) x 3 rounds of 3 futures, the last cut to 1.
+    assert [shape[0] for shape, _ in calls] == [2] * 9
+    assert len({seed for _, seed in calls}) == 9
+    values = futures[:, :, 0, 0, 0, 0]
+    np.testing.assert_array_equal(values % 1000 // 10, np.arange(5)[:, None] * np.ones(7))
+    assert len(np.unique(values)) == 35  # no future repeated
+    # The same seed, the same calls.
+    again = evaluate_lib.draw_futures(sample, context, 7, contexts_per_call=2, seed=4)
+    assert [seed for _, seed in calls[9:]] == [seed for _, seed in calls[:9]]
+    np.testing.assert_array_equal(again % 1000, futures % 1000)
+
+    assert evaluate_lib.calls_shape(100, 8, 50) == (1, 50)
+    assert evaluate_lib.calls_shape(2, 8, 5) == (2, 2)
+    contexts, samples = evaluate_lib.calls_shape(100, 256, evaluate_lib.DEFAULT_FUTURES_PER_CALL)
+    assert contexts * samples <= 800 and samples == 100  # 256 x 100 is never one call
+
+
 @pytest.fixture
 def tiny_workdir(tmp_path):
     """A workdir as vrnn_tf.train leaves it: config.gin and a checkpoint."""
@@ -155,6 +183,8 @@ def test_settings_that_cannot_give_an_fvd_fail_before_any_work(tmp_path):
         evaluate_lib.evaluate(str(tmp_path), future_frames=6)
     with pytest.raises(ValueError, match="too short for I3D"):
         evaluate_lib.evaluate(str(tmp_path), future_frames=8, fvd_with_context=False)
+    with pytest.raises(checks.ConfigError, match="futures_per_call must be >= 1"):
+        evaluate_lib.evaluate(str(tmp_path), future_frames=7, futures_per_call=0)
 
 
 def test_data_settings_are_checked_before_any_work(tmp_path):

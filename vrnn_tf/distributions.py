@@ -80,6 +80,35 @@ class StatelessSeed(keras.random.SeedGenerator):
         return self.key
 
 
+def draw_step_noise(shapes, seed, step):
+    """Standard normal noise of one step of sampling, a function of `(seed, step)` alone.
+
+    Tensor `index` of step `t` is drawn with the stateless key `[seed, t * len(shapes)
+    + index + 1]`: no two (step, tensor) pairs share a key, nor do they share one with
+    `draw_standard_normal`'s tensor seeds (`[seed + index, 0]`).
+
+    Args:
+        shapes: list of tuples, one per tensor.
+        seed: int or integer scalar tensor in [0, 2**31 - 1).
+        step: int or integer scalar tensor (a loop counter).
+
+    Returns:
+        list of float32 tensors with the given shapes.
+    """
+    first = ops.cast(step, "int32") * len(shapes) + 1
+    return [
+        keras.random.normal(tuple(shape), seed=_stateless_key(seed, first + index))
+        for index, shape in enumerate(shapes)
+    ]
+
+
+def _stateless_key(seed, counter):
+    """A `StatelessSeed` of the key `[seed, counter]` in the backend's key dtype."""
+    key_dtype = "uint32" if keras.backend.backend() == "jax" else "int32"
+    key = ops.stack([ops.cast(seed, "int32"), ops.cast(counter, "int32")])
+    return StatelessSeed(ops.cast(key, key_dtype))
+
+
 def _seed_of_tensor(seed, index):
     """The seed of the `index`-th noise tensor of one draw."""
     if isinstance(seed, keras.random.SeedGenerator):
@@ -87,5 +116,4 @@ def _seed_of_tensor(seed, index):
     # A fixed seed is stateless: offset it so the tensors get different noise.
     if isinstance(seed, int):
         return seed + index
-    key_dtype = "uint32" if keras.backend.backend() == "jax" else "int32"
-    return StatelessSeed(ops.cast(ops.stack([ops.cast(seed, "int32") + index, 0]), key_dtype))
+    return _stateless_key(ops.cast(seed, "int32") + index, 0)

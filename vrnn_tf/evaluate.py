@@ -12,6 +12,11 @@ best sample of each sequence (by its mean over the predicted frames) and
 averages over the sequences; FVD compares the real clips with one random
 sample per sequence, repeated `fvd_repeats` times (mean and std reported).
 
+Futures are drawn by the compiled `vrnn_tf.sampling.Sampler` (or the export's
+endpoint), at most `futures_per_call` (contexts x samples) per call, always in
+calls of one shape (one compilation). It runs on the JAX backend too, for data
+that need no TensorFlow (`smmnist_dataset`, `synthetic_dataset`).
+
 Writes into `--out` (default `WORKDIR/eval_SPLIT`, or `SAVED_MODEL_eval_SPLIT`):
 `results.json` (every number and setting, the checkpoint step), `curves.csv` (per predicted frame),
 `curves.png`, `samples.gif` (ground truth | samples), `command.txt` and
@@ -21,6 +26,7 @@ reuses them, so a killed run loses at most one chunk).
 
 import hashlib
 import json
+import math
 import os
 import sys
 import time
@@ -35,7 +41,9 @@ from vrnn_tf import checks
 from vrnn_tf import cli
 from vrnn_tf import configurables
 from vrnn_tf import datasets
+from vrnn_tf import inputs
 from vrnn_tf import metrics
+from vrnn_tf import sampling
 from vrnn_tf import train as train_lib  # registers `train.*`, which config.gin binds
 from vrnn_tf import visualize
 from vrnn_tf import workdirs
@@ -60,6 +68,11 @@ def define_flags():
     flags.DEFINE_boolean("fvd_with_context", True, "FVD clips hold the context frames too (paper).")
     flags.DEFINE_integer("fvd_repeats", 5, "FVD repeats, each with one random sample per sequence.")
     flags.DEFINE_integer("chunk_size", 8, "Sequences per chunk (one partial result file each).")
+    flags.DEFINE_integer(
+        "futures_per_call",
+        DEFAULT_FUTURES_PER_CALL,
+        "Futures (contexts x samples) per compiled sampling call; bounds the accelerator memory.",
+    )
     flags.DEFINE_integer("seed", 0, "Seed of the samples and of the FVD sample choice.")
     flags.DEFINE_string("out", None, "Output folder (default: WORKDIR/eval_SPLIT).")
     flags.DEFINE_string(
@@ -71,6 +84,9 @@ def define_flags():
     )
 
 
+# Futures per sampling call: 8 BAIR contexts x 100 samples, within an 80 GB GPU
+# in float32 (docs/PERFORMANCE.md, memory plans).
+DEFAULT_FUTURES_PER_CALL = 800
 # Predicted frames of the paper's test protocol, per dataset builder. Your own videos
 # (videos_dataset) have no paper default: see default_future_frames.
 PAPER_FUTURE_FRAMES = {"bair_dataset": 28, "cityscapes_dataset": 28, "smmnist_dataset": 10}
@@ -118,15 +134,52 @@ def best_of_n(per_frame, higher_is_better):
     return best, per_frame[np.arange(len(best)), best]
 
 
-def _chunk_seed(seed, chunk):
-    return int(np.random.SeedSequence([seed, chunk]).generate_state(1)[0] % (2**31 - 1))
+def calls_shape(num_samples, chunk_size, futures_per_call):
+    """(contexts, samples per context) of every sampling call: at most `futures_per_call`
+    futures, no more contexts than a chunk holds."""
+    samples = min(num_samples, futures_per_call)
+    return min(chunk_size, max(1, futures_per_call // samples)), samples
 
 
-def evaluate_chunk(model, clips, settings, chunk, first_sequence):
+def draw_futures(sample, context, num_samples, contexts_per_call, seed):
+    """Every context's `num_samples` futures, drawn in calls of one shape.
+
+    A short last group of contexts is padded (with its last context) and the
+    samples are drawn in rounds until there are `num_samples`; what is padded or
+    drawn beyond is dropped. Call k of group g is seeded by `(seed, g, k)`.
+
+    Args:
+        sample: callable `(context [contexts_per_call, ...], seed int) -> float
+            [contexts_per_call, S, F, H, W, C]`, S the same at every call.
+        context: float `[B, context_frames, H, W, C]`.
+        num_samples: int. Futures per context.
+        contexts_per_call: int.
+        seed: int.
+
+    Returns:
+        float32 numpy `[B, num_samples, F, H, W, C]`.
+    """
+    groups = []
+    for group, first in enumerate(range(0, len(context), contexts_per_call)):
+        contexts = context[first : first + contexts_per_call]
+        count = len(contexts)
+        padding = np.repeat(contexts[-1:], contexts_per_call - count, axis=0)
+        contexts = np.concatenate([contexts, padding])
+        rounds, drawn = [], 0
+        while drawn < num_samples:
+            futures = sample(contexts, sampling.derive_seed(seed, group, len(rounds)))
+            futures = np.asarray(keras.ops.convert_to_numpy(futures), np.float32)[:count]
+            rounds.append(futures)
+            drawn += futures.shape[1]
+        groups.append(np.concatenate(rounds, axis=1)[:, :num_samples])
+    return np.concatenate(groups)
+
+
+def evaluate_chunk(sample, clips, settings, chunk, first_sequence):
     """Samples, metrics and I3D logits of one chunk of sequences.
 
     Args:
-        model: `HierarchicalVRNN` or `ExportedModel`.
+        sample: callable `(context, seed) -> futures`, as `draw_futures` calls it.
         clips: float `[B, context + future, H, W, C]`.
         settings: dict of the evaluation settings.
         chunk: int. Index of the chunk (seeds its randomness).
@@ -135,13 +188,15 @@ def evaluate_chunk(model, clips, settings, chunk, first_sequence):
     Returns:
         dict of arrays (saved as the chunk's partial result).
     """
-    context_frames = model.context_frames
+    context_frames = settings["context_frames"]
     context, truth = clips[:, :context_frames], clips[:, context_frames:]
     num_samples = settings["num_samples"]
-    samples = model.generate(
-        context, settings["future_frames"], num_samples, seed=_chunk_seed(settings["seed"], chunk)
+    contexts_per_call, _ = calls_shape(
+        num_samples, settings["chunk_size"], settings["futures_per_call"]
     )
-    samples = np.asarray(keras.ops.convert_to_numpy(samples), np.float32)  # [B, N, F, H, W, C]
+    chunk_seed = sampling.derive_seed(settings["seed"], chunk)
+    samples = draw_futures(sample, context, num_samples, contexts_per_call, chunk_seed)
+    # samples: [B, N, F, H, W, C]
     result = {}
     for name, values in score_samples(truth, samples, settings["lpips_weights"]).items():
         result[f"{name}_best_index"], result[f"{name}_curve"] = best_of_n(
@@ -175,11 +230,6 @@ def _save_npz(path, arrays):
     tmp = f"{path}.tmp-{os.getpid()}.npz"
     np.savez(tmp, **arrays)
     os.replace(tmp, path)
-
-
-def _sequence_chunks(dataset, chunk_size):
-    for chunk, clips in enumerate(dataset.batch(chunk_size).as_numpy_iterator()):
-        yield chunk, np.asarray(clips, np.float32)
 
 
 def aggregate(parts):
@@ -271,6 +321,14 @@ def write_gif(path, clips, samples, context_frames):
     os.replace(tmp, path)
 
 
+def make_sampler(model, future_frames, samples_per_call):
+    """The `sample(context, seed)` of `draw_futures` for a `HierarchicalVRNN` (the compiled
+    `Sampler`) or an `ExportedModel` (its `predict` endpoint)."""
+    if isinstance(model, ExportedModel):
+        return lambda context, seed: model.generate(context, future_frames, samples_per_call, seed)
+    return sampling.Sampler(model, future_frames, samples_per_call)
+
+
 class ExportedModel:
     """A `vrnn_tf.export` SavedModel with the `generate` of `HierarchicalVRNN`.
 
@@ -284,7 +342,6 @@ class ExportedModel:
         from vrnn_tf import export
 
         metadata = export.load_metadata(path)
-        self.context_frames = metadata["context_frames"]
         self.image_channels = metadata["model_image_channels"]
         self._exported = tf.saved_model.load(path)
 
@@ -345,6 +402,7 @@ def evaluate(
     fvd_with_context=True,
     fvd_repeats=5,
     chunk_size=8,
+    futures_per_call=DEFAULT_FUTURES_PER_CALL,
     seed=0,
     lpips_weights=None,
     i3d_weights=None,
@@ -364,6 +422,8 @@ def evaluate(
         fvd_with_context: bool. FVD clips are context + future (else future only).
         fvd_repeats: int. FVD repeats.
         chunk_size: int. Sequences per chunk / partial result.
+        futures_per_call: int. At most this many futures (contexts x samples) per
+            sampling call: bounds the memory sampling needs.
         seed: int.
         lpips_weights, i3d_weights: str or None. Weight files (None: the installed packages).
         gin_bindings: extra gin bindings applied after config.gin (e.g. a data folder).
@@ -399,6 +459,7 @@ def evaluate(
         ("num_samples", num_samples, 1),
         ("fvd_repeats", fvd_repeats, 1),
         ("chunk_size", chunk_size, 1),
+        ("futures_per_call", futures_per_call, 1),
     ):
         if value < minimum:
             raise checks.ConfigError(f"--{name} must be >= {minimum}, got {value}.")
@@ -440,6 +501,7 @@ def evaluate(
         fvd_clip_frames=clip_length,
         fvd_repeats=fvd_repeats,
         chunk_size=chunk_size,
+        futures_per_call=futures_per_call,
         seed=seed,
         lpips_weights=lpips_weights,
         i3d_weights=i3d_weights,
@@ -452,29 +514,34 @@ def evaluate(
     data = dataset_ref.scoped_configurable_fn(split, context_frames + future_frames)
     if num_sequences is not None:
         data = data.take(num_sequences)
-    total = int(data.cardinality())  # -1 / -2: unknown / infinite
-    if 0 <= total < 2:
+    total = inputs.num_videos(data)  # None: unknown
+    if total == math.inf:
+        raise checks.ConfigError(
+            f"Split {split!r} of {dataset_name} is endless: set --num_sequences."
+        )
+    if total is not None and total < 2:
         raise ValueError(f"FVD needs at least 2 sequences; split {split!r} gives {total}.")
     from tqdm import tqdm
 
-    model = None  # built only if some chunk has no saved result (a finished run just aggregates)
+    sample = None  # made only if some chunk has no saved result (a finished run just aggregates)
     parts = []
     first_sequence = 0
-    progress = tqdm(
-        total=total if total >= 0 else None, unit="seq", desc="evaluate", file=sys.stdout
-    )
-    for chunk, clips in _sequence_chunks(data, chunk_size):
+    progress = tqdm(total=total, unit="seq", desc="evaluate", file=sys.stdout)
+    for chunk, clips in enumerate(inputs.numpy_batches(data, chunk_size)):
         path = os.path.join(partial_dir, f"chunk-{chunk:05d}-{fingerprint}.npz")
         if os.path.exists(path):
             with np.load(path) as saved:
                 part = dict(saved)
         else:
-            if model is None and saved_model is not None:
-                model = ExportedModel(saved_model)
-            elif model is None:
-                model = configurables.build_model()
-                model.load_weights(checkpoint)  # the step that settings name
-            part = evaluate_chunk(model, clips, settings, chunk, first_sequence)
+            if sample is None:
+                if saved_model is not None:
+                    model = ExportedModel(saved_model)
+                else:
+                    model = configurables.build_model()
+                    model.load_weights(checkpoint)  # the step that settings name
+                _, samples_per_call = calls_shape(num_samples, chunk_size, futures_per_call)
+                sample = make_sampler(model, future_frames, samples_per_call)
+            part = evaluate_chunk(sample, clips, settings, chunk, first_sequence)
             _save_npz(path, part)
         parts.append(part)
         first_sequence += len(clips)
@@ -528,6 +595,7 @@ def main(argv):
             fvd_with_context=FLAGS.fvd_with_context,
             fvd_repeats=FLAGS.fvd_repeats,
             chunk_size=FLAGS.chunk_size,
+            futures_per_call=FLAGS.futures_per_call,
             seed=FLAGS.seed,
             lpips_weights=FLAGS.lpips_weights,
             i3d_weights=FLAGS.i3d_weights,

@@ -13,9 +13,9 @@ needs TensorFlow only (no vrnn_tf, no gin):
     futures: float32 `[B, num_samples, num_future, H, W, 3]` in [0, 1].
 
 A grayscale model (SM-MNIST) reads the luminance of the context and returns
-gray RGB frames. The same seed gives the same futures. `num_future` may exceed
-the training horizon: sampling is a `tf.while_loop` over
-`HierarchicalVRNN.generation_step`, one step per frame.
+gray RGB frames. The same seed gives the same futures, those of the model's
+own `generate`. `num_future` may exceed the training horizon: sampling is
+`vrnn_tf.sampling.sample_futures`, a `tf.while_loop` of one step per frame.
 
 The export folder also holds `vrnn_tf_export.json`: image size, context
 frames, the gin config and the checkpoint step (`load_metadata` reads it).
@@ -32,6 +32,7 @@ from absl import flags
 from vrnn_tf import checkpoints
 from vrnn_tf import checks
 from vrnn_tf import cli
+from vrnn_tf import sampling
 from vrnn_tf import workdirs
 
 METADATA_FILE = "vrnn_tf_export.json"
@@ -53,7 +54,6 @@ def predict_function(model):
             f"Only grayscale or RGB models can be exported; this one has "
             f"{model.image_channels} image channels."
         )
-    size = model.image_size
 
     def predict(context, num_future, num_samples, seed):
         checks = [
@@ -64,21 +64,7 @@ def predict_function(model):
             context = tf.identity(context)
         if model.image_channels == 1:
             context = tf.image.rgb_to_grayscale(context)
-        state, noise = model.start_generation(context, num_future, num_samples, seed)
-        frames = tf.TensorArray(tf.float32, size=num_future)
-
-        def step(t, state, frames):
-            frame, state = model.generation_step(state, [n[:, t : t + 1] for n in noise])
-            # Encoding the last frame too keeps the loop body uniform; the
-            # futures equal `generate`'s, which skips that encoding.
-            state["previous"] = model.encode(tf.cast(frame, model.compute_dtype))
-            return t + 1, state, frames.write(t, frame[:, 0])
-
-        _, _, frames = tf.while_loop(
-            lambda t, state, frames: t < num_future, step, (tf.constant(0), state, frames)
-        )
-        frames = tf.transpose(frames.stack(), [1, 0, 2, 3, 4])  # [B * S, F, H, W, C]
-        frames = tf.reshape(frames, [-1, num_samples, num_future, size, size, model.image_channels])
+        frames = sampling.sample_futures(model, context, num_future, num_samples, seed)
         if model.image_channels == 1:
             frames = tf.repeat(frames, 3, axis=-1)
         return frames

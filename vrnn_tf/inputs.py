@@ -6,6 +6,8 @@ by index with numpy) on other backends, where TensorFlow may not be installed
 (the JAX GPU box). The helpers here batch either kind the same way.
 """
 
+import math
+
 import keras
 import numpy as np
 
@@ -96,3 +98,25 @@ def first_videos(batches, count):
     if isinstance(batches, VideoBatches):
         return batches.videos.make_batch(0, min(count, batches.videos.num_sequences or count))
     return np.asarray(next(iter(batches.unbatch().batch(count))))
+
+
+def num_videos(data):
+    """Videos in an unbatched dataset: an int, `math.inf` if endless, None if unknown."""
+    if isinstance(data, IndexedVideos):
+        return math.inf if data.num_sequences is None else data.num_sequences
+    import tensorflow as tf  # a tf.data.Dataset: the TensorFlow backend
+
+    count = int(data.cardinality())
+    if count == tf.data.INFINITE_CARDINALITY:
+        return math.inf
+    return None if count < 0 else count
+
+
+def numpy_batches(data, batch_size):
+    """Consecutive float32 numpy batches `[<= batch_size, T, H, W, C]` of a finite dataset."""
+    if isinstance(data, IndexedVideos):
+        batches = VideoBatches(data, batch_size)
+    else:
+        batches = data.batch(batch_size).as_numpy_iterator()
+    for batch in batches:
+        yield np.asarray(batch, np.float32)

@@ -258,6 +258,9 @@ class HierarchicalVRNN(keras.Model):
     def generate(self, context, num_future, num_samples=1, seed=None):
         """Samples futures from the prior, one step at a time (ancestral sampling).
 
+        The loop of `vrnn_tf.sampling.sample_futures`, run as called (eagerly, or
+        traced by the caller); `vrnn_tf.sampling.Sampler` compiles it.
+
         Args:
             context: float `[B, context_frames, H, W, C]` in [0, 1] (longer clips
                 use their first `context_frames` frames).
@@ -269,38 +272,31 @@ class HierarchicalVRNN(keras.Model):
         Returns:
             float32 `[B, num_samples, num_future, H, W, C]` in [0, 1].
         """
-        state, noise = self.start_generation(context, num_future, num_samples, seed)
-        frames = []
-        for t in range(num_future):
-            frame, state = self.generation_step(state, [n[:, t : t + 1] for n in noise])
-            frames.append(frame)
-            if t + 1 < num_future:
-                state["previous"] = self.encode(ops.cast(frame, self.compute_dtype))
-        size, channels = self.image_size, self.image_channels
-        frames = ops.concatenate(frames, axis=1)
-        return ops.reshape(frames, (-1, num_samples, num_future, size, size, channels))
+        from vrnn_tf import sampling  # the loop is backend-specific
 
-    def start_generation(self, context, num_future, num_samples=1, seed=None):
-        """What step-wise sampling starts from (`generate` loops over it in Python,
-        `vrnn_tf.export` in a `tf.while_loop`). Arguments as in `generate`.
+        return sampling.sample_futures(self, context, num_future, num_samples, seed)
+
+    def start_generation(self, context, num_samples=1):
+        """The state step-wise sampling starts from (see `generation_step`).
+
+        Args:
+            context: as in `generate`.
+            num_samples: int or int scalar tensor. Futures per context.
 
         Returns:
-            `(state, noise)`: `state` is a dict of `previous` (encoder features
-            of the last context frame, `{R: [B * S, 1, R, R, C_R]}`) and the
-            ConvLSTM states `latent` and `render`, all sample-major within a
-            context; `noise` is a list, per latent level, of float32
-            `[B * S, num_future, R, R, Z]`.
+            dict of `previous` (encoder features of the last context frame,
+            `{R: [B * S, 1, R, R, C_R]}`) and the ConvLSTM states `latent` and
+            `render`, all sample-major within a context.
         """
         self.check_video(context, "context", min_frames=self.context_frames)
         context = context[:, : self.context_frames]
-        batch = ops.shape(context)[0]
         features = self.encode(context)
         levels = self.hierarchy.resolutions
 
         def per_sample(x):  # [B, ...] -> [B * S, ...], sample-major within a context
             return ops.repeat(x, num_samples, axis=0)
 
-        state = {
+        return {
             "previous": {r: per_sample(f[:, -1:]) for r, f in features.items()},
             "latent": keras.tree.map_structure(
                 per_sample,
@@ -311,22 +307,17 @@ class HierarchicalVRNN(keras.Model):
                 self.renderer.initial_states([features[r] for r in self.renderer.resolutions]),
             ),
         }
-        noise = self._noise(
-            batch * num_samples, num_future, self.noise_seed if seed is None else seed
-        )
-        return state, noise
 
     def generation_step(self, state, noise):
-        """Samples the latents of one step from the prior and renders the frame.
+        """Samples the latents of one step from the prior, renders the frame, encodes it.
 
         Args:
             state: dict from `start_generation` (or the previous step).
-            noise: list, per level, of float32 `[B * S, 1, R, R, Z]`.
+            noise: list, per level, of float32 `[B * S, 1, R, R, Z]`, N(0, 1).
 
         Returns:
             `(frame, state)`: float32 `[B * S, 1, H, W, C]` in [0, 1] and the
-            updated state, whose `previous` the caller replaces by
-            `self.encode(frame)` before the next step.
+            state of the next step, whose `previous` is this frame's encoding.
         """
         levels = self.hierarchy.resolutions
         previous = state["previous"]
@@ -336,10 +327,13 @@ class HierarchicalVRNN(keras.Model):
             dict(zip(levels, latents["samples"])),
             state["render"],
         )
-        # Only the prior's states: the state keeps one structure from step to step.
-        latent_states = {"prior": latents["states"]["prior"]}
         frame = elbo.frame_mean(logits)
-        return frame, {"previous": previous, "latent": latent_states, "render": render_states}
+        # Only the prior's states: the state keeps one structure from step to step.
+        return frame, {
+            "previous": self.encode(ops.cast(frame, self.compute_dtype)),
+            "latent": {"prior": latents["states"]["prior"]},
+            "render": render_states,
+        }
 
     def objective(self, terms, training=True):
         """The loss that training minimises, per video: the one place it is assembled.

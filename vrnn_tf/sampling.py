@@ -1,28 +1,124 @@
-"""Fast ancestral sampling: a compiled `generate` for a fixed number of frames.
+"""Ancestral sampling: the one loop behind `generate`, `Sampler` and the SavedModel's `predict`.
 
-`HierarchicalVRNN.generate` runs its time loop in Python, one layer call after
-another: right for eager debugging, slow for evaluation (256 contexts x 100
-futures x 28 frames on BAIR). `Sampler` compiles the whole future once:
+`sample_futures` starts from the context (`HierarchicalVRNN.start_generation`)
+and runs `HierarchicalVRNN.generation_step` once per predicted frame. The
+loop is the backend's own, so that it compiles as one loop rather than being
+unrolled: a `lax.scan` on JAX, a `tf.while_loop` on TensorFlow (eager, in a
+`tf.function` and in the SavedModel, whose `num_future` is a tensor), a
+Python loop elsewhere. Each step draws its latent noise inside the loop,
+statelessly from `(seed, step)`, so memory does not grow with the number of
+frames (the noise of a 28-frame BAIR future alone is 18 MB).
 
-- JAX: one `jax.jit` program; the time loop is a `lax.scan` over
-  `HierarchicalVRNN.generation_step` (compiled once, not unrolled 28 times),
-  the weights are arguments (not constants baked into the program) and the
-  latent noise of each step is drawn inside the loop, so memory does not grow
-  with the number of frames.
-- TensorFlow: a `tf.function` of `generate` (XLA where a GPU is present).
-
-Both are backend-specific fast paths, like the TF train step; the model's math
-is the same `keras.ops` code that `generate` runs.
+`Sampler` compiles the whole future once for a fixed number of frames and
+futures per context: `jax.jit` with the weights as arguments (not baked into
+the program as constants), or a `tf.function` (XLA where a GPU is present).
 """
 
 import keras
 import numpy as np
+from keras import ops
+
+from vrnn_tf import distributions
+
+
+def derive_seed(*parts):
+    """An int seed in [0, 2**31 - 1) from ints, e.g. `(seed, chunk, call)`; mixed, not summed."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0] % (2**31 - 1))
+
+
+def sample_futures(model, context, num_future, num_samples=1, seed=None):
+    """Samples `num_samples` futures per context from the prior, one step per frame.
+
+    Args:
+        model: a built `HierarchicalVRNN`.
+        context: float `[B, >= context_frames, H, W, C]` in [0, 1]; its first
+            `context_frames` frames are read.
+        num_future: int (or int32 scalar tensor on TensorFlow). Frames to predict.
+        num_samples: int (or int32 scalar tensor on TensorFlow). Futures per context.
+        seed: int in [0, 2**31 - 1), integer scalar tensor, `keras.random.SeedGenerator`
+            (one draw from it seeds the whole call) or None (the model's `noise_seed`).
+
+    Returns:
+        float32 `[B, num_samples, num_future, H, W, C]` in [0, 1].
+    """
+    state = model.start_generation(context, num_samples)
+    rows = ops.shape(context)[0] * num_samples
+    if seed is None or isinstance(seed, keras.random.SeedGenerator):
+        generator = model.noise_seed if seed is None else seed
+        seed = keras.random.randint((), 0, 2**31 - 1, seed=generator, dtype="int32")
+    shapes = [
+        (rows, 1, r, r, z)
+        for r, z in zip(model.hierarchy.resolutions, model.hierarchy.latent_channels)
+    ]
+
+    def step(t, state):
+        return model.generation_step(state, distributions.draw_step_noise(shapes, seed, t))
+
+    frames = _frame_loop(step, state, num_future)  # [F, B * S, H, W, C]
+    frames = ops.moveaxis(frames, 0, 1)  # -> [B * S, F, H, W, C]
+    size, channels = model.image_size, model.image_channels
+    return ops.reshape(frames, (-1, num_samples, num_future, size, size, channels))
+
+
+def sample_once(model, context, num_future, num_samples, seed):
+    """`sample_futures` for a single call, the fastest way: compiled on JAX, where eager
+    ops compile one by one; eager elsewhere, where one call does not repay a trace.
+
+    Args:
+        model, context, num_future, num_samples: as in `sample_futures`.
+        seed: int in [0, 2**31 - 1).
+
+    Returns:
+        float32 numpy `[B, num_samples, num_future, H, W, C]`.
+    """
+    if keras.backend.backend() == "jax":
+        futures = Sampler(model, num_future, num_samples)(context, seed)
+    else:
+        futures = sample_futures(model, context, num_future, num_samples, seed)
+    return np.asarray(ops.convert_to_numpy(futures))
+
+
+def _frame_loop(step, state, num_future):
+    """Runs `step(t, state) -> (frame [rows, 1, H, W, C], state)` for t = 0 .. num_future - 1.
+
+    Returns:
+        The frames, float32 `[num_future, rows, H, W, C]`.
+    """
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        def body(state, t):
+            frame, state = step(t, state)
+            return state, frame[:, 0]
+
+        return jax.lax.scan(body, state, jnp.arange(num_future, dtype="int32"))[1]
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        def tf_body(t, state, frames):
+            frame, state = step(t, state)
+            return t + 1, state, frames.write(t, frame[:, 0])
+
+        frames = tf.TensorArray(tf.float32, size=num_future)
+        _, _, frames = tf.while_loop(
+            lambda t, state, frames: t < num_future, tf_body, (tf.constant(0), state, frames)
+        )
+        return frames.stack()
+    frames = []
+    for t in range(num_future):
+        frame, state = step(t, state)
+        frames.append(frame[:, 0])
+    return ops.stack(frames)
 
 
 class Sampler:
     """Draws `num_samples` futures of `num_future` frames per context, compiled.
 
-    Each call draws new noise; the sequence of calls is reproducible from `seed`.
+    Each call without a seed draws new noise (seeded by `seed` and the call's
+    index); a call with a seed is a function of it. One compiled program serves
+    every call with the same context shape: the seed is an argument.
 
     Args:
         model: a built `HierarchicalVRNN`.
@@ -32,6 +128,7 @@ class Sampler:
 
     Call arguments:
         context: float32 `[B, context_frames, H, W, C]` in [0, 1].
+        seed: int in [0, 2**31 - 1) or None.
 
     Returns:
         float32 `[B, num_samples, num_future, H, W, C]` in [0, 1] (a backend tensor).
@@ -41,64 +138,44 @@ class Sampler:
         self.model = model
         self.num_future = num_future
         self.num_samples = num_samples
+        self.seed = seed
+        self.calls = 0
         backend = keras.backend.backend()
         if backend == "jax":
             import jax
 
-            self._key = jax.random.PRNGKey(seed)
-            self._run = jax.jit(self._jax_generate)
+            self._run = jax.jit(self._stateless_sample)
         elif backend == "tensorflow":
             import tensorflow as tf
 
             from vrnn_tf import distribute
 
-            self._seed = keras.random.SeedGenerator(seed)
-            self._run = tf.function(
-                lambda context: model.generate(context, num_future, num_samples, self._seed),
-                jit_compile=distribute.accelerator_present(),
-            )
+            self._run = tf.function(self._sample, jit_compile=distribute.accelerator_present())
         else:
-            self._seed = keras.random.SeedGenerator(seed)
-            self._run = lambda context: model.generate(
-                context, num_future, num_samples, self._seed
-            )
+            self._run = self._sample
 
-    def __call__(self, context):
+    def __call__(self, context, seed=None):
+        if seed is None:
+            seed = derive_seed(self.seed, self.calls)
+            self.calls += 1
         context = np.asarray(context, "float32")
+        seed = ops.convert_to_tensor(np.int32(seed))
+        if keras.backend.backend() == "jax":
+            return self._run([v.value for v in self.model.variables], context, seed)
+        return self._run(context, seed)
+
+    def lower(self, context):
+        """JAX: the program for contexts shaped like `context`, lowered, not run
+        (`.compile()` gives XLA's `memory_analysis()` and `cost_analysis()`)."""
         if keras.backend.backend() != "jax":
-            return self._run(context)
-        import jax
+            raise NotImplementedError("Sampler.lower needs the JAX backend.")
+        values = [v.value for v in self.model.variables]
+        return self._run.lower(values, np.asarray(context, "float32"), np.int32(0))
 
-        self._key, key = jax.random.split(self._key)
-        return self._run([v.value for v in self.model.variables], context, key)
+    def _sample(self, context, seed):
+        return sample_futures(self.model, context, self.num_future, self.num_samples, seed)
 
-    def _jax_generate(self, values, context, key):
-        import jax
-        import jax.numpy as jnp
-
-        model = self.model
-        shapes = [
-            (r, r, z)
-            for r, z in zip(model.hierarchy.resolutions, model.hierarchy.latent_channels)
-        ]
-        rows = context.shape[0] * self.num_samples
-        # Stateless: the weights are this program's inputs, not baked-in constants.
-        with keras.StatelessScope(state_mapping=list(zip(model.variables, values))):
-            # A one-step horizon and an int seed: its noise is unused (XLA drops
-            # it) and the model's seed generator is left alone.
-            state, _ = model.start_generation(context, 1, self.num_samples, seed=0)
-
-            def step(state, step_key):
-                keys = jax.random.split(step_key, len(shapes))
-                noise = [
-                    jax.random.normal(k, (rows, 1) + shape, jnp.float32)
-                    for k, shape in zip(keys, shapes)
-                ]
-                frame, state = model.generation_step(state, noise)
-                state = dict(state, previous=model.encode(frame.astype(model.compute_dtype)))
-                return state, frame[:, 0]
-
-            _, frames = jax.lax.scan(step, state, jax.random.split(key, self.num_future))
-        # [T, B * S, H, W, C] -> [B, S, T, H, W, C]
-        frames = jnp.moveaxis(frames, 0, 1)
-        return frames.reshape((-1, self.num_samples) + frames.shape[1:])
+    def _stateless_sample(self, values, context, seed):
+        # The weights are this program's inputs, not baked-in constants.
+        with keras.StatelessScope(state_mapping=list(zip(self.model.variables, values))):
+            return self._sample(context, seed)

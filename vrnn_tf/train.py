@@ -27,6 +27,7 @@ from vrnn_tf import datasets  # noqa: F401  (registers the gin dataset builders)
 from vrnn_tf import distribute
 from vrnn_tf import inputs
 from vrnn_tf import monitoring
+from vrnn_tf import sampling
 from vrnn_tf import schedules
 from vrnn_tf import visualize
 
@@ -403,8 +404,8 @@ def train(
 
     clips = inputs.first_videos(test_data, sample_sequences)
     context = clips[:, : model.context_frames]
-    samples = model.generate(context, future_frames, samples_per_sequence, seed=seed)
-    grid = visualize.sample_grid(context, clips[:, model.context_frames :], np.asarray(samples))
+    samples = sampling.sample_once(model, context, future_frames, samples_per_sequence, seed)
+    grid = visualize.sample_grid(context, clips[:, model.context_frames :], samples)
     visualize.save_png(os.path.join(workdir, "samples.png"), grid)
     write_text(os.path.join(workdir, "summary.json"), json.dumps(summary, indent=2) + "\n")
     print(f"Wrote {os.path.join(workdir, 'samples.png')} and summary.json.", flush=True)

@@ -26,6 +26,7 @@ import numpy as np
 from keras import ops
 
 from vrnn_tf.metrics import weights as weights_lib
+from vrnn_tf.metrics.network_util import Overwritten
 from vrnn_tf.metrics.network_util import predict_in_batches
 from vrnn_tf.metrics.network_util import to_rgb
 
@@ -101,11 +102,18 @@ class Unit3D(keras.layers.Layer):
             strides=strides,
             padding="same",
             use_bias=False,
+            kernel_initializer=Overwritten(),
             dtype=self.dtype_policy,
             name="conv",
         )
         self.norm = keras.layers.BatchNormalization(
-            epsilon=BN_EPSILON, scale=False, dtype=self.dtype_policy, name="norm"
+            epsilon=BN_EPSILON,
+            scale=False,
+            beta_initializer=Overwritten(),
+            moving_mean_initializer=Overwritten(),
+            moving_variance_initializer=Overwritten(),
+            dtype=self.dtype_policy,
+            name="norm",
         )
 
     def build(self, input_shape):
@@ -231,7 +239,14 @@ class I3D(keras.Model):
         self.pool = keras.layers.AveragePooling3D(
             (2, 7, 7), strides=1, padding="valid", name="avg_pool"
         )
-        self.classifier = keras.layers.Conv3D(NUM_CLASSES, 1, use_bias=True, name="logits")
+        self.classifier = keras.layers.Conv3D(
+            NUM_CLASSES,
+            1,
+            use_bias=True,
+            kernel_initializer=Overwritten(),
+            bias_initializer=Overwritten(),
+            name="logits",
+        )
         self.build((None, MIN_FRAMES, INPUT_SIZE, INPUT_SIZE, 3))
         self._load(weights_path or default_weights_path())
 

@@ -21,6 +21,7 @@ import numpy as np
 from keras import ops
 
 from vrnn_tf.metrics import weights as weights_lib
+from vrnn_tf.metrics.network_util import Overwritten
 from vrnn_tf.metrics.network_util import predict_in_batches
 from vrnn_tf.metrics.network_util import to_rgb
 
@@ -54,7 +55,12 @@ class LPIPS(keras.Model):
     def __init__(self, weights_path=None, **kwargs):
         super().__init__(**kwargs)
         self.weights_path = weights_path
-        conv = functools.partial(keras.layers.Conv2D, activation="relu")
+        conv = functools.partial(
+            keras.layers.Conv2D,
+            activation="relu",
+            kernel_initializer=Overwritten(),
+            bias_initializer=Overwritten(),
+        )
         self.trunk = [
             keras.layers.ZeroPadding2D(2, name="pad_1"),
             conv(64, 11, strides=4, name="conv_1"),
@@ -66,7 +72,9 @@ class LPIPS(keras.Model):
             conv(256, 3, padding="same", name="conv_5"),
         ]
         self.heads = [
-            keras.layers.Conv2D(1, 1, use_bias=False, name=f"linear_{i}")
+            keras.layers.Conv2D(
+                1, 1, use_bias=False, kernel_initializer=Overwritten(), name=f"linear_{i}"
+            )
             for i in range(len(TAP_CHANNELS))
         ]
         self.build({"x": (None, 64, 64, 3), "y": (None, 64, 64, 3)})
