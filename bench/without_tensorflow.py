@@ -7,6 +7,11 @@ no TensorFlow): a run on a machine that has it fails where the box would.
 
 Keras itself imports TensorFlow where it can (e.g. to serialize a model): blocked, it does
 without, as on the box.
+
+`sys.modules["tensorflow"] = None` is how Python spells "not installed" here: `import
+tensorflow` raises ModuleNotFoundError and `importlib.util.find_spec("tensorflow")` returns
+None, as on the box. (A finder that raises would also break the probes: etils, which JAX's
+compilation cache reads through, then fails to read every cache entry.)
 """
 
 import os
@@ -14,17 +19,8 @@ import runpy
 import sys
 
 
-class BlockTensorFlow:
-    """A `sys.meta_path` finder that fails every import of `tensorflow` and its submodules."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] == "tensorflow":
-            raise ImportError(f"{name} is blocked: the GPU box has no TensorFlow")
-        return None
-
-
 def main(argv):
-    sys.meta_path.insert(0, BlockTensorFlow())
+    sys.modules["tensorflow"] = None
     # sys.path[0] as `python ARGS...` would set it, not this script's folder.
     if argv[0] == "-c":
         sys.path[0] = ""
