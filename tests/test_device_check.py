@@ -1,6 +1,7 @@
 """bench/device_check.py: its dry run does every part on the CPU as the GPU box would (JAX, no
 TensorFlow), and parts that do not fit their time budget are stopped or skipped, not waited for."""
 
+import ast
 import json
 import os
 import subprocess
@@ -64,19 +65,29 @@ def test_parts_over_their_budget_are_stopped_or_skipped(tmp_path):
     )
 
 
-def test_the_dry_run_model_builds(monkeypatch):
+def dry_run_settings():
+    """bench/device_check.py's GIN_FILE and DRY_RUN_BINDINGS, read from its source: importing
+    it would define its absl flags (`--out`, ...) beside the entry points' own."""
+    with open(os.path.join(REPO, "bench", "device_check.py")) as f:
+        tree = ast.parse(f.read())
+    values = {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id in ("GIN_FILE", "DRY_RUN_BINDINGS")
+    }
+    return values["GIN_FILE"], values["DRY_RUN_BINDINGS"]
+
+
+def test_the_dry_run_model_builds():
     """The toy bindings pass the model's own checks (e.g. GroupNorm group sizes), so that
     the dry run, slow and seldom run, cannot fail where a build would have said why."""
-    monkeypatch.syspath_prepend(os.path.join(REPO, "bench"))
-    import device_check
-
     from vrnn_tf import train  # noqa: F401  (registers train.*, which the gin file binds)
 
+    gin_file, bindings = dry_run_settings()
     gin.clear_config()
     gin.add_config_file_search_path(REPO)
-    gin.parse_config_files_and_bindings(
-        [os.path.join(REPO, device_check.GIN_FILE)], device_check.DRY_RUN_BINDINGS
-    )
+    gin.parse_config_files_and_bindings([os.path.join(REPO, gin_file)], bindings)
     try:
         assert vrnn_tf.build_model().count_params() > 0
     finally:
