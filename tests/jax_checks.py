@@ -173,7 +173,10 @@ def main(gin_text, eval_gin, folder):
             ),
             flops.upsample_flops(8, 16, 6, 4),
         ],
-        tensorflow_imported=sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow"),
+        tensorflow_imported=sorted(
+            m for m, module in sys.modules.items()
+            if m.split(".")[0] == "tensorflow" and module is not None  # None: marked absent
+        ),
     )
     print(json.dumps(report))
 
