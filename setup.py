@@ -28,7 +28,7 @@ setup(
         "tqdm>=4.60,<5",  # progress bars of the data converters and the evaluation
         "imageio>=2.31,<3",  # reads the videos of data_prep.videos and vrnn_tf.predict
         "imageio-ffmpeg>=0.5,<0.9",  # imageio's MP4 plugin; ships its own ffmpeg binary
-        # the KL-per-channel figure (vrnn_tf.kl_analysis), the evaluation curves
+        # the KL-per-channel figure (vrnn_tf.analysis.kl_analysis), the evaluation curves
         "matplotlib>=3.8,<4",
     ],
     extras_require={

@@ -24,7 +24,7 @@ import _common  # first: sys.path, TF log level
 import numpy as np
 
 import vrnn_tf
-from vrnn_tf import flops
+from vrnn_tf.analysis import flops
 from vrnn_tf import sampling
 
 FLAGS = flags.FLAGS

@@ -6,10 +6,10 @@ Usage (from the repository root; JAX is the fast path on a GPU):
         --batch_size=32 [--precision=mixed_bfloat16] [--steps=20] [--json] [--plan_only]
 
 Random videos of the configured size (2 + 10 frames for BAIR), the model and
-optimizer of the gin file, one jitted train step (`vrnn_tf.jax_training` on
+optimizer of the gin file, one jitted train step (`vrnn_tf.backends.jax_train_step` on
 JAX, compiled once ahead of time with the state donated; the distributed
-`tf_training.train_step` on TensorFlow). Model FLOPs per step are counted
-analytically (`vrnn_tf.flops`) and, on JAX, cross-checked against XLA's cost
+`tf_train_step.train_step` on TensorFlow). Model FLOPs per step are counted
+analytically (`vrnn_tf.analysis.flops`) and, on JAX, cross-checked against XLA's cost
 analysis of the compiled step; MFU = model FLOP/s / the device's dense bf16
 peak (`bench/_common.py` table, or --peak_tflops). On JAX it also prints
 XLA's memory plan of the step (arguments, outputs, temporaries: the planned
@@ -28,8 +28,8 @@ import numpy as np
 
 import vrnn_tf
 from vrnn_tf import configurables
-from vrnn_tf import distribute
-from vrnn_tf import flops
+from vrnn_tf.backends import distribute
+from vrnn_tf.analysis import flops
 
 FLAGS = flags.FLAGS
 _common.define_flags()

@@ -15,9 +15,9 @@ import keras
 import numpy as np
 
 import vrnn_tf
-from vrnn_tf import checkpoints
+from vrnn_tf.training import checkpoints
 from vrnn_tf import evaluate  # registers train.* and the datasets, which the eval gin binds
-from vrnn_tf import flops
+from vrnn_tf.analysis import flops
 from vrnn_tf import sampling
 
 

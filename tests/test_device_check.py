@@ -82,12 +82,12 @@ def dry_run_settings():
 def test_the_dry_run_model_builds():
     """The toy bindings pass the model's own checks (e.g. GroupNorm group sizes), so that
     the dry run, slow and seldom run, cannot fail where a build would have said why."""
-    from vrnn_tf import checks
+    from vrnn_tf import cli
     from vrnn_tf import train  # noqa: F401  (registers train.*, which the gin file binds)
 
     gin_file, bindings = dry_run_settings()
     gin.clear_config()
-    checks.parse_gin([gin_file], bindings)  # as the entry points the dry run calls parse them
+    cli.parse_gin([gin_file], bindings)  # as the entry points the dry run calls parse them
     try:
         assert vrnn_tf.build_model().count_params() > 0
     finally:

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vrnn_tf import checkpoints
-from vrnn_tf import checks
+from vrnn_tf.training import checkpoints
+from vrnn_tf import cli
 from vrnn_tf import configurables
 from vrnn_tf import evaluate as evaluate_lib
 
@@ -183,7 +183,7 @@ def test_settings_that_cannot_give_an_fvd_fail_before_any_work(tmp_path):
         evaluate_lib.evaluate(str(tmp_path), future_frames=6)
     with pytest.raises(ValueError, match="too short for I3D"):
         evaluate_lib.evaluate(str(tmp_path), future_frames=8, fvd_with_context=False)
-    with pytest.raises(checks.ConfigError, match="futures_per_call must be >= 1"):
+    with pytest.raises(cli.ConfigError, match="futures_per_call must be >= 1"):
         evaluate_lib.evaluate(str(tmp_path), future_frames=7, futures_per_call=0)
 
 
@@ -191,11 +191,11 @@ def test_data_settings_are_checked_before_any_work(tmp_path):
     (tmp_path / "config.gin").write_text(TINY_EVAL_GIN)
     os.makedirs(tmp_path / "checkpoints")
     (tmp_path / "checkpoints" / "ckpt-00000001.keras").write_text("")  # never read
-    with pytest.raises(checks.ConfigError, match=r"yields 64x64 frames .* built for 32x32"):
+    with pytest.raises(cli.ConfigError, match=r"yields 64x64 frames .* built for 32x32"):
         evaluate_lib.evaluate(str(tmp_path), gin_bindings=["smmnist_dataset.image_size = 64"])
     missing = tmp_path / "no_bair_here"
     with pytest.raises(
-        checks.ConfigError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"
+        cli.ConfigError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"
     ):
         evaluate_lib.evaluate(
             str(tmp_path),
@@ -232,5 +232,5 @@ def test_a_saved_model_evaluates_like_its_checkpoint(tiny_workdir, tmp_path):
     for name in ("results.json", "curves.csv", "curves.png", "samples.gif"):
         assert os.path.isfile(tmp_path / "b" / name), name
     assert -1 <= results["ssim"]["mean"] <= 1 and np.isfinite(results["fvd"]["mean"])
-    with pytest.raises(checks.ConfigError, match="Give --workdir .* or --saved_model"):
+    with pytest.raises(cli.ConfigError, match="Give --workdir .* or --saved_model"):
         evaluate_lib.evaluate(workdir, saved_model=saved_model)

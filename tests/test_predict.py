@@ -14,7 +14,7 @@ import tensorflow as tf
 from conftest import REPO
 from conftest import damage_bytes
 from vrnn_tf import predict
-from vrnn_tf import visualize
+from vrnn_tf.analysis import visualize
 
 
 def real_video(name="bikes.mp4"):

@@ -1,5 +1,5 @@
 """One sampling loop: the compiled JAX Sampler equals a step-by-step loop with the documented
-noise; evaluation on JAX scores its samples as TensorFlow does; XLA agrees with vrnn_tf.flops.
+noise; evaluation on JAX scores its samples as TensorFlow does; XLA agrees with vrnn_tf.analysis.flops.
 On TensorFlow the same loop runs in `generate` (tests/test_model.py), the SavedModel
 (tests/test_export.py: equal to eager `generate`) and the evaluation's Sampler
 (tests/test_evaluate.py)."""
@@ -21,7 +21,7 @@ def test_sampler_equals_step_by_step_generation_and_xla_counts_match(jax_report)
     assert report["max_diff"] < 1e-5
     assert report["same_seed_diff"] == 0.0
     assert report["differs"] > 1e-3  # a call without a seed draws new noise
-    # XLA counts a multiply-add as 2 FLOPs over in-bounds taps, as vrnn_tf.flops does.
+    # XLA counts a multiply-add as 2 FLOPs over in-bounds taps, as vrnn_tf.analysis.flops does.
     assert jax_report["conv"][0] == jax_report["conv"][1]
     assert jax_report["up"][0] == jax_report["up"][1]
     assert jax_report["tensorflow_imported"] == []  # as on the GPU box, which has none

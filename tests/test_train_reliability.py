@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from conftest import REPO
 from test_train import TINY_RUN_GIN
-from vrnn_tf import checkpoints
+from vrnn_tf.training import checkpoints
 from vrnn_tf import train as train_lib
 
 STEPS = 8
@@ -108,7 +108,7 @@ def test_killed_twice_and_resumed_equals_uninterrupted(tmp_path):
 @gin.configurable
 def nan_smmnist(split, sequence_length, start=0, nan_ranges=()):
     """Tiny SM-MNIST whose training videos at stream positions in `[from, until)` ranges are NaN."""
-    from vrnn_tf import datasets
+    from vrnn_tf.data import datasets
 
     data = datasets.smmnist_dataset(split, sequence_length, start=start)
     if split != "train":

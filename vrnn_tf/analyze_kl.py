@@ -8,7 +8,7 @@ the run's `train.eval_split`, and writes `DIR/kl_analysis.png` (one bar chart
 per level, channels sorted by KL, the 0.01 and 0.15 thresholds dashed) and
 `DIR/kl_analysis.json` (per level: resolution, channel count, active and
 maximally active channels, mean KL of every channel). See
-`vrnn_tf.kl_analysis` for what is averaged.
+`vrnn_tf.analysis.kl_analysis` for what is averaged.
 """
 
 import json
@@ -21,10 +21,10 @@ from tqdm import tqdm
 
 from vrnn_tf import cli
 from vrnn_tf import configurables
-from vrnn_tf import kl_analysis
+from vrnn_tf.analysis import kl_analysis
 from vrnn_tf import train as train_lib  # registers `train` (and --workdir, --gin_*) with gin
-from vrnn_tf import visualize
-from vrnn_tf import workdirs
+from vrnn_tf.analysis import visualize
+from vrnn_tf.training import workdirs
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer(

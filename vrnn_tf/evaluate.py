@@ -37,16 +37,16 @@ import numpy as np
 from absl import app
 from absl import flags
 
-from vrnn_tf import checks
+from vrnn_tf import cli
 from vrnn_tf import cli
 from vrnn_tf import configurables
-from vrnn_tf import datasets
-from vrnn_tf import inputs
+from vrnn_tf.data import datasets
+from vrnn_tf.data import inputs
 from vrnn_tf import metrics
 from vrnn_tf import sampling
 from vrnn_tf import train as train_lib  # registers `train.*`, which config.gin binds
-from vrnn_tf import visualize
-from vrnn_tf import workdirs
+from vrnn_tf.analysis import visualize
+from vrnn_tf.training import workdirs
 from vrnn_tf.metrics import i3d as i3d_lib
 
 FLAGS = flags.FLAGS
@@ -365,10 +365,10 @@ def default_future_frames(dataset_name, dataset, context_frames):
         try:
             clip_frames = datasets.frame_geometry(dataset)["max_frames"]
         except (OSError, ValueError) as error:
-            raise checks.ConfigError(f"videos_dataset: {error}") from error
+            raise cli.ConfigError(f"videos_dataset: {error}") from error
         return clip_frames - context_frames
     if dataset_name not in PAPER_FUTURE_FRAMES:
-        raise checks.ConfigError(
+        raise cli.ConfigError(
             f"No paper default of future frames for {dataset_name}: pass --future_frames."
         )
     return PAPER_FUTURE_FRAMES[dataset_name]
@@ -435,7 +435,7 @@ def evaluate(
     """
     start = time.time()
     if (workdir is None) == (saved_model is None):
-        raise checks.ConfigError("Give --workdir (a training run) or --saved_model (an export).")
+        raise cli.ConfigError("Give --workdir (a training run) or --saved_model (an export).")
     if saved_model is None:
         step, checkpoint = workdirs.parse_config(workdir, gin_bindings=gin_bindings)[-1]
     else:
@@ -451,7 +451,7 @@ def evaluate(
         )
     clip_length = (context_frames if fvd_with_context else 0) + future_frames
     if clip_length < i3d_lib.MIN_FRAMES:
-        raise checks.ConfigError(
+        raise cli.ConfigError(
             f"FVD clips of {clip_length} frames are too short for I3D (at least "
             f"{i3d_lib.MIN_FRAMES}): raise --future_frames or set --fvd_with_context."
         )
@@ -462,14 +462,14 @@ def evaluate(
         ("futures_per_call", futures_per_call, 1),
     ):
         if value < minimum:
-            raise checks.ConfigError(f"--{name} must be >= {minimum}, got {value}.")
+            raise cli.ConfigError(f"--{name} must be >= {minimum}, got {value}.")
     # The data folder, frame size and clip length, before any model or data is loaded.
-    geometry = checks.check_dataset_matches_model(
+    geometry = cli.check_dataset_matches_model(
         dataset_ref.scoped_configurable_fn,
         configurables.bound_argument(configurables.build_model, "image_size"),
         configurables.bound_argument(configurables.build_model, "image_channels"),
     )
-    checks.check_sequence_lengths(
+    cli.check_sequence_lengths(
         context_frames,
         context_frames + future_frames,
         geometry.get("max_frames"),
@@ -481,7 +481,7 @@ def evaluate(
             if saved_model is None
             else f"{os.path.normpath(saved_model)}_eval_{split}"
         )
-    checks.check_workdir(out, "--out")
+    cli.check_workdir(out, "--out")
     partial_dir = os.path.join(out, "partial")
     os.makedirs(partial_dir, exist_ok=True)
     train_lib.write_text(os.path.join(out, "command.txt"), " ".join(sys.argv) + "\n")
@@ -516,7 +516,7 @@ def evaluate(
         data = data.take(num_sequences)
     total = inputs.num_videos(data)  # None: unknown
     if total == math.inf:
-        raise checks.ConfigError(
+        raise cli.ConfigError(
             f"Split {split!r} of {dataset_name} is endless: set --num_sequences."
         )
     if total is not None and total < 2:
@@ -601,7 +601,7 @@ def main(argv):
             i3d_weights=FLAGS.i3d_weights,
             gin_bindings=FLAGS.gin_bindings,
         )
-    except (FileNotFoundError, checks.ConfigError) as error:
+    except (FileNotFoundError, cli.ConfigError) as error:
         raise app.UsageError(str(error)) from error
     context = "with" if results["settings"]["fvd_with_context"] else "without"
     print(

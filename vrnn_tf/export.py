@@ -29,11 +29,11 @@ import tensorflow as tf
 from absl import app
 from absl import flags
 
-from vrnn_tf import checkpoints
-from vrnn_tf import checks
+from vrnn_tf.training import checkpoints
+from vrnn_tf import cli
 from vrnn_tf import cli
 from vrnn_tf import sampling
-from vrnn_tf import workdirs
+from vrnn_tf.training import workdirs
 
 METADATA_FILE = "vrnn_tf_export.json"
 FORMAT = "vrnn_tf.export/1"
@@ -170,7 +170,7 @@ def export_saved_model(model, path, gin_config="", step=None):
 
 
 def load_trained_model(workdir, step=None):
-    """The model of a training workdir with a checkpoint's weights (`vrnn_tf.workdirs`).
+    """The model of a training workdir with a checkpoint's weights (`vrnn_tf.training.workdirs`).
 
     Args:
         workdir: str. A `vrnn_tf.train` workdir (config.gin, checkpoints/).
@@ -205,8 +205,8 @@ def main(argv):
     # Where the export goes is checked before the model is built and restored.
     try:
         check_export_path(out)
-        checks.check_workdir(os.path.dirname(os.path.abspath(out)), "the folder of --out")
-    except ValueError as error:  # checks.ConfigError is one
+        cli.check_workdir(os.path.dirname(os.path.abspath(out)), "the folder of --out")
+    except ValueError as error:  # cli.ConfigError is one
         raise app.UsageError(str(error)) from error
     try:
         model, step, gin_config = load_trained_model(FLAGS.workdir, FLAGS.step)

@@ -342,7 +342,7 @@ class HierarchicalVRNN(keras.Model):
         It feeds the ELBO's trackers (`loss`, `neg_elbo`, `reconstruction`,
         `kl_level_{l}`, `beta`; they aggregate across replicas) and, in
         training, advances `training_step`, the counter beta's warmup follows.
-        Both train steps call it (TensorFlow: `tf_training`; JAX: through
+        Both train steps call it (TensorFlow: `tf_train_step`; JAX: through
         `compute_loss`), and so does Keras's test step; the steps own only the
         gradient, its all-reduce and the skipping of NaN/Inf steps.
 
@@ -384,27 +384,27 @@ class HierarchicalVRNN(keras.Model):
         return schedules.beta_at(self.training_step, self.beta, self.beta_warmup_steps)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        # Keras's JAX train step (`jax_training`, through compute_loss_and_updates)
+        # Keras's JAX train step (`jax_train_step`, through compute_loss_and_updates)
         # and its test step (both backends) call this: the objective's mean.
         return ops.mean(self.objective(y_pred, training))
 
     def train_step(self, *args):
         if keras.backend.backend() == "tensorflow":
-            from vrnn_tf import tf_training  # TensorFlow only where it is the backend
+            from vrnn_tf.backends import tf_train_step  # TensorFlow only where it is the backend
 
             # fit() passes the video; train_on_batch() passes (video, None, None).
             video, _, _ = keras.utils.unpack_x_y_sample_weight(args[0])
-            return tf_training.train_step(self, video)
-        from vrnn_tf import jax_training  # JAX only where it is the backend
+            return tf_train_step.train_step(self, video)
+        from vrnn_tf.backends import jax_train_step  # JAX only where it is the backend
 
-        return jax_training.train_step(self, *args)
+        return jax_train_step.train_step(self, *args)
 
     def test_step(self, *args):
         logs = super().test_step(*args)
         if keras.backend.backend() == "tensorflow":
-            from vrnn_tf import tf_training
+            from vrnn_tf.backends import tf_train_step
 
-            logs = tf_training.reducible_logs(logs)
+            logs = tf_train_step.reducible_logs(logs)
         return logs
 
     def save_own_variables(self, store):

@@ -21,10 +21,10 @@ import numpy as np
 from absl import app
 from absl import flags
 
-from vrnn_tf import checks
+from vrnn_tf import cli
 from vrnn_tf import cli
 from vrnn_tf import export
-from vrnn_tf import visualize
+from vrnn_tf.analysis import visualize
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 OUTPUT_EXTENSIONS = (".gif", ".mp4")
@@ -201,7 +201,7 @@ def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28,
             f"--input {input_path} has {len(clip)} frames; the model needs "
             f"{num_context} context frames."
         )
-    checks.check_workdir(os.path.dirname(os.path.abspath(out_path)), flag="the folder of --out")
+    cli.check_workdir(os.path.dirname(os.path.abspath(out_path)), flag="the folder of --out")
     model = tf.saved_model.load(model_path)
     context = crop_and_resize(clip, size)
     print(

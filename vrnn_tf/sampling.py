@@ -148,7 +148,7 @@ class Sampler:
         elif backend == "tensorflow":
             import tensorflow as tf
 
-            from vrnn_tf import distribute
+            from vrnn_tf.backends import distribute
 
             self._run = tf.function(self._sample, jit_compile=distribute.accelerator_present())
         else:

@@ -2,7 +2,7 @@
 
 Writes into DIR: the command and operative gin config, TensorBoard scalars
 (`tensorboard/`) and held-out summaries (`tensorboard/eval/`, see
-`vrnn_tf.monitoring`), `metrics.jsonl`, checkpoints (`checkpoints/`), a sample
+`vrnn_tf.training.monitoring`), `metrics.jsonl`, checkpoints (`checkpoints/`), a sample
 grid (`samples.png`) and `summary.json`. Restarted with the same workdir, it
 continues from the newest checkpoint.
 """
@@ -19,17 +19,17 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from vrnn_tf import checkpoints
-from vrnn_tf import checks
+from vrnn_tf.training import checkpoints
+from vrnn_tf import cli
 from vrnn_tf import cli
 from vrnn_tf import configurables
-from vrnn_tf import datasets  # noqa: F401  (registers the gin dataset builders)
-from vrnn_tf import distribute
-from vrnn_tf import inputs
-from vrnn_tf import monitoring
+from vrnn_tf.data import datasets  # noqa: F401  (registers the gin dataset builders)
+from vrnn_tf.backends import distribute
+from vrnn_tf.data import inputs
+from vrnn_tf.training import monitoring
 from vrnn_tf import sampling
 from vrnn_tf import schedules
-from vrnn_tf import visualize
+from vrnn_tf.analysis import visualize
 
 FLAGS = flags.FLAGS
 flags.DEFINE_multi_string("gin_file", [], "gin config files, applied in order.")
@@ -141,7 +141,7 @@ class NonFiniteTrainingError(RuntimeError):
 class NonFiniteGuard(keras.callbacks.Callback):
     """Stops training after `max_consecutive` steps in a row were skipped for NaN/Inf.
 
-    The train step skips such steps itself (`tf_training`) and counts them in
+    The train step skips such steps itself (`tf_train_step`) and counts them in
     the `nonfinite_steps` tracker (reset each log interval); this callback
     follows that count after every step.
     """
@@ -283,9 +283,9 @@ def train(
 
     Args:
         workdir: str. Output folder.
-        strategy: str. One of `vrnn_tf.distribute.STRATEGIES` (the --strategy flag).
+        strategy: str. One of `vrnn_tf.backends.distribute.STRATEGIES` (the --strategy flag).
         dataset: callable `(split, sequence_length) -> tf.data.Dataset` of
-            unbatched videos (`vrnn_tf.datasets`).
+            unbatched videos (`vrnn_tf.data.datasets`).
         batch_size: int. Global batch size.
         future_frames: int. Predicted frames per training clip (after the
             model's context frames).
@@ -295,7 +295,7 @@ def train(
         eval_every: int. Steps between the held-out negative ELBO and KL per
             latent channel in TensorBoard (a multiple of log_every; 0: off).
         sample_every: int. Steps between prior-sample images in TensorBoard
-            (a multiple of log_every; 0: off). See `vrnn_tf.monitoring`.
+            (a multiple of log_every; 0: off). See `vrnn_tf.training.monitoring`.
         eval_sequences: int. Held-out clips for the negative ELBO before and after.
         eval_split: str. The dataset split they come from.
         sample_sequences: int. Test clips shown in samples.png.
@@ -320,16 +320,16 @@ def train(
                 f"train.{name} ({value}) must be a multiple of train.log_every ({log_every}): "
                 "training runs in intervals of log_every steps."
             )
-    checks.check_train_config(dataset, future_frames)
+    cli.check_train_config(dataset, future_frames)
     # The strategy first: MultiWorkerMirroredStrategy must exist before any other TF op.
     strategy = distribute.make_strategy(strategy)
     # Non-chief workers write into a temporary folder (deleted at the end).
     chief_workdir, workdir = workdir, distribute.output_dir(workdir, strategy)
     keras.utils.set_random_seed(seed)
     if deterministic_ops and keras.backend.backend() == "tensorflow":
-        from vrnn_tf import tf_training
+        from vrnn_tf.backends import tf_train_step
 
-        tf_training.enable_determinism()
+        tf_train_step.enable_determinism()
     # The data first: a missing data folder fails before the model is built.
     context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
     sequence_length = context_frames + future_frames
@@ -427,10 +427,10 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     try:
-        checks.check_workdir(FLAGS.workdir)
-        checks.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
+        cli.check_workdir(FLAGS.workdir)
+        cli.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
         train(FLAGS.workdir, strategy=FLAGS.strategy)
-    except checks.ConfigError as error:
+    except cli.ConfigError as error:
         raise app.UsageError(str(error)) from error
     except NonFiniteTrainingError as error:
         sys.exit(f"Error: {error}")

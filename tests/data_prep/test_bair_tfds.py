@@ -6,7 +6,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from data_prep import bair_tfds
-from vrnn_tf import datasets
+from vrnn_tf.data import datasets
 
 NUM_EXAMPLES = 3
 

@@ -6,7 +6,7 @@ import pytest
 from data_prep import _tfrecord_testing as writers
 from data_prep import cityscapes
 from data_prep import cityscapes_tfds
-from vrnn_tf import datasets
+from vrnn_tf.data import datasets
 
 RESOLUTION = 8
 LAYOUT = {

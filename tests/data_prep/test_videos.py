@@ -310,8 +310,8 @@ def test_command_line(small_sources, tmp_path, capsys):
 def test_the_gin_dataset_takes_its_geometry_from_the_conversion(converted):
     import gin
 
-    from vrnn_tf import checks
-    from vrnn_tf import datasets
+    from vrnn_tf import cli
+    from vrnn_tf.data import datasets
     from vrnn_tf import evaluate as evaluate_lib
 
     out, _ = converted
@@ -323,11 +323,11 @@ def test_the_gin_dataset_takes_its_geometry_from_the_conversion(converted):
         # No paper default of predicted frames: the rest of each clip after the context.
         assert evaluate_lib.default_future_frames(
             "videos_dataset", datasets.videos_dataset, context_frames=2) == CLIP_FRAMES - 2
-        with pytest.raises(checks.ConfigError, match="32x32 frames.*build_model.image_size = 32"):
-            checks.check_train_config(datasets.videos_dataset, future_frames=2)  # model: 64
+        with pytest.raises(cli.ConfigError, match="32x32 frames.*build_model.image_size = 32"):
+            cli.check_train_config(datasets.videos_dataset, future_frames=2)  # model: 64
         gin.parse_config("build_model.image_size = 32\nbuild_model.context_frames = 2")
-        with pytest.raises(checks.ConfigError, match="only 10"):
-            checks.check_train_config(datasets.videos_dataset, future_frames=9)
+        with pytest.raises(cli.ConfigError, match="only 10"):
+            cli.check_train_config(datasets.videos_dataset, future_frames=9)
     finally:
         gin.clear_config()
 

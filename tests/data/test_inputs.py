@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from data_prep import smmnist
-from vrnn_tf import datasets
-from vrnn_tf import inputs
+from vrnn_tf.data import datasets
+from vrnn_tf.data import inputs
 
 SMALL = dict(image_size=16, digit_size=8, num_digits=1)
 

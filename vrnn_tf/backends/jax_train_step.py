@@ -6,7 +6,7 @@ values and expects `(logs, new_state)` back. This step computes the gradient
 as Keras does and applies it under `jax.lax.cond` on a traced finiteness
 flag (no Python branch under jit): a NaN/Inf step leaves the trainable
 values, the optimizer's slots and the metrics as they were. The step
-counters advance either way, as on TensorFlow (`vrnn_tf.tf_training`):
+counters advance either way, as on TensorFlow (`vrnn_tf.backends.tf_train_step`):
 `training_step` (and the noise seed) and the optimizer's `iterations`, so that
 the data position, beta and the learning rate follow batches consumed, not
 updates applied.
@@ -28,7 +28,7 @@ def train_step(model, state, data):
     Returns:
         `(logs, state)`: the trackers' values (loss, neg_elbo, reconstruction,
         kl_level_*, beta, learning_rate, gradient_norm, nonfinite_steps, as
-        `tf_training.train_step` returns them) and the new state.
+        `tf_train_step.train_step` returns them) and the new state.
     """
     trainable, non_trainable, optimizer_variables, metrics_variables = state
     x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

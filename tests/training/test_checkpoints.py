@@ -9,7 +9,7 @@ import pytest
 
 import vrnn_tf
 from conftest import TINY_MODEL_GIN
-from vrnn_tf import checkpoints
+from vrnn_tf.training import checkpoints
 
 
 def compiled_model():

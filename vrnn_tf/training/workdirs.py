@@ -10,7 +10,7 @@ import os
 
 import gin
 
-from vrnn_tf import checkpoints
+from vrnn_tf.training import checkpoints
 from vrnn_tf import configurables
 
 CONFIG_NAME = "config.gin"

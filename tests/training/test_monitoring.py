@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from vrnn_tf import monitoring
-from vrnn_tf import visualize
+from vrnn_tf.training import monitoring
+from vrnn_tf.analysis import visualize
 
 # The tiny model of conftest: levels at 1x1 (4 channels) and 4x4 (3 channels).
 CHANNELS = (4, 3)

@@ -7,7 +7,7 @@ import pytest
 from scipy import integrate
 
 import vrnn_tf
-from vrnn_tf import kl_analysis
+from vrnn_tf.analysis import kl_analysis
 
 
 def kl_by_quadrature(q_mean, q_scale, p_mean, p_scale):

@@ -3,7 +3,7 @@
 Each returns unbatched float32 videos `[T, H, W, C]` in [0, 1]; `train`
 batches them. gin selects one with `train.dataset = @smmnist_dataset`.
 On a backend other than TensorFlow, SM-MNIST and the synthetic dataset
-return a TensorFlow-free `vrnn_tf.inputs.IndexedVideos` instead (the JAX GPU
+return a TensorFlow-free `vrnn_tf.data.inputs.IndexedVideos` instead (the JAX GPU
 box has no TensorFlow); BAIR, Cityscapes and your own videos need TensorFlow to
 read TFRecords.
 
@@ -26,7 +26,7 @@ from data_prep import cityscapes
 from data_prep import smmnist
 from data_prep import videos
 from vrnn_tf import configurables
-from vrnn_tf import inputs
+from vrnn_tf.data import inputs
 
 
 def stream_seed(seed, start):

@@ -8,8 +8,8 @@ import pytest
 
 from conftest import TINY_MODEL_GIN
 from data_prep import cityscapes
-from vrnn_tf import checks
-from vrnn_tf import datasets
+from vrnn_tf import cli
+from vrnn_tf.data import datasets
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def config():
 
     def parse(extra=""):
         gin.clear_config()
-        checks.parse_gin([], (TINY_MODEL_GIN + "smmnist_dataset.image_size = 16\n" + extra)
+        cli.parse_gin([], (TINY_MODEL_GIN + "smmnist_dataset.image_size = 16\n" + extra)
                          .splitlines())
 
     yield parse
@@ -27,23 +27,23 @@ def config():
 
 def test_a_consistent_config_passes(config):
     config()
-    checks.check_train_config(datasets.smmnist_dataset, future_frames=2)
+    cli.check_train_config(datasets.smmnist_dataset, future_frames=2)
 
 
 def test_unknown_binding_names_it(config):
-    with pytest.raises(checks.ConfigError, match="stepz.*Check the spelling"):
+    with pytest.raises(cli.ConfigError, match="stepz.*Check the spelling"):
         config("train.stepz = 3")
 
 
 def test_missing_gin_file_names_it(tmp_path):
-    with pytest.raises(checks.ConfigError, match="nowhere.gin"):
-        checks.parse_gin([str(tmp_path / "nowhere.gin")], [])
+    with pytest.raises(cli.ConfigError, match="nowhere.gin"):
+        cli.parse_gin([str(tmp_path / "nowhere.gin")], [])
 
 
 def test_dataset_resolution_must_match_the_model(config):
     config("smmnist_dataset.image_size = 32")
-    with pytest.raises(checks.ConfigError) as error:
-        checks.check_train_config(datasets.smmnist_dataset, future_frames=2)
+    with pytest.raises(cli.ConfigError) as error:
+        cli.check_train_config(datasets.smmnist_dataset, future_frames=2)
     message = str(error.value)
     assert "32x32 frames" in message and "16x16 (build_model.image_size)" in message
     assert "smmnist_dataset.image_size = 16" in message  # the fix
@@ -51,33 +51,33 @@ def test_dataset_resolution_must_match_the_model(config):
 
 def test_dataset_channels_must_match_the_model(config):
     config("build_model.image_channels = 3")
-    with pytest.raises(checks.ConfigError, match="1 channel.*build_model.image_channels = 1"):
-        checks.check_train_config(datasets.smmnist_dataset, future_frames=2)
+    with pytest.raises(cli.ConfigError, match="1 channel.*build_model.image_channels = 1"):
+        cli.check_train_config(datasets.smmnist_dataset, future_frames=2)
 
 
 @pytest.mark.parametrize("context, length", [(2, 2), (3, 2)])
 def test_context_must_be_shorter_than_the_clips(context, length):
-    with pytest.raises(checks.ConfigError, match="nothing is left to predict"):
-        checks.check_sequence_lengths(context, length)
+    with pytest.raises(cli.ConfigError, match="nothing is left to predict"):
+        cli.check_sequence_lengths(context, length)
 
 
 def test_training_needs_a_future_frame(config):
-    with pytest.raises(checks.ConfigError, match="train.future_frames = 0"):
-        checks.check_train_config(datasets.smmnist_dataset, future_frames=0)
+    with pytest.raises(cli.ConfigError, match="train.future_frames = 0"):
+        cli.check_train_config(datasets.smmnist_dataset, future_frames=0)
 
 
 def test_clips_longer_than_the_videos_are_refused(config, tmp_path):
     config(f"bair_dataset.data_dir = '{tmp_path}'\nbuild_model.image_size = 64\n"
            "build_model.image_channels = 3")
-    with pytest.raises(checks.ConfigError, match="31 frames but the dataset's videos have only 30"):
-        checks.check_train_config(datasets.bair_dataset, future_frames=29)
+    with pytest.raises(cli.ConfigError, match="31 frames but the dataset's videos have only 30"):
+        cli.check_train_config(datasets.bair_dataset, future_frames=29)
 
 
 @pytest.mark.parametrize("name", ["bair_dataset", "cityscapes_dataset"])
 def test_missing_data_folder_names_the_binding(config, tmp_path, name):
     config(f"{name}.data_dir = '{tmp_path}/nowhere'")
-    with pytest.raises(checks.ConfigError) as error:
-        checks.check_train_config(getattr(datasets, name), future_frames=2)
+    with pytest.raises(cli.ConfigError) as error:
+        cli.check_train_config(getattr(datasets, name), future_frames=2)
     assert f"{tmp_path}/nowhere ({name}.data_dir) does not exist" in str(error.value)
     assert f"--gin_bindings=\"{name}.data_dir=" in str(error.value)
 
@@ -87,24 +87,24 @@ def test_cityscapes_resolution_comes_from_the_conversion(config, tmp_path):
     frames = np.zeros((30, 8, 8, 3), np.uint8)
     cityscapes.write_split(str(tmp_path), "train", [info], lambda _: frames, 8, progress=False)
     config(f"cityscapes_dataset.data_dir = '{tmp_path}'\nbuild_model.image_channels = 3")
-    with pytest.raises(checks.ConfigError, match="8x8 frames.*build_model.image_size = 8"):
-        checks.check_train_config(datasets.cityscapes_dataset, future_frames=2)
+    with pytest.raises(cli.ConfigError, match="8x8 frames.*build_model.image_size = 8"):
+        cli.check_train_config(datasets.cityscapes_dataset, future_frames=2)
 
 
 def test_unconverted_cityscapes_folder_says_how_to_convert(config, tmp_path):
     config(f"cityscapes_dataset.data_dir = '{tmp_path}'\nbuild_model.image_channels = 3")
     with pytest.raises(
-        checks.ConfigError, match="summary_train.json.*python -m data_prep.cityscapes"
+        cli.ConfigError, match="summary_train.json.*python -m data_prep.cityscapes"
     ):
-        checks.check_train_config(datasets.cityscapes_dataset, future_frames=2)
+        cli.check_train_config(datasets.cityscapes_dataset, future_frames=2)
 
 
 def test_workdir_is_required_and_writable(tmp_path):
-    with pytest.raises(checks.ConfigError, match="--workdir is required"):
-        checks.check_workdir(None)
+    with pytest.raises(cli.ConfigError, match="--workdir is required"):
+        cli.check_workdir(None)
     blocker = tmp_path / "a_file"
     blocker.write_text("")
-    with pytest.raises(checks.ConfigError, match="is not writable.*pass a folder"):
-        checks.check_workdir(str(blocker / "run"))
-    checks.check_workdir(str(tmp_path / "new" / "run"))
+    with pytest.raises(cli.ConfigError, match="is not writable.*pass a folder"):
+        cli.check_workdir(str(blocker / "run"))
+    cli.check_workdir(str(tmp_path / "new" / "run"))
     assert os.path.isdir(tmp_path / "new" / "run")

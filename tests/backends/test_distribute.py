@@ -13,8 +13,8 @@ import pytest
 
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
-from vrnn_tf import checkpoints
-from vrnn_tf import distribute
+from vrnn_tf.training import checkpoints
+from vrnn_tf.backends import distribute
 from vrnn_tf import train as train_lib
 
 # Global batch 4: each of the two workers trains on its half (2 videos) of
@@ -44,7 +44,7 @@ WORKER = textwrap.dedent(
     import sys
     import numpy as np
     from absl import app
-    from vrnn_tf import checkpoints, train
+    from vrnn_tf.training import checkpoints, train
     dump_path = sys.argv.pop(1)
     save = checkpoints.save
     def save_and_dump(model, workdir, step, keep=3):

@@ -3,7 +3,7 @@
 import itertools
 
 import vrnn_tf
-from vrnn_tf import flops
+from vrnn_tf.analysis import flops
 
 
 def brute_force_same_conv_macs(size, kernel, c_in, c_out):

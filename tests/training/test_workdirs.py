@@ -1,4 +1,4 @@
-"""Reloading a training run (`vrnn_tf.workdirs`): a run's config and a checkpoint of its steps.
+"""Reloading a training run (`vrnn_tf.training.workdirs`): a run's config and a checkpoint of its steps.
 
 Each bad workdir is refused before the model is built. Loading real
 checkpoints is covered where it is used: tests/test_export.py,
@@ -11,9 +11,9 @@ import gin
 import pytest
 
 from conftest import TINY_MODEL_GIN
-from vrnn_tf import checkpoints
+from vrnn_tf.training import checkpoints
 from vrnn_tf import configurables
-from vrnn_tf import workdirs
+from vrnn_tf.training import workdirs
 
 
 @pytest.fixture

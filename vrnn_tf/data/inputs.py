@@ -1,6 +1,6 @@
 """Batched input for `train`: tf.data on TensorFlow, TensorFlow-free on JAX.
 
-The gin dataset builders (`vrnn_tf.datasets`) return a `tf.data.Dataset` of
+The gin dataset builders (`vrnn_tf.data.datasets`) return a `tf.data.Dataset` of
 unbatched videos on the TensorFlow backend and an `IndexedVideos` (videos made
 by index with numpy) on other backends, where TensorFlow may not be installed
 (the JAX GPU box). The helpers here batch either kind the same way.
