@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR ?= runs/demo
 
-.PHONY: install demo test test-all clean
+.PHONY: install demo test test-all lint clean
 
 install: $(VENV)/.installed
 
@@ -37,6 +37,11 @@ test: install
 # vrnn-train, real videos converted, trained on and evaluated): ~10 more minutes.
 test-all: install
 	$(PYTEST) -m "slow or not slow"
+
+# One style for the whole tree: ruff's linter and formatter (settings in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) runs

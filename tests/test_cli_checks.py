@@ -9,17 +9,19 @@ import pytest
 from conftest import TINY_MODEL_GIN
 from data_prep import cityscapes
 from vrnn_tf import cli
-from vrnn_tf.data import datasets
 
 
 @pytest.fixture
 def config():
     """`parse(extra)`: the tiny model on 16x16 SM-MNIST, plus extra bindings."""
 
-    def parse(extra=""):
+    def parse(extra="", dataset="smmnist_dataset", future_frames=2):
         gin.clear_config()
-        cli.parse_gin([], (TINY_MODEL_GIN + "smmnist_dataset.image_size = 16\n" + extra)
-                         .splitlines())
+        defaults = (
+            f"train.dataset = @{dataset}\ntrain.future_frames = {future_frames}\n"
+            "smmnist_dataset.image_size = 16\n"
+        )
+        cli.parse_gin([], (TINY_MODEL_GIN + defaults + extra).splitlines())
 
     yield parse
     gin.clear_config()
@@ -27,7 +29,7 @@ def config():
 
 def test_a_consistent_config_passes(config):
     config()
-    cli.check_train_config(datasets.smmnist_dataset, future_frames=2)
+    cli.check_train_config()
 
 
 def test_unknown_binding_names_it(config):
@@ -43,7 +45,7 @@ def test_missing_gin_file_names_it(tmp_path):
 def test_dataset_resolution_must_match_the_model(config):
     config("smmnist_dataset.image_size = 32")
     with pytest.raises(cli.ConfigError) as error:
-        cli.check_train_config(datasets.smmnist_dataset, future_frames=2)
+        cli.check_train_config()
     message = str(error.value)
     assert "32x32 frames" in message and "16x16 (build_model.image_size)" in message
     assert "smmnist_dataset.image_size = 16" in message  # the fix
@@ -52,7 +54,7 @@ def test_dataset_resolution_must_match_the_model(config):
 def test_dataset_channels_must_match_the_model(config):
     config("build_model.image_channels = 3")
     with pytest.raises(cli.ConfigError, match="1 channel.*build_model.image_channels = 1"):
-        cli.check_train_config(datasets.smmnist_dataset, future_frames=2)
+        cli.check_train_config()
 
 
 @pytest.mark.parametrize("context, length", [(2, 2), (3, 2)])
@@ -62,22 +64,27 @@ def test_context_must_be_shorter_than_the_clips(context, length):
 
 
 def test_training_needs_a_future_frame(config):
+    config(future_frames=0)
     with pytest.raises(cli.ConfigError, match="train.future_frames = 0"):
-        cli.check_train_config(datasets.smmnist_dataset, future_frames=0)
+        cli.check_train_config()
 
 
 def test_clips_longer_than_the_videos_are_refused(config, tmp_path):
-    config(f"bair_dataset.data_dir = '{tmp_path}'\nbuild_model.image_size = 64\n"
-           "build_model.image_channels = 3")
+    config(
+        f"bair_dataset.data_dir = '{tmp_path}'\nbuild_model.image_size = 64\n"
+        "build_model.image_channels = 3",
+        dataset="bair_dataset",
+        future_frames=29,
+    )
     with pytest.raises(cli.ConfigError, match="31 frames but the dataset's videos have only 30"):
-        cli.check_train_config(datasets.bair_dataset, future_frames=29)
+        cli.check_train_config()
 
 
 @pytest.mark.parametrize("name", ["bair_dataset", "cityscapes_dataset"])
 def test_missing_data_folder_names_the_binding(config, tmp_path, name):
-    config(f"{name}.data_dir = '{tmp_path}/nowhere'")
+    config(f"{name}.data_dir = '{tmp_path}/nowhere'", dataset=name)
     with pytest.raises(cli.ConfigError) as error:
-        cli.check_train_config(getattr(datasets, name), future_frames=2)
+        cli.check_train_config()
     assert f"{tmp_path}/nowhere ({name}.data_dir) does not exist" in str(error.value)
     assert f"--gin_bindings=\"{name}.data_dir=" in str(error.value)
 
@@ -86,17 +93,23 @@ def test_cityscapes_resolution_comes_from_the_conversion(config, tmp_path):
     info = cityscapes.SequenceInfo("ulm", 0, tuple(range(30)), ())
     frames = np.zeros((30, 8, 8, 3), np.uint8)
     cityscapes.write_split(str(tmp_path), "train", [info], lambda _: frames, 8, progress=False)
-    config(f"cityscapes_dataset.data_dir = '{tmp_path}'\nbuild_model.image_channels = 3")
+    config(
+        f"cityscapes_dataset.data_dir = '{tmp_path}'\nbuild_model.image_channels = 3",
+        dataset="cityscapes_dataset",
+    )
     with pytest.raises(cli.ConfigError, match="8x8 frames.*build_model.image_size = 8"):
-        cli.check_train_config(datasets.cityscapes_dataset, future_frames=2)
+        cli.check_train_config()
 
 
 def test_unconverted_cityscapes_folder_says_how_to_convert(config, tmp_path):
-    config(f"cityscapes_dataset.data_dir = '{tmp_path}'\nbuild_model.image_channels = 3")
+    config(
+        f"cityscapes_dataset.data_dir = '{tmp_path}'\nbuild_model.image_channels = 3",
+        dataset="cityscapes_dataset",
+    )
     with pytest.raises(
         cli.ConfigError, match="summary_train.json.*python -m data_prep.cityscapes"
     ):
-        cli.check_train_config(datasets.cityscapes_dataset, future_frames=2)
+        cli.check_train_config()
 
 
 def test_workdir_is_required_and_writable(tmp_path):
@@ -108,3 +121,10 @@ def test_workdir_is_required_and_writable(tmp_path):
         cli.check_workdir(str(blocker / "run"))
     cli.check_workdir(str(tmp_path / "new" / "run"))
     assert os.path.isdir(tmp_path / "new" / "run")
+
+
+def test_a_dataset_must_be_bound(config):
+    gin.clear_config()
+    cli.parse_gin([], TINY_MODEL_GIN.splitlines())
+    with pytest.raises(cli.ConfigError, match="No dataset: bind one"):
+        cli.check_train_config()

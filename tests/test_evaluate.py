@@ -15,6 +15,9 @@ from vrnn_tf.training import checkpoints
 from vrnn_tf import cli
 from vrnn_tf import configurables
 from vrnn_tf import evaluate as evaluate_lib
+from vrnn_tf import export
+from vrnn_tf.evaluation import protocol
+from vrnn_tf.evaluation import scoring
 
 # A tiny model on 32x32 frames: LPIPS's AlexNet needs at least 31x31.
 TINY_EVAL_GIN = """
@@ -45,7 +48,7 @@ def test_best_of_n_matches_a_direct_computation():
     rng = np.random.default_rng(0)
     per_frame = rng.uniform(size=(5, 7, 4))
     for higher in (True, False):
-        index, curve = evaluate_lib.best_of_n(per_frame, higher)
+        index, curve = scoring.best_of_n(per_frame, higher)
         for b in range(5):
             means = [per_frame[b, n].mean() for n in range(7)]
             expected = int(np.argmax(means) if higher else np.argmin(means))
@@ -60,9 +63,9 @@ def test_a_sample_equal_to_the_truth_is_chosen_by_every_metric():
     planted = [2, 0]
     for b, n in enumerate(planted):
         samples[b, n] = truth[b]
-    scores = evaluate_lib.score_samples(truth, samples.astype(np.float32))
+    scores = scoring.score_samples(truth, samples.astype(np.float32))
     for name, value in (("ssim", 1.0), ("psnr", np.inf), ("lpips", 0.0)):
-        index, curve = evaluate_lib.best_of_n(scores[name], evaluate_lib.HIGHER_IS_BETTER[name])
+        index, curve = scoring.best_of_n(scores[name], scoring.HIGHER_IS_BETTER[name])
         assert index.tolist() == planted, name
         if np.isinf(value):
             assert np.all(np.isinf(curve))
@@ -79,7 +82,7 @@ def test_futures_are_drawn_in_calls_of_one_shape():
         return (rows + 1000 * len(calls))[:, :, None, None, None, None]
 
     context = np.arange(5, dtype=np.float32).reshape(5, 1, 1, 1, 1)  # 5 contexts
-    futures = evaluate_lib.draw_futures(sample, context, 7, contexts_per_call=2, seed=4)
+    futures = protocol.draw_futures(sample, context, 7, contexts_per_call=2, seed=4)
     assert futures.shape == (5, 7, 1, 1, 1, 1)
     # 3 groups of 2 contexts (the last padded) x 3 rounds of 3 futures, the last cut to 1.
     assert [shape[0] for shape, _ in calls] == [2] * 9
@@ -88,13 +91,13 @@ def test_futures_are_drawn_in_calls_of_one_shape():
     np.testing.assert_array_equal(values % 1000 // 10, np.arange(5)[:, None] * np.ones(7))
     assert len(np.unique(values)) == 35  # no future repeated
     # The same seed, the same calls.
-    again = evaluate_lib.draw_futures(sample, context, 7, contexts_per_call=2, seed=4)
+    again = protocol.draw_futures(sample, context, 7, contexts_per_call=2, seed=4)
     assert [seed for _, seed in calls[9:]] == [seed for _, seed in calls[:9]]
     np.testing.assert_array_equal(again % 1000, futures % 1000)
 
-    assert evaluate_lib.calls_shape(100, 8, 50) == (1, 50)
-    assert evaluate_lib.calls_shape(2, 8, 5) == (2, 2)
-    contexts, samples = evaluate_lib.calls_shape(100, 256, evaluate_lib.DEFAULT_FUTURES_PER_CALL)
+    assert protocol.calls_shape(100, 8, 50) == (1, 50)
+    assert protocol.calls_shape(2, 8, 5) == (2, 2)
+    contexts, samples = protocol.calls_shape(100, 256, protocol.DEFAULT_FUTURES_PER_CALL)
     assert contexts * samples <= 800 and samples == 100  # 256 x 100 is never one call
 
 
@@ -158,14 +161,15 @@ def test_tiny_model_evaluates_end_to_end_and_resumes(tiny_workdir, monkeypatch):
     np.testing.assert_array_equal(built[0].renderer.trainable_weights[0].numpy(), kernel)
     gif = Image.open(os.path.join(out, "samples.gif"))
     assert gif.n_frames == 9  # 2 context + 7 predicted
-    # 2 sequences in rows, truth + 2 samples in columns.
-    assert gif.size == (3 * (32 + 4), 2 * (32 + 4))
+    # 2 sequences in rows, truth + 2 samples in columns: 32 px frames with a 1 px border,
+    # 2 px gaps around every tile (visualize.animation_grid).
+    assert gif.size == (3 * (34 + 2) + 2, 2 * (34 + 2) + 2)
 
     # A rerun with the same settings reuses every chunk's partial result (no model is built).
     def must_not_run(*args):
         raise AssertionError("chunk recomputed")
 
-    monkeypatch.setattr(evaluate_lib, "evaluate_chunk", must_not_run)
+    monkeypatch.setattr(protocol, "evaluate_chunk", must_not_run)
     again = evaluate_lib.evaluate(workdir, **settings)
     assert again["ssim"] == results["ssim"] and again["fvd"] == results["fvd"]
     assert len(built) == 1
@@ -206,14 +210,13 @@ def test_data_settings_are_checked_before_any_work(tmp_path):
 
 
 def test_a_saved_model_evaluates_like_its_checkpoint(tiny_workdir, tmp_path):
-    from vrnn_tf import export
 
     workdir, _ = tiny_workdir
     model, step, gin_config = export.load_trained_model(workdir)
     saved_model = str(tmp_path / "saved_model")
     export.export_saved_model(model, saved_model, gin_config, step)
     gin.clear_config()
-    exported = evaluate_lib.ExportedModel(saved_model)
+    exported = export.ExportedModel(saved_model)
     context = np.random.default_rng(3).uniform(size=(2, 2, 32, 32, 1)).astype("float32")
     from_export = exported.generate(context, 3, num_samples=2, seed=4)
     assert from_export.shape == (2, 2, 3, 32, 32, 1)

@@ -69,7 +69,7 @@ def test_predict_cli_animates_the_futures_of_a_real_video(trained_run, tmp_path)
 
     # The same animation as MP4 (imageio's ffmpeg plugin, its own ffmpeg binary).
     mp4 = str(tmp_path / "futures.mp4")
-    predict.write_animation(mp4, frames[..., :3], fps=8)
+    visualize.write_animation(mp4, frames[..., :3], fps=8)
     video = iio.imread(mp4, index=None)
     assert video.shape == frames[..., :3].shape
     # H.264 is lossy: on average within a few levels.

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from vrnn_tf import evaluate as evaluate_lib
+from vrnn_tf.evaluation import scoring
 
 
 def test_sampler_equals_step_by_step_generation_and_xla_counts_match(jax_report):
@@ -42,9 +42,9 @@ def test_evaluation_on_jax_scores_its_samples_as_tensorflow_does(jax_report):
     samples = np.concatenate([p["gif_samples"] for p in parts])  # [3, 2, 7, 32, 32, 1]
     assert samples.shape == (3, 2, 7, 32, 32, 1)
     assert np.abs(samples[:, 0] - samples[:, 1]).max() > 1e-3  # two futures, not one twice
-    scores = evaluate_lib.score_samples(clips[:, 2:], samples)
-    for name, higher in evaluate_lib.HIGHER_IS_BETTER.items():
-        index, curve = evaluate_lib.best_of_n(scores[name], higher)
+    scores = scoring.score_samples(clips[:, 2:], samples)
+    for name, higher in scoring.HIGHER_IS_BETTER.items():
+        index, curve = scoring.best_of_n(scores[name], higher)
         chosen = np.concatenate([p[f"{name}_best_index"] for p in parts])
         np.testing.assert_array_equal(chosen, index)
         np.testing.assert_allclose(

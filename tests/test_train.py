@@ -13,7 +13,8 @@ import pytest
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
 from conftest import cli_env
-from vrnn_tf import train as train_lib
+from vrnn_tf.training import callbacks
+from vrnn_tf.training import loop
 
 TINY_RUN_GIN = TINY_MODEL_GIN + """
 train.dataset = @smmnist_dataset
@@ -49,7 +50,7 @@ def test_trains_writes_outputs_and_resumes(tmp_path, capsys):
     os.makedirs(workdir)
     gin.clear_config()
     gin.parse_config(TINY_RUN_GIN + "train.steps = 2")
-    summary = train_lib.train(workdir)
+    summary = loop.train(workdir)
     assert summary["steps"] == 2 and summary["start_step"] == 0
     for name in ("samples.png", "summary.json", "config.gin", "command.txt", "metrics.jsonl"):
         assert os.path.exists(os.path.join(workdir, name)), name
@@ -61,7 +62,7 @@ def test_trains_writes_outputs_and_resumes(tmp_path, capsys):
 
     gin.clear_config()
     gin.parse_config(TINY_RUN_GIN + "train.steps = 4")
-    resumed = train_lib.train(workdir)
+    resumed = loop.train(workdir)
     assert resumed["start_step"] == 2 and resumed["steps"] == 4
     assert "Resuming from step 2" in capsys.readouterr().out
     assert [os.path.basename(p) for p in sorted(glob.glob(f"{workdir}/checkpoints/*"))] == [
@@ -109,7 +110,7 @@ def test_steps_and_checkpoints_must_be_multiples_of_the_log_interval(tmp_path, b
     gin.clear_config()
     gin.parse_config(TINY_RUN_GIN)
     with pytest.raises(ValueError, match=f"train.{name} .* multiple of train.log_every"):
-        train_lib.train(str(tmp_path), **bad)
+        loop.train(str(tmp_path), **bad)
     gin.clear_config()
 
 
@@ -156,7 +157,7 @@ def test_trains_bair_hier_gin_on_archive_tfrecords(tmp_path):
         "train.samples_per_sequence = 1",
         "train.run_eagerly = True",
     ])
-    summary = train_lib.train(workdir)
+    summary = loop.train(workdir)
     gin.clear_config()
     assert summary["steps"] == 2
     assert (
@@ -190,7 +191,7 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tmp_path, monkeypatc
 
     stdout = Stdout()
     monkeypatch.setattr(sys, "stdout", stdout)
-    logger = train_lib.ProgressLogger(str(tmp_path), total_steps=10, batch_size=2)
+    logger = callbacks.ProgressLogger(str(tmp_path), total_steps=10, batch_size=2)
     model = _FakeModel(step=4)  # resumed at step 4
     logger.set_model(model)
     logger.on_epoch_begin(0)
@@ -213,5 +214,5 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tmp_path, monkeypatc
 
 
 def test_durations_read_like_a_clock():
-    assert [train_lib.format_duration(s) for s in (0, 59.6, 61, 3600, 3725)] == [
+    assert [callbacks.format_duration(s) for s in (0, 59.6, 61, 3600, 3725)] == [
         "0s", "1m00s", "1m01s", "1h00m00s", "1h02m05s"]

@@ -19,7 +19,9 @@ import tensorflow as tf
 from conftest import REPO
 from test_train import TINY_RUN_GIN
 from vrnn_tf.training import checkpoints
-from vrnn_tf import train as train_lib
+from vrnn_tf.data import datasets
+from vrnn_tf.training import callbacks
+from vrnn_tf.training import loop
 
 STEPS = 8
 RESUME_GIN = TINY_RUN_GIN + f"""
@@ -105,22 +107,26 @@ def test_killed_twice_and_resumed_equals_uninterrupted(tmp_path):
 # Non-finite steps
 # ---------------------------------------------------------------------------------------------
 
-@gin.configurable
-def nan_smmnist(split, sequence_length, start=0, nan_ranges=()):
+@gin.configurable("nan_smmnist")
+class NanSmmnist(datasets.StochasticMovingMnist):
     """Tiny SM-MNIST whose training videos at stream positions in `[from, until)` ranges are NaN."""
-    from vrnn_tf.data import datasets
 
-    data = datasets.smmnist_dataset(split, sequence_length, start=start)
-    if split != "train":
-        return data
+    def __init__(self, nan_ranges=(), **settings):
+        super().__init__(**settings)
+        self.nan_ranges = nan_ranges
 
-    def damage(i, video):
-        bad = tf.constant(False)
-        for first, until in nan_ranges:
-            bad = bad | ((i >= first) & (i < until))
-        return tf.where(bad, np.nan, video)
+    def videos(self, split, sequence_length, start=0):
+        data = super().videos(split, sequence_length, start)
+        if split != "train":
+            return data
 
-    return tf.data.Dataset.zip(tf.data.Dataset.counter(start), data).map(damage)
+        def damage(i, video):
+            bad = tf.constant(False)
+            for first, until in self.nan_ranges:
+                bad = bad | ((i >= first) & (i < until))
+            return tf.where(bad, np.nan, video)
+
+        return tf.data.Dataset.zip(tf.data.Dataset.counter(start), data).map(damage)
 
 
 NAN_GIN = TINY_RUN_GIN + """
@@ -129,7 +135,7 @@ train.steps = 6
 train.log_every = 2
 train.checkpoint_every = 2
 train.max_consecutive_nonfinite = 3
-smmnist_dataset.image_size = 16
+nan_smmnist.image_size = 16
 """
 
 
@@ -139,8 +145,8 @@ def test_nan_steps_are_skipped_counted_and_stop_training(tmp_path):
     gin.parse_config(NAN_GIN + "nan_smmnist.nan_ranges = ((2, 4), (6, 1000))")
     workdir = str(tmp_path / "run")
     os.makedirs(workdir)
-    with pytest.raises(train_lib.NonFiniteTrainingError) as stopped:
-        train_lib.train(workdir)
+    with pytest.raises(callbacks.NonFiniteTrainingError) as stopped:
+        loop.train(workdir)
     # One skipped step (2) did not stop training; three in a row (4..6) did.
     lines = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
     assert [line["step"] for line in lines] == [2, 4]

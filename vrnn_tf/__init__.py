@@ -2,6 +2,7 @@
 
 Improved Conditional VRNNs for Video Prediction (Castrejon, Ballas,
 Courville, ICCV 2019) on Keras 3, for the TensorFlow and JAX backends.
+The code map is in README.md ("Code map").
 """
 
 from data_prep import tf_logs as _tf_logs
@@ -14,5 +15,9 @@ from vrnn_tf.configurables import build_model  # noqa: E402
 from vrnn_tf.configurables import build_optimizer  # noqa: E402
 from vrnn_tf.model import HierarchicalVRNN  # noqa: E402
 
-__all__ = ["HierarchicalVRNN", "build_model", "build_optimizer"]
+# Registers `train` and the datasets with gin, so that `gin.parse_config_file(
+# 'gin/bair_hier.gin')` works after `import vrnn_tf` alone.
+from vrnn_tf.training.loop import train  # noqa: E402
+
+__all__ = ["HierarchicalVRNN", "build_model", "build_optimizer", "train"]
 __version__ = "0.1.0"

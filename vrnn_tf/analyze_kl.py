@@ -11,22 +11,22 @@ maximally active channels, mean KL of every channel). See
 `vrnn_tf.analysis.kl_analysis` for what is averaged.
 """
 
-import json
 import os
 
-import gin
 from absl import app
 from absl import flags
 from tqdm import tqdm
 
 from vrnn_tf import cli
 from vrnn_tf import configurables
+from vrnn_tf import files
 from vrnn_tf.analysis import kl_analysis
-from vrnn_tf import train as train_lib  # registers `train` (and --workdir, --gin_*) with gin
 from vrnn_tf.analysis import visualize
+from vrnn_tf.training import loop
 from vrnn_tf.training import workdirs
 
 FLAGS = flags.FLAGS
+cli.define_run_flags()
 flags.DEFINE_integer(
     "num_sequences", None, "Held-out videos to analyse. Defaults to the run's train.eval_sequences."
 )
@@ -38,17 +38,14 @@ def analyze(workdir, num_sequences=None, out=None, gin_files=(), gin_bindings=()
     model, step = workdirs.load_model(workdir, gin_files=gin_files, gin_bindings=gin_bindings)
 
     def bound(name):  # the run's setting of train(name=...)
-        value = configurables.bound_argument(train_lib.train, name)
-        if isinstance(value, gin.config.ConfigurableReference):  # `@smmnist_dataset`
-            return value.scoped_configurable_fn
-        return value
+        return configurables.bound_argument(loop.train, name)
 
     if num_sequences is None:
         num_sequences = bound("eval_sequences")
     if num_sequences < 1:
         raise ValueError(f"--num_sequences must be >= 1, got {num_sequences}.")
     split = bound("eval_split")
-    dataset = bound("dataset")(split, model.context_frames + bound("future_frames"))
+    dataset = cli.bound_dataset()(split, model.context_frames + bound("future_frames"))
     batches = dataset.take(num_sequences).batch(bound("batch_size"))
     mean_kl, num_videos = kl_analysis.mean_channel_kl(
         model, tqdm(batches, desc="KL per channel", unit="batch")
@@ -62,16 +59,13 @@ def analyze(workdir, num_sequences=None, out=None, gin_files=(), gin_bindings=()
         mean_kl, model.hierarchy.resolutions, title=f"KL per latent channel, step {step}"
     )
     visualize.save_png(f"{out}.png", image)
-    train_lib.write_text(f"{out}.json", json.dumps(result, indent=2) + "\n")
+    files.write_json(f"{out}.json", result)
     return result
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     if not FLAGS.workdir:
         raise app.UsageError("--workdir is required: the folder of a vrnn_tf.train run.")
-    gin.add_config_file_search_path(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     try:
         result = analyze(
             FLAGS.workdir, FLAGS.num_sequences, FLAGS.out, FLAGS.gin_file, FLAGS.gin_bindings

@@ -23,22 +23,41 @@ from absl import logging
 
 from vrnn_tf import configurables
 from vrnn_tf.data import datasets
+from vrnn_tf.training import loop  # registers `train` (and, through it, the datasets) with gin
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = configurables.REPO
 
 
 class ConfigError(ValueError):
     """Bad flags or gin bindings, found before any work."""
 
 
+def define_run_flags():
+    """--workdir, --gin_file and --gin_bindings: every entry point that reads or writes a run.
+
+    Defined once per process, whichever entry point asks first (tests import several).
+    """
+    if "workdir" in flags.FLAGS:
+        return
+    flags.DEFINE_string(
+        "workdir", None, "The run's folder: training writes checkpoints and logs there."
+    )
+    flags.DEFINE_multi_string("gin_file", [], "gin config files, applied in order.")
+    flags.DEFINE_multi_string(
+        "gin_bindings", [], 'gin bindings, applied last, e.g. "train.steps = 10".'
+    )
+
+
 def parse_gin(gin_files, gin_bindings):
     """Parses gin files (paths relative to the repo or the working folder) and bindings.
+
+    A saved run's config is re-parsed by `vrnn_tf.training.workdirs` instead.
 
     Raises:
         ConfigError: a missing file, a syntax error or a binding of an
             unknown function or argument.
     """
-    gin.add_config_file_search_path(REPO)
+    configurables.add_repo_to_search_path()
     try:
         gin.parse_config_files_and_bindings(gin_files, gin_bindings)
     except (ValueError, IOError) as error:
@@ -93,76 +112,95 @@ def check_sequence_lengths(context_frames, sequence_length, max_frames=None, wha
         )
 
 
+
 def check_dataset_matches_model(dataset, image_size, image_channels):
-    """The frames a gin dataset function yields fit the model's `image_size` / `image_channels`.
+    """The frames a dataset yields fit the model's `image_size` / `image_channels`.
+
+    Args:
+        dataset: a `vrnn_tf.data.datasets.VideoDataset`.
+        image_size, image_channels: int. `build_model`'s.
 
     Returns:
-        The dataset's geometry (`datasets.frame_geometry`).
+        The dataset's `Geometry`.
     """
-    name = getattr(dataset, "__name__", "the dataset")
-    check_data_dir(dataset)
     try:
-        geometry = datasets.frame_geometry(dataset)
+        dataset.check_data_dir()
+        geometry = dataset.geometry()
     except (OSError, ValueError) as error:
-        raise ConfigError(f"{name}: {error}") from error
-    size, channels = geometry.get("image_size"), geometry.get("image_channels")
-    if size is not None and size != image_size:
-        fix = (
-            f"set {name}.image_size = {image_size} or build_model.image_size = {size}"
-            if name == "smmnist_dataset"
-            else f"set build_model.image_size = {size} (and a model config for that resolution)"
-        )
+        raise ConfigError(f"{dataset.name}: {error}") from error
+    if geometry.image_size != image_size:
         raise ConfigError(
-            f"{name} yields {size}x{size} frames but the model is built for "
-            f"{image_size}x{image_size} (build_model.image_size): {fix}."
+            f"{dataset.name} yields {geometry.image_size}x{geometry.image_size} frames but the "
+            f"model is built for {image_size}x{image_size} (build_model.image_size): set "
+            f"build_model.image_size = {geometry.image_size} (and a model config for that "
+            f"resolution), or the dataset's frame size where it has one "
+            f"({dataset.name}.image_size = {image_size})."
         )
-    if channels is not None and channels != image_channels:
+    if geometry.image_channels != image_channels:
         raise ConfigError(
-            f"{name} yields frames of {channels} channel(s) but build_model.image_channels = "
-            f"{image_channels}; set build_model.image_channels = {channels}."
+            f"{dataset.name} yields frames of {geometry.image_channels} channel(s) but "
+            f"build_model.image_channels = {image_channels}; set build_model.image_channels = "
+            f"{geometry.image_channels}."
         )
     return geometry
 
 
-def check_data_dir(dataset):
-    """A dataset function with a `data_dir` argument must point at an existing folder."""
-    name = getattr(dataset, "__name__", None)
+def bound_dataset():
+    """The dataset that gin binds to `train.dataset`, instantiated with its own bindings.
+
+    Raises:
+        ConfigError: no dataset is bound.
+    """
     try:
-        data_dir = configurables.bound_argument(dataset, "data_dir")
-    except (KeyError, ValueError):
-        return  # no data_dir argument: the data are generated
-    if not os.path.isdir(data_dir):
+        reference = gin.query_parameter("train.dataset")
+    except ValueError as error:
         raise ConfigError(
-            f"Data folder {os.path.abspath(data_dir)} ({name}.data_dir) does not exist. Point "
-            f"to it with --gin_bindings=\"{name}.data_dir='/path/to/data'\" (see README.md, "
-            "Data)."
+            "No dataset: bind one, e.g. --gin_bindings='train.dataset = @smmnist_dataset'."
+        ) from error
+    dataset = reference.scoped_configurable_fn
+    if not (isinstance(dataset, type) and issubclass(dataset, datasets.VideoDataset)):
+        raise ConfigError(
+            f"train.dataset = @{reference.selector} is not a dataset class: bind a subclass of "
+            "vrnn_tf.data.datasets.VideoDataset (e.g. @smmnist_dataset), which declares the "
+            "frames it yields."
         )
+    return dataset()
 
 
-def check_train_config(dataset, future_frames):
+def check_train_config():
     """All the checks `python -m vrnn_tf.train` can make before building anything."""
-    image_size = configurables.bound_argument(configurables.build_model, "image_size")
-    image_channels = configurables.bound_argument(configurables.build_model, "image_channels")
-    context_frames = configurables.bound_argument(configurables.build_model, "context_frames")
+    future_frames = configurables.bound_argument(loop.train, "future_frames")
     if future_frames < 1:
         raise ConfigError(
             f"train.future_frames = {future_frames}; training needs at least 1 frame to "
             "predict after the context."
         )
-    geometry = check_dataset_matches_model(dataset, image_size, image_channels)
+    context_frames = configurables.model_setting("context_frames")
+    geometry = check_dataset_matches_model(
+        bound_dataset(),
+        configurables.model_setting("image_size"),
+        configurables.model_setting("image_channels"),
+    )
     check_sequence_lengths(
         context_frames,
         context_frames + future_frames,
-        geometry.get("max_frames"),
+        geometry.max_frames,
         what="training clips (build_model.context_frames + train.future_frames)",
     )
 
+
 def run(main):
-    """``app.run(main)``, with Python logging at WARNING unless ``--verbosity`` is given."""
+    """``app.run(main)``: Python logging at WARNING unless ``--verbosity`` is given, extra
+    arguments refused, and a `ConfigError` shown as a usage error."""
 
     def main_with_quiet_logs(argv):
         if not flags.FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)
-        return main(argv)
+        if len(argv) > 1:
+            raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+        try:
+            return main(argv)
+        except ConfigError as error:
+            raise app.UsageError(str(error)) from error
 
     app.run(main_with_quiet_logs)

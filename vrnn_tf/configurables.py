@@ -8,6 +8,7 @@ Defaults are the paper's BAIR 64x64 "1-8-32" model.
 """
 
 import inspect
+import os
 
 import gin
 import keras
@@ -33,27 +34,30 @@ renderer = gin.external_configurable(Renderer, name="renderer", module="vrnn_tf"
 PRECISIONS = ("float32", "mixed_bfloat16")
 
 
+# build_model's defaults are HierarchicalVRNN's: written once, in the constructor.
+_MODEL_DEFAULTS = {
+    name: parameter.default
+    for name, parameter in inspect.signature(HierarchicalVRNN.__init__).parameters.items()
+    if parameter.default is not inspect.Parameter.empty
+}
+
+
 @gin.configurable
 def build_model(
-    image_size=64,
-    image_channels=3,
-    context_frames=2,
-    likelihood="l1",
-    beta=1.0,
-    beta_warmup_steps=0,
-    seed=0,
+    image_size=_MODEL_DEFAULTS["image_size"],
+    image_channels=_MODEL_DEFAULTS["image_channels"],
+    context_frames=_MODEL_DEFAULTS["context_frames"],
+    likelihood=_MODEL_DEFAULTS["likelihood"],
+    beta=_MODEL_DEFAULTS["beta"],
+    beta_warmup_steps=_MODEL_DEFAULTS["beta_warmup_steps"],
+    seed=_MODEL_DEFAULTS["seed"],
     precision="float32",
 ):
     """The `HierarchicalVRNN` of the parsed gin configuration, built (weights exist).
 
     Args:
-        image_size: int. Frame height = width.
-        image_channels: int. 3 for RGB, 1 for SM-MNIST.
-        context_frames: int. Conditioning frames.
-        likelihood: "l1", "l2" or "bernoulli".
-        beta: float. Final KL weight.
-        beta_warmup_steps: int. Linear beta warmup from 0 (0: none).
-        seed: int. Seed of the latent noise.
+        image_size, image_channels, context_frames, likelihood, beta,
+            beta_warmup_steps, seed: `HierarchicalVRNN`'s (defaults: its own).
         precision: "float32", or "mixed_bfloat16": bfloat16 activations and
             float32 variables; the Gaussians' parameters, the KL, the
             likelihood and GroupNorm's statistics stay float32.
@@ -167,6 +171,24 @@ def _bound_global_batch_size():
             "pass global_batch_size=..., or bind train.batch_size (or "
             "build_optimizer.global_batch_size) in the gin config."
         ) from error
+
+
+# gin files name each other relative to the repository (`include 'gin/models/paper.gin'`).
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def add_repo_to_search_path():
+    """Lets gin find `gin/...` files from any working folder: the one place that sets it."""
+    gin.add_config_file_search_path(REPO)
+
+
+def model_setting(name):
+    """`build_model`'s argument `name` as the parsed gin config sets it (else its default).
+
+    For the entry points' checks, which must know the frame size and context before the
+    (slow) model build.
+    """
+    return bound_argument(build_model, name)
 
 
 def bound_argument(fn, name):

@@ -23,16 +23,16 @@ frames, the gin config and the checkpoint step (`load_metadata` reads it).
 
 import json
 import os
-import shutil
 
+import numpy as np
 import tensorflow as tf
 from absl import app
 from absl import flags
 
-from vrnn_tf.training import checkpoints
 from vrnn_tf import cli
-from vrnn_tf import cli
+from vrnn_tf import files
 from vrnn_tf import sampling
+from vrnn_tf.training import checkpoints
 from vrnn_tf.training import workdirs
 
 METADATA_FILE = "vrnn_tf_export.json"
@@ -152,20 +152,10 @@ def export_saved_model(model, path, gin_config="", step=None):
         "[B, num_samples, num_future, H, W, 3] in [0, 1]",
         "gin_config": gin_config,
     }
-    parent = os.path.dirname(path)
-    os.makedirs(parent, exist_ok=True)
-    tmp = os.path.join(parent, f".tmp-{os.path.basename(path)}-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tf.saved_model.save(module, tmp, signatures={"predict": module.predict})
-    with open(os.path.join(tmp, METADATA_FILE), "w") as f:
-        json.dump(metadata, f, indent=2)
-    if os.path.exists(path):  # an older export: move it aside, then drop it
-        old = f"{tmp}-old"
-        os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old)
-    else:
-        os.replace(tmp, path)
+    # An older export at `path` is replaced only once the new one is complete.
+    with files.atomic_path(path) as tmp:
+        tf.saved_model.save(module, tmp, signatures={"predict": module.predict})
+        files.write_json(os.path.join(tmp, METADATA_FILE), metadata)
     return metadata
 
 
@@ -185,20 +175,39 @@ def load_trained_model(workdir, step=None):
         return model, step, f.read()
 
 
+class ExportedModel:
+    """A `vrnn_tf.export` SavedModel with the `generate` of `HierarchicalVRNN`.
+
+    Needs TensorFlow only; gray models get gray RGB context and give back one
+    channel, as the data pipelines yield it.
+    """
+
+    def __init__(self, path):
+        metadata = load_metadata(path)
+        self.image_channels = metadata["model_image_channels"]
+        self._exported = tf.saved_model.load(path)
+
+    def generate(self, context, num_future, num_samples=1, seed=0):
+        """float `[B, context_frames, H, W, C]` -> float32 `[B, samples, future, H, W, C]`."""
+        context = np.asarray(context, np.float32)
+        if context.shape[-1] == 1:
+            context = np.repeat(context, 3, axis=-1)
+        futures = self._exported.predict(context, int(num_future), int(num_samples), int(seed))
+        return futures.numpy()[..., : self.image_channels]
+
+
 FLAGS = flags.FLAGS
 
 
 def define_flags():
-    # Defined only when run as a program: vrnn_tf.train and vrnn_tf.predict
-    # import this module and have flags of the same names.
-    flags.DEFINE_string("workdir", None, "Training workdir (config.gin, checkpoints/).")
+    # Defined only when run as a program: vrnn_tf.predict and the training loop
+    # import this module, and other entry points have flags of the same names.
+    cli.define_run_flags()
     flags.DEFINE_string("out", None, "Export folder (default: WORKDIR/saved_model).")
     flags.DEFINE_integer("step", None, "Checkpoint step to export (default: the newest).")
 
 
 def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     if not FLAGS.workdir:
         raise app.UsageError("--workdir is required: the training run to export.")
     out = FLAGS.out or os.path.join(FLAGS.workdir, "saved_model")

@@ -39,7 +39,7 @@ class HierarchicalVRNN(keras.Model):
             Defaults to "l1".
         beta: float. Final KL weight. Defaults to 1.0.
         beta_warmup_steps: int. Steps over which beta rises from 0. Defaults to 0.
-        seed: int or None. Seed of the latent noise.
+        seed: int or None. Seed of the latent noise (None: a random one). Defaults to 0.
 
     Call arguments:
         video: float `[B, T, H, W, C]` in [0, 1], T > context_frames.
@@ -63,7 +63,7 @@ class HierarchicalVRNN(keras.Model):
         likelihood="l1",
         beta=1.0,
         beta_warmup_steps=0,
-        seed=None,
+        seed=0,
         **kwargs,
     ):
         # Videos stay float32 under mixed precision: the likelihood's targets

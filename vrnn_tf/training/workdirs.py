@@ -10,8 +10,9 @@ import os
 
 import gin
 
-from vrnn_tf.training import checkpoints
 from vrnn_tf import configurables
+from vrnn_tf.training import checkpoints
+from vrnn_tf.training import loop  # noqa: F401  (registers `train` and the datasets with gin)
 
 CONFIG_NAME = "config.gin"
 
@@ -69,6 +70,7 @@ def parse_saved_config(
         ValueError: the config or a binding does not parse.
     """
     gin.clear_config()
+    configurables.add_repo_to_search_path()
     try:
         if config_text is not None:
             gin.parse_config(config_text, skip_unknown=True)

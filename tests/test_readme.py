@@ -1,0 +1,71 @@
+"""The README's snippets run: its Python on a tiny model, and every command's flags exist."""
+
+import re
+import subprocess
+import sys
+
+import gin
+import numpy as np
+import pytest
+
+from conftest import REPO
+from conftest import TINY_MODEL_GIN
+from conftest import cli_env
+
+README = open(f"{REPO}/README.md").read()
+
+
+def snippets(language):
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def commands():
+    """`(module, flags)` of every `python -m MODULE ...` line of the README's shell snippets."""
+    found = []
+    for snippet in snippets("sh"):
+        for command in snippet.replace("\\\n", " ").splitlines():
+            match = re.search(r"python -m ([\w.]+)(.*)", command)
+            if match:
+                found.append((match.group(1), set(re.findall(r"--(\w+)", match.group(2)))))
+    return found
+
+
+def test_using_the_model_runs_as_written(monkeypatch):
+    (snippet,) = [s for s in snippets("python") if "vrnn_tf.build_model()" in s]
+    real_parse = gin.parse_config_file
+
+    def parse_then_shrink(path):  # the paper's config, then a model small enough for a test
+        real_parse(path)
+        gin.parse_config(TINY_MODEL_GIN)
+
+    monkeypatch.setattr(gin, "parse_config_file", parse_then_shrink)
+    monkeypatch.chdir(REPO)
+    rng = np.random.default_rng(0)
+    namespace = dict(
+        videos=rng.uniform(size=(2, 4, 16, 16, 1)).astype("float32"),
+        context=rng.uniform(size=(2, 2, 16, 16, 1)).astype("float32"),
+    )
+    gin.clear_config()
+    try:
+        exec(compile(snippet.replace("num_samples=100", "num_samples=2"), "README", "exec"), namespace)
+    finally:
+        gin.clear_config()
+    assert set(namespace["terms"]) == {"reconstruction", "kl_level_0", "kl_level_1"}
+    assert namespace["futures"].shape == (2, 2, 28, 16, 16, 1)
+
+
+@pytest.mark.parametrize("module", sorted({module for module, _ in commands()}))
+def test_every_flag_of_the_readme_commands_exists(module):
+    used = set().union(*(flags for name, flags in commands() if name == module))
+    # absl's full help lists the flags of every module (and exits 1).
+    result = subprocess.run(
+        [sys.executable, "-m", module, "--helpfull"],
+        cwd=REPO,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    defined = set(re.findall(r"--(?:\[no\])?(\w+)", result.stdout + result.stderr))
+    assert "workdir" in defined or "out" in defined, result.stderr[-2000:]
+    assert used <= defined, f"README uses flags that python -m {module} lacks: {used - defined}"
