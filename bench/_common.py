@@ -12,11 +12,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import gin  # noqa: E402
 import keras  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from vrnn_tf import cli  # noqa: E402
 from vrnn_tf import configurables  # noqa: E402
 
 FLAGS = flags.FLAGS
@@ -40,6 +40,8 @@ def define_flags():
     """
     from vrnn_tf import train  # noqa: F401  (--gin_file / --gin_bindings, gin's `train`)
 
+    flags.declare_key_flag("gin_file")  # key flags of this module, so adopted with its own
+    flags.declare_key_flag("gin_bindings")
     flags.DEFINE_enum("precision", "float32", configurables.PRECISIONS, "build_model.precision.")
     flags.DEFINE_float("peak_tflops", None, "Device peak TFLOP/s for MFU (default: table).")
     flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
@@ -48,17 +50,15 @@ def define_flags():
     )
 
 
-def parse_gin(gin_files, bindings):
-    gin.add_config_file_search_path(REPO)
-    gin.parse_config_files_and_bindings(gin_files, bindings)
-
-
 def parse_flags_gin():
     """Applies --gin_file, --gin_bindings and --precision (last, so that it wins)."""
     if not FLAGS.gin_file:
         raise app.UsageError("--gin_file is required, e.g. --gin_file=gin/demo.gin")
     precision = f"build_model.precision = '{FLAGS.precision}'"
-    parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [precision])
+    try:
+        cli.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [precision])
+    except cli.ConfigError as error:
+        raise app.UsageError(str(error)) from error
 
 
 def time_calls(call, inputs, warmup=0):

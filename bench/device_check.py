@@ -28,8 +28,9 @@ past its budget is stopped; its JSON line says which, and the rest go on:
    entry point; steady sequences/s from its second log line.
 
 Every child runs with TensorFlow unimportable (`bench/without_tensorflow.py`),
-as on the box, so that a run here fails where the box would. The children share a fresh JAX compilation
-cache: the CLI's train step is the program `train_bf16` compiled.
+as on the box, so that a run here fails where the box would. The children share
+a fresh JAX compilation cache: the CLI's train step is the program `train_bf16`
+compiled.
 
 Output: `OUT/device_check.jsonl`, a first JSON line on the machine, then one per
 part and the total (OUT: `--out`, else the environment variable `OUT`), and
@@ -38,6 +39,9 @@ each part's log as `OUT/PART.log`.
 `--dry_run` runs the same parts on the CPU with the paper model shrunk by gin
 bindings (8x8 frames, toy channels) and tiny sizes, within 12 minutes on 2 busy CPU cores
 (tests/test_device_check.py).
+
+The parts' sizes and budgets, the goals and the dry run's bindings are in
+`bench/device_check_settings.py`.
 """
 
 import json
@@ -53,69 +57,45 @@ import time
 from absl import app
 from absl import flags
 
+import device_check_settings as settings  # bench/: the parts, sizes, budgets, goals
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WITHOUT_TENSORFLOW = os.path.join(REPO, "bench", "without_tensorflow.py")
-GIN_FILE = "gin/bair_hier.gin"
 LOG_TAIL_BYTES = 200_000  # of each part's log kept under OUT
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("out", None, "Output folder (default: the environment variable OUT).")
-flags.DEFINE_bool("dry_run", False, "The same parts on the CPU at toy sizes (budget: 12 minutes).")
+flags.DEFINE_bool(
+    "dry_run",
+    False,
+    f"The same parts on the CPU at toy sizes (budget: {settings.DRY_RUN_TOTAL_BUDGET // 60} "
+    "minutes).",
+)
 flags.DEFINE_float("budget_scale", 1.0, "Multiplies every time budget (tests shrink them).")
 
-# The paper's targets (issue "Ready for the GPU"): MFU of bf16 training, 3x the
-# public release's 91 clips/s (bf16 autocast, batch 32, one H100), the BAIR
-# sampling protocol in under 2 minutes.
-MFU_GOAL = 0.40
-RELEASE_CLIPS_PER_SECOND = 91.0
-RELEASE_FACTOR_GOAL = 3.0
-PROTOCOL_MINUTES_GOAL = 2.0
-
-# Seconds: the whole check, then each part's budget (in order).
-TOTAL_BUDGET = 470
-DRY_RUN_TOTAL_BUDGET = 720
-
-# The paper model at toy size, for --dry_run: the same gin file, every part shrunk.
-DRY_RUN_BINDINGS = [
-    "frame_encoder.stage_channels = (8, 16)",
-    "frame_encoder.global_channels = 16",
-    # GroupNorm groups of at least 8 values at every resolution (ops_util.check_group_size).
-    "frame_encoder.norm_groups = 2",
-    "latent_hierarchy.init_norm_groups = 2",
-    "latent_hierarchy.resolutions = (1, 4)",
-    "latent_hierarchy.latent_channels = (4, 4)",
-    "latent_hierarchy.hidden_channels = (8, 8)",
-    "latent_hierarchy.lstm_norm_groups = 1",
-    "renderer.resolutions = (1, 4, 8)",
-    "renderer.hidden_channels = (16, 8, 8)",
-    "renderer.recurrent = (True, True, True)",
-    "renderer.lstm_norm_groups = 2",
-    "renderer.norm_groups = 2",
-    "build_model.image_size = 8",
-    "train.future_frames = 1",
-]
 
 def parts(dry_run, workdir):
     """[(name, budget s, argv after the interpreter, how to read its result)] in order."""
-    gin = [f"--gin_file={GIN_FILE}"] + [
-        f"--gin_bindings={b}" for b in (DRY_RUN_BINDINGS if dry_run else [])
+    gin = [f"--gin_file={settings.GIN_FILE}"] + [
+        f"--gin_bindings={b}" for b in (settings.DRY_RUN_BINDINGS if dry_run else [])
     ]
-    batch = 2 if dry_run else 32
+    size = settings.DRY_RUN_SIZES if dry_run else settings.SIZES
+    budgets = settings.DRY_RUN_BUDGETS if dry_run else settings.BUDGETS
+    batch = size["batch_size"]
     train = ["bench/train_step.py", *gin, f"--batch_size={batch}", "--json"]
-    train += ["--steps=2", "--warmup=1"] if dry_run else ["--steps=20", "--warmup=3"]
+    train += [f"--steps={size['steps']}", f"--warmup={size['warmup']}"]
     sample = ["bench/sample.py", *gin, "--precision=mixed_bfloat16", "--json"]
-    sample += (
-        ["--num_contexts=2", "--num_samples=2", "--num_future=3", "--contexts_per_call=1"]
-        if dry_run
-        else ["--num_contexts=32", "--num_samples=100", "--num_future=28", "--contexts_per_call=8"]
-    )
-    steps, log_every = (4, 2) if dry_run else (100, 50)
+    sample += [
+        f"--{name}={size[name]}"
+        for name in ("num_contexts", "num_samples", "num_future", "contexts_per_call")
+    ]
+    log_every = size["cli_log_every"]
     cli = ["-m", "vrnn_tf.train", *gin, f"--workdir={workdir}"] + [
         f"--gin_bindings={b}"
         for b in (
             "train.dataset = @synthetic_dataset",
             f"train.batch_size = {batch}",
-            f"train.steps = {steps}",
+            f"train.steps = {size['cli_steps']}",
             f"train.log_every = {log_every}",
             f"train.checkpoint_every = {log_every}",
             f"train.eval_sequences = {batch}",
@@ -125,13 +105,13 @@ def parts(dry_run, workdir):
             "build_model.precision = 'mixed_bfloat16'",
         )
     ]
-    budgets = (180, 180, 120, 240) if dry_run else (130, 100, 90, 150)
-    return [
-        ("train_bf16", budgets[0], train + ["--precision=mixed_bfloat16"], training_result),
-        ("train_f32", budgets[1], train + ["--precision=float32"], training_result),
-        ("sampling", budgets[2], sample, sampling_result),
-        ("train_cli", budgets[3], cli, lambda log: cli_result(workdir, batch)),
-    ]
+    argv_and_reader = dict(
+        train_bf16=(train + ["--precision=mixed_bfloat16"], training_result),
+        train_f32=(train + ["--precision=float32"], training_result),
+        sampling=(sample, sampling_result),
+        train_cli=(cli, lambda log: cli_result(workdir, batch)),
+    )
+    return [(name, budgets[name], *argv_and_reader[name]) for name in settings.PARTS]
 
 
 def last_json(log):
@@ -148,17 +128,18 @@ def last_json(log):
 def training_result(log):
     result = last_json(log)
     if result.get("sequences_per_second"):
-        speedup = result["sequences_per_second"] / RELEASE_CLIPS_PER_SECOND
+        speedup = result["sequences_per_second"] / settings.RELEASE_CLIPS_PER_SECOND
         result["over_release_bf16_h100"] = round(speedup, 2)
-        result["meets_release_goal"] = speedup >= RELEASE_FACTOR_GOAL
+        result["meets_release_goal"] = speedup >= settings.RELEASE_FACTOR_GOAL
     if result.get("mfu") is not None:
-        result["meets_mfu_goal"] = result["mfu"] >= MFU_GOAL
+        result["meets_mfu_goal"] = result["mfu"] >= settings.MFU_GOAL
     return result
 
 
 def sampling_result(log):
     result = last_json(log)
-    result["meets_protocol_goal"] = result["bair_protocol_minutes"] < PROTOCOL_MINUTES_GOAL
+    minutes = result["bair_protocol_minutes"]
+    result["meets_protocol_goal"] = minutes < settings.PROTOCOL_MINUTES_GOAL
     return result
 
 
@@ -272,7 +253,8 @@ def main(argv):
             f for f in (env.get("XLA_FLAGS"), "--xla_backend_optimization_level=0") if f
         )
     results_path = os.path.join(out, "device_check.jsonl")
-    total = (DRY_RUN_TOTAL_BUDGET if FLAGS.dry_run else TOTAL_BUDGET) * FLAGS.budget_scale
+    total = settings.DRY_RUN_TOTAL_BUDGET if FLAGS.dry_run else settings.TOTAL_BUDGET
+    total *= FLAGS.budget_scale
     start = time.perf_counter()
     workdir = tempfile.mkdtemp(prefix="device_check_train_")  # checkpoints stay out of OUT
     # A fresh compilation cache, shared by the parts: the CLI's train step is the program

@@ -16,7 +16,6 @@ Prints a table (or, with ``--json``, one JSON object) of ms/batch, batches/s and
 The numbers depend on the host's cores and disk cache; the data are read back from the page cache.
 """
 
-import argparse
 import json
 import os
 import platform
@@ -29,10 +28,23 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
 
 from data_prep import _tfrecord_testing as writers  # noqa: E402
 from data_prep import bair  # noqa: E402
 from data_prep import cityscapes  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_integer("batches", 40, "Timed batches per pipeline.")
+flags.DEFINE_integer("warmup", 5, "Untimed batches first.")
+flags.DEFINE_integer("sequence_length", 12, "Frames per training window.")
+flags.DEFINE_integer("bair_files", 2, "BAIR train files.")
+flags.DEFINE_integer("bair_trajectories", 256, "Trajectories per BAIR file.")
+flags.DEFINE_integer("cityscapes_sequences", 64, "Converted Cityscapes sequences.")
+flags.DEFINE_integer("resolution", 128, "Cityscapes frame side.")
+flags.DEFINE_string("workdir", None, "Data folder (default: a temporary one).")
+flags.DEFINE_bool("json", False, "Print one JSON object.")
 
 
 def write_bair(root, files, trajectories):
@@ -77,39 +89,29 @@ def time_pipeline(dataset, batch_size, batches, warmup):
     return first, 1000.0 * elapsed / batches
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--batches", type=int, default=40, help="timed batches per pipeline")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed batches first")
-    parser.add_argument("--sequence_length", type=int, default=12)
-    parser.add_argument("--bair_files", type=int, default=2)
-    parser.add_argument("--bair_trajectories", type=int, default=256, help="per file")
-    parser.add_argument("--cityscapes_sequences", type=int, default=64)
-    parser.add_argument("--resolution", type=int, default=128, help="Cityscapes side")
-    parser.add_argument("--workdir", default=None, help="data folder (default: a temporary one)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    args = parser.parse_args(argv)
-
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     import tensorflow as tf
 
-    workdir = args.workdir or tempfile.mkdtemp(prefix="bench_input_")
+    workdir = FLAGS.workdir or tempfile.mkdtemp(prefix="bench_input_")
     try:
         start = time.perf_counter()
         print(f"writing synthetic data to {workdir} ...", file=sys.stderr)
-        bair_dir = write_bair(os.path.join(workdir, "softmotion30_44k"), args.bair_files,
-                              args.bair_trajectories)
+        bair_dir = write_bair(os.path.join(workdir, "softmotion30_44k"), FLAGS.bair_files,
+                              FLAGS.bair_trajectories)
         city_dir = write_cityscapes(os.path.join(workdir, "cityscapes"),
-                                    args.cityscapes_sequences, args.resolution)
+                                    FLAGS.cityscapes_sequences, FLAGS.resolution)
         write_seconds = time.perf_counter() - start
-        T = args.sequence_length
+        T = FLAGS.sequence_length
         cases = [
             ("bair", f"train T={T} 64x64", 32,
              lambda: bair.load(bair_dir, "train", sequence_length=T)),
             ("bair+actions", f"train T={T} 64x64", 32,
              lambda: bair.load(bair_dir, "train", sequence_length=T, with_actions=True)),
-            ("cityscapes", f"train T={T} {args.resolution}x{args.resolution}", 32,
+            ("cityscapes", f"train T={T} {FLAGS.resolution}x{FLAGS.resolution}", 32,
              lambda: cityscapes.load(city_dir, "train", sequence_length=T)),
-            ("cityscapes", f"train T={T} {args.resolution}x{args.resolution}", 16,
+            ("cityscapes", f"train T={T} {FLAGS.resolution}x{FLAGS.resolution}", 16,
              lambda: cityscapes.load(city_dir, "train", sequence_length=T)),
         ]
         results = []
@@ -118,7 +120,7 @@ def main(argv=None):
             started = time.perf_counter()
             dataset = build()
             build_seconds = time.perf_counter() - started
-            first, ms = time_pipeline(dataset, batch_size, args.batches, args.warmup)
+            first, ms = time_pipeline(dataset, batch_size, FLAGS.batches, FLAGS.warmup)
             results.append({"pipeline": name, "windows": what, "batch_size": batch_size,
                             "build_s": round(build_seconds, 3), "warmup_s": round(first, 3),
                             "ms_per_batch": round(ms, 2),
@@ -126,28 +128,27 @@ def main(argv=None):
                             "sequences_per_s": round(1000.0 * batch_size / ms, 1)})
         report = {"host": {"cpus": os.cpu_count(), "machine": platform.machine(),
                            "tensorflow": tf.__version__, "python": platform.python_version()},
-                  "data": {"bair_files": args.bair_files,
-                           "bair_trajectories_per_file": args.bair_trajectories,
-                           "cityscapes_sequences": args.cityscapes_sequences,
+                  "data": {"bair_files": FLAGS.bair_files,
+                           "bair_trajectories_per_file": FLAGS.bair_trajectories,
+                           "cityscapes_sequences": FLAGS.cityscapes_sequences,
                            "write_s": round(write_seconds, 1)},
-                  "timed_batches": args.batches, "warmup_batches": args.warmup,
+                  "timed_batches": FLAGS.batches, "warmup_batches": FLAGS.warmup,
                   "results": results}
     finally:
-        if args.workdir is None:
+        if FLAGS.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
-    if args.json:
+    if FLAGS.json:
         print(json.dumps(report, indent=1))
     else:
-        print(f"{os.cpu_count()} CPUs, TensorFlow {tf.__version__}; {args.batches} timed batches "
-              f"after {args.warmup} warm-up batches")
+        print(f"{os.cpu_count()} CPUs, TensorFlow {tf.__version__}; {FLAGS.batches} timed batches "
+              f"after {FLAGS.warmup} warm-up batches")
         print(f"{'pipeline':<14} {'windows':<22} {'batch':>5} {'ms/batch':>9} {'batch/s':>8} "
               f"{'seq/s':>7} {'warm-up s':>9}")
         for r in results:
             print(f"{r['pipeline']:<14} {r['windows']:<22} {r['batch_size']:>5} "
                   f"{r['ms_per_batch']:>9.1f} {r['batches_per_s']:>8.1f} "
                   f"{r['sequences_per_s']:>7.0f} {r['warmup_s']:>9.1f}")
-    return report
 
 
 if __name__ == "__main__":
-    main()
+    app.run(main)

@@ -24,8 +24,9 @@ import _common  # first: sys.path, TF log level
 import numpy as np
 
 import vrnn_tf
-from vrnn_tf.analysis import flops
+from vrnn_tf import cli
 from vrnn_tf import sampling
+from vrnn_tf.analysis import flops
 
 FLAGS = flags.FLAGS
 _common.define_flags()
@@ -40,7 +41,8 @@ BAIR_PROTOCOL_FRAMES = 256 * 100 * 28
 
 
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     _common.parse_flags_gin()
     _common.check_plan_only()
     if FLAGS.plan_only and FLAGS.python_loop:
@@ -96,4 +98,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

@@ -27,9 +27,10 @@ import keras
 import numpy as np
 
 import vrnn_tf
+from vrnn_tf import cli
 from vrnn_tf import configurables
-from vrnn_tf.backends import distribute
 from vrnn_tf.analysis import flops
+from vrnn_tf.backends import distribute
 
 FLAGS = flags.FLAGS
 _common.define_flags()
@@ -97,7 +98,8 @@ def time_keras(model, videos, steps, warmup):
 
 
 def main(argv):
-    del argv
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     _common.parse_flags_gin()
     _common.check_plan_only()
     import gin
@@ -136,4 +138,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)

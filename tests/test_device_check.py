@@ -1,7 +1,6 @@
 """bench/device_check.py: its dry run does every part on the CPU as the GPU box would (JAX, no
 TensorFlow), and parts that do not fit their time budget are stopped or skipped, not waited for."""
 
-import ast
 import json
 import os
 import subprocess
@@ -11,6 +10,7 @@ import gin
 import pytest
 
 import vrnn_tf
+from bench import device_check_settings as settings  # flag-free, unlike the script
 from conftest import REPO
 
 
@@ -32,7 +32,7 @@ def device_check(out, *flags, timeout):
 def test_dry_run_measures_every_part_without_tensorflow(tmp_path):
     lines = device_check(tmp_path, "--dry_run", timeout=800)
     assert lines["machine"]["platform"] == "cpu" and lines["machine"]["dry_run"]
-    for part in ("train_bf16", "train_f32", "sampling", "train_cli"):
+    for part in settings.PARTS:
         assert lines[part]["status"] == "ok", lines[part]
         assert os.path.isfile(tmp_path / f"{part}.log")
     for part, precision in (("train_bf16", "mixed_bfloat16"), ("train_f32", "float32")):
@@ -49,7 +49,7 @@ def test_dry_run_measures_every_part_without_tensorflow(tmp_path):
     cli = lines["train_cli"]
     assert cli["steps"] == 4 and cli["steady_sequences_per_second"] > 0
     assert sorted(cli["checkpoints"]) == ["ckpt-00000002.keras", "ckpt-00000004.keras"]
-    assert lines["total"]["seconds"] < 720  # the dry run's total budget
+    assert lines["total"]["seconds"] < settings.DRY_RUN_TOTAL_BUDGET
 
 
 def test_parts_over_their_budget_are_stopped_or_skipped(tmp_path):
@@ -59,24 +59,7 @@ def test_parts_over_their_budget_are_stopped_or_skipped(tmp_path):
     assert "stopped at its budget" in lines["train_bf16"]["message"]
     assert lines["train_cli"]["status"] == "skipped"
     assert "s left" in lines["train_cli"]["message"]
-    assert all(
-        lines[part]["status"] in ("timeout", "skipped")
-        for part in ("train_bf16", "train_f32", "sampling", "train_cli")
-    )
-
-
-def dry_run_settings():
-    """bench/device_check.py's GIN_FILE and DRY_RUN_BINDINGS, read from its source: importing
-    it would define its absl flags (`--out`, ...) beside the entry points' own."""
-    with open(os.path.join(REPO, "bench", "device_check.py")) as f:
-        tree = ast.parse(f.read())
-    values = {
-        node.targets[0].id: ast.literal_eval(node.value)
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
-        and node.targets[0].id in ("GIN_FILE", "DRY_RUN_BINDINGS")
-    }
-    return values["GIN_FILE"], values["DRY_RUN_BINDINGS"]
+    assert all(lines[part]["status"] in ("timeout", "skipped") for part in settings.PARTS)
 
 
 def test_the_dry_run_model_builds():
@@ -85,9 +68,9 @@ def test_the_dry_run_model_builds():
     from vrnn_tf import cli
     from vrnn_tf import train  # noqa: F401  (registers train.*, which the gin file binds)
 
-    gin_file, bindings = dry_run_settings()
     gin.clear_config()
-    cli.parse_gin([gin_file], bindings)  # as the entry points the dry run calls parse them
+    # As the entry points that the dry run calls parse them.
+    cli.parse_gin([settings.GIN_FILE], settings.DRY_RUN_BINDINGS)
     try:
         assert vrnn_tf.build_model().count_params() > 0
     finally:

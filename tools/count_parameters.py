@@ -13,7 +13,6 @@ prints instead where each model's parameters are, part by part (the parts
 add up to the total: docs/ARCHITECTURE.md's table).
 """
 
-import argparse
 import os
 import re
 import sys
@@ -22,9 +21,16 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 import gin  # noqa: E402
+from absl import app  # noqa: E402
+from absl import flags  # noqa: E402
 
 import vrnn_tf  # noqa: E402
 import vrnn_tf.train  # noqa: E402,F401  (registers train and the datasets)
+from vrnn_tf import cli  # noqa: E402
+
+FLAGS = flags.FLAGS
+flags.DEFINE_multi_string("bindings", [], "gin bindings applied after each file.")
+flags.DEFINE_bool("breakdown", False, "Where the parameters are, per part, instead of the table.")
 
 _PAPER_COUNT = re.compile(r"Paper:\s*([\d.]+)M")
 
@@ -38,7 +44,7 @@ def paper_count(path):
 
 def build(path, bindings=()):
     gin.clear_config()
-    gin.parse_config_files_and_bindings([path], bindings)
+    cli.parse_gin([path], bindings)
     return vrnn_tf.build_model()
 
 
@@ -68,18 +74,22 @@ def breakdown(model):
     return parts
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("configs", nargs="+", help="gin files (paths relative to the repo root)")
-    parser.add_argument("--bindings", action="append", default=[],
-                        help="gin bindings applied after each file")
-    parser.add_argument("--breakdown", action="store_true",
-                        help="where the parameters are, per part, instead of the table")
-    args = parser.parse_args(argv)
-    os.chdir(REPO)  # gin includes are relative to the repository root
-    if args.breakdown:
-        for path in args.configs:
-            model = build(path, args.bindings)
+def main(argv):
+    configs = argv[1:]  # gin files, paths relative to the repository root
+    if not configs:
+        raise app.UsageError("Give one or more gin files, e.g. gin/paper/*.gin")
+    os.chdir(REPO)  # the paths are relative to it (paper_count opens them too)
+    try:
+        print_counts(configs, FLAGS.bindings, FLAGS.breakdown)
+    except cli.ConfigError as error:
+        raise app.UsageError(str(error)) from error
+
+
+def print_counts(configs, bindings, by_part):
+    """The table of `configs`' parameter counts; with `by_part`, each model's breakdown."""
+    if by_part:
+        for path in configs:
+            model = build(path, bindings)
             print(f"`{path}`: {model.count_params():,} parameters\n")
             print("| part | parameters |\n|---|---:|")
             for part, number in breakdown(model):
@@ -88,13 +98,13 @@ def main(argv=None):
         return
     print("| config | parameters | paper | ratio |")
     print("|---|---:|---:|---:|")
-    for path in args.configs:
-        ours, paper = build(path, args.bindings).count_params(), paper_count(path)
+    for path in configs:
+        ours, paper = build(path, bindings).count_params(), paper_count(path)
         ratio = f"{ours / paper:.2f}" if paper else ""
         paper_text = f"{paper / 1e6:.2f}M" if paper else ""
-        name = " ".join([f"`{path}`"] + [f"`{b}`" for b in args.bindings])
+        name = " ".join([f"`{path}`"] + [f"`{b}`" for b in bindings])
         print(f"| {name} | {ours:,} | {paper_text} | {ratio} |", flush=True)
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

@@ -5,7 +5,6 @@
 Builds no model: `vrnn_tf.build_optimizer()` on each config, at its `train.batch_size`.
 """
 
-import argparse
 import os
 import sys
 
@@ -13,22 +12,30 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 import gin  # noqa: E402
+from absl import app  # noqa: E402
 
 import vrnn_tf  # noqa: E402
 import vrnn_tf.train  # noqa: E402,F401  (registers train and the datasets)
+from vrnn_tf import cli  # noqa: E402
 from vrnn_tf import schedules  # noqa: E402
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("configs", nargs="+", help="gin files (paths relative to the repo root)")
-    args = parser.parse_args(argv)
-    os.chdir(REPO)  # gin includes are relative to the repository root
+def main(argv):
+    configs = argv[1:]  # gin files (paths relative to the repository or the working folder)
+    if not configs:
+        raise app.UsageError("Give one or more gin files, e.g. gin/*.gin")
+    try:
+        print_table(configs)
+    except cli.ConfigError as error:
+        raise app.UsageError(str(error)) from error
+
+
+def print_table(configs):
     print("| config | global batch | optimizer | weight decay | learning rate |")
     print("|---|---:|---|---|---|")
-    for path in args.configs:
+    for path in configs:
         gin.clear_config()
-        gin.parse_config_file(path)
+        cli.parse_gin([path], [])
         optimizer = vrnn_tf.build_optimizer()
         if hasattr(optimizer, "l2_weight_decay"):
             decay = f"{optimizer.l2_weight_decay:g} coupled (L2)"
@@ -42,4 +49,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

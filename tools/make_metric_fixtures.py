@@ -1,6 +1,6 @@
 """Reference outputs of LPIPS and I3D from the JAX implementations that ship with the weights.
 
-Run in a throwaway environment (NOT the project's .venv: it needs flax):
+Run in a throwaway environment (NOT the project's .venv: it needs flax, which brings absl-py):
 
     python3.11 -m venv /tmp/refvenv
     /tmp/refvenv/bin/pip install "jax[cpu]" flax numpy
@@ -16,12 +16,18 @@ Writes (inputs as uint8, outputs as float32):
 tests/metrics/test_lpips.py and test_i3d.py check the Keras ports against them.
 """
 
-import argparse
+import importlib.util
 import os
 
 import numpy as np
+from absl import app
+from absl import flags
 
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UPSAMPLE = 7  # 32 * 7 = 224, the I3D input size
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("out", "tests/fixtures", "Output folder.")
 
 
 def smooth_images(rng, count, size, cells):
@@ -73,22 +79,31 @@ def _reshape_leaves(tree, fn):
     return {k: _reshape_leaves(v, fn) if isinstance(v, dict) else fn(v) for k, v in tree.items()}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="tests/fixtures")
-    args = parser.parse_args()
-    os.makedirs(args.out, exist_ok=True)
+def vrnn_tf_files():
+    """vrnn_tf/files.py (atomic writes), loaded on its own: `import vrnn_tf` needs Keras, which
+    this environment lacks, and files.py imports only the standard library."""
+    spec = importlib.util.spec_from_file_location(
+        "vrnn_tf_files", os.path.join(REPO, "vrnn_tf", "files.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    files = vrnn_tf_files()
     rng = np.random.default_rng(2019)
     for name, arrays in (
         ("lpips_reference", lpips_reference(rng)),
         ("i3d_reference", i3d_reference(rng)),
     ):
-        path = os.path.join(args.out, f"{name}.npz")
-        tmp = f"{path}.tmp-{os.getpid()}.npz"
-        np.savez_compressed(tmp, **arrays)
-        os.replace(tmp, path)
+        path = os.path.join(FLAGS.out, f"{name}.npz")
+        with files.atomic_path(path) as tmp:  # its name ends in .npz: numpy adds none
+            np.savez_compressed(tmp, **arrays)
         print(path, {k: v.shape for k, v in arrays.items()}, f"{os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":
-    main()
+    app.run(main)

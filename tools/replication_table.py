@@ -10,7 +10,8 @@ prints one markdown row per run.
 
 import json
 import os
-import sys
+
+from absl import app
 
 
 def load(path):
@@ -35,7 +36,10 @@ def row(run_dir):
     )
 
 
-def main(runs, names):
+def main(argv):
+    if len(argv) < 3:
+        raise app.UsageError("Give the runs' folder and one or more run names.")
+    runs, names = argv[1], argv[2:]
     print(
         "| config | params | train min | test -ELBO | SSIM | PSNR | LPIPS | FVD "
         "| active (max. active) channels per level |"
@@ -46,6 +50,4 @@ def main(runs, names):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3:
-        sys.exit(__doc__)
-    main(sys.argv[1], sys.argv[2:])
+    app.run(main)
