@@ -62,25 +62,33 @@ def count_records(path, label="TFRecord file"):
         while offset < size:
             header = f.read(12)
             if len(header) < 12:
-                raise ValueError(f"{label} {path}: record {count}: truncated file: it ends "
-                                 f"inside the record header at byte {size} (incomplete download "
-                                 f"or extraction?)")
+                raise ValueError(
+                    f"{label} {path}: record {count}: truncated file: it ends "
+                    f"inside the record header at byte {size} (incomplete download "
+                    f"or extraction?)"
+                )
             length, length_crc = struct.unpack("<QI", header)
             if masked_crc32c(header[:8]) != length_crc:
-                raise ValueError(f"{label} {path}: record {count}: corrupt record header at "
-                                 f"byte {offset} (length checksum mismatch); not a TFRecord "
-                                 f"file, or damaged")
+                raise ValueError(
+                    f"{label} {path}: record {count}: corrupt record header at "
+                    f"byte {offset} (length checksum mismatch); not a TFRecord "
+                    f"file, or damaged"
+                )
             end = offset + 12 + length + 4
             if end > size:
-                raise ValueError(f"{label} {path}: record {count}: truncated file: the record "
-                                 f"needs bytes up to {end} but the file ends at byte {size} "
-                                 f"(incomplete download or extraction?)")
+                raise ValueError(
+                    f"{label} {path}: record {count}: truncated file: the record "
+                    f"needs bytes up to {end} but the file ends at byte {size} "
+                    f"(incomplete download or extraction?)"
+                )
             offset = end
             f.seek(offset)
             count += 1
     if count == 0:
-        raise ValueError(f"{label} {path} is empty (0 bytes, no records): incomplete download, "
-                         f"extraction or conversion?")
+        raise ValueError(
+            f"{label} {path} is empty (0 bytes, no records): incomplete download, "
+            f"extraction or conversion?"
+        )
     return count
 
 
@@ -105,32 +113,53 @@ def file_records(tf, paths, counts, parse, label, types_hint):
         path = tf.gather(paths, file_id)
         expected = tf.gather(counts, file_id)
         sentinel = tf.data.Dataset.from_tensors((expected, tf.constant(b"")))
-        body = (tf.data.TFRecordDataset(path).ignore_errors().enumerate()
-                .concatenate(sentinel)
-                .map(lambda index, serialized: (index, parse(serialized)),
-                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .ignore_errors())
+        body = (
+            tf.data.TFRecordDataset(path)
+            .ignore_errors()
+            .enumerate()
+            .concatenate(sentinel)
+            .map(
+                lambda index, serialized: (index, parse(serialized)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+            .ignore_errors()
+        )
         # ignore_errors() retries a file that cannot be opened forever (TFRecordDataset moves
         # past read errors only), so a probe outside every ignore_errors() opens the file first:
         # a file removed or made unreadable since count_records raises an error naming it.
-        probe = (tf.data.FixedLengthRecordDataset(path, record_bytes=1).take(1)
-                 .map(lambda byte: (tf.constant(-1, tf.int64), parse(tf.constant(b"")))))
+        probe = (
+            tf.data.FixedLengthRecordDataset(path, record_bytes=1)
+            .take(1)
+            .map(lambda byte: (tf.constant(-1, tf.int64), parse(tf.constant(b""))))
+        )
         parsed = probe.concatenate(body).filter(lambda index, record: index >= 0)
 
         def check_position(position, item):
             index, record = item
             message = tf.cond(
-                tf.equal(position, index), lambda: tf.constant(""),
-                lambda: tf.strings.join([
-                    f"{label} ", path, ": record ", tf.strings.as_string(position),
-                    ": cannot be read or parsed: its bytes are corrupt (checksum mismatch) or it "
-                    f"is not a tf.train.Example whose features have the expected types "
-                    f"({types_hint})"]))
+                tf.equal(position, index),
+                lambda: tf.constant(""),
+                lambda: tf.strings.join(
+                    [
+                        f"{label} ",
+                        path,
+                        ": record ",
+                        tf.strings.as_string(position),
+                        ": cannot be read or parsed: its bytes are corrupt (checksum mismatch) "
+                        "or it is not a tf.train.Example whose features have the expected types "
+                        f"({types_hint})",
+                    ]
+                ),
+            )
             assertion = tf.debugging.Assert(tf.equal(position, index), [message], summarize=1)
             with tf.control_dependencies([assertion]):
                 return path, tf.identity(index), record
 
-        return (parsed.enumerate().map(check_position)
-                .filter(lambda path_, index, record: index < expected))
+        return (
+            parsed.enumerate()
+            .map(check_position)
+            .filter(lambda path_, index, record: index < expected)
+        )
 
     return records

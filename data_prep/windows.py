@@ -35,11 +35,11 @@ def window_start(tf, key, fold_ins, num_frames, length):
     for value in fold_ins:
         key = tf.random.experimental.stateless_fold_in(key, value)
     return tf.random.stateless_uniform(
-        [], key, minval=0, maxval=num_frames - length + 1, dtype=tf.int64)
+        [], key, minval=0, maxval=num_frames - length + 1, dtype=tf.int64
+    )
 
 
-def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buffer,
-                    decode=None):
+def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buffer, decode=None):
     """Infinite stream: per epoch, every file once in a seeded order, interleaved, shuffled.
 
     Args:
@@ -59,13 +59,21 @@ def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buf
     def epoch_files(epoch):
         order = tf.random.experimental.stateless_shuffle(
             tf.range(num_files, dtype=tf.int64),
-            seed=tf.random.experimental.stateless_fold_in(key, epoch))
+            seed=tf.random.experimental.stateless_fold_in(key, epoch),
+        )
         return tf.data.Dataset.from_tensor_slices(order).map(lambda f: (epoch, f))
 
-    data = (tf.data.Dataset.counter()
-            .flat_map(epoch_files)
-            .interleave(file_windows, cycle_length=min(int(cycle_length), num_files),
-                        block_length=1, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
+    data = (
+        tf.data.Dataset.counter()
+        .flat_map(epoch_files)
+        .interleave(
+            file_windows,
+            cycle_length=min(int(cycle_length), num_files),
+            block_length=1,
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+    )
     if decode is not None:
         data = data.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.shuffle(int(shuffle_buffer), seed=int(seed))
@@ -89,11 +97,14 @@ def repeated_random_windows(tf, videos, num_frames, length, seed, shuffle_buffer
 
     def window(position, video):
         start = window_start(tf, key, [position], num_frames, length)
-        return video[start:start + length]
+        return video[start : start + length]
 
-    return (videos.repeat().enumerate()
-            .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .shuffle(int(shuffle_buffer), seed=int(seed)))
+    return (
+        videos.repeat()
+        .enumerate()
+        .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .shuffle(int(shuffle_buffer), seed=int(seed))
+    )
 
 
 def to_float(tf, video):
