@@ -151,7 +151,7 @@ def _check_sequence_length(sequence_length):
         )
 
 
-def _record_parser(tf, image_key, with_actions):
+def _record_parser(image_key, with_actions):
     """Returns ``parse(serialized) -> dict`` that never fails on missing keys or wrong counts.
 
     Every value is a RaggedFeature (all values of the key, empty when the key is missing), so the
@@ -161,6 +161,8 @@ def _record_parser(tf, image_key, with_actions):
         action / endeffector_pos: float32 [F, 4] / [F, 3] (padded or cut where the count is wrong)
         action_count / endeffector_count: int32 [F]
     """
+    import tensorflow as tf
+
     frames = range(FRAMES_PER_TRAJECTORY)
     image_keys = [f"{i}/{image_key}/encoded" for i in frames]
     spec = {key: tf.io.RaggedFeature(tf.string) for key in image_keys}
@@ -204,19 +206,23 @@ def _count_name(name):
     return {"action": "action_count", "endeffector_pos": "endeffector_count"}[name]
 
 
-def _first_bad(tf, bad, keys):
+def _first_bad(bad, keys):
     """(any bad?, index of the first bad frame, its key) for a bool [F] vector."""
+    import tensorflow as tf
+
     frame = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)
     return tf.reduce_any(bad), frame, tf.gather(tf.constant(keys), frame)
 
 
-def _validator(tf, image_key, with_actions):
+def _validator(image_key, with_actions):
     """Returns ``check(path, index, record) -> record``: one Assert naming file, index and key.
 
     Checks, in this order, that every image key holds exactly one value of 12288 bytes and (with
     actions) that every action / endeffector_pos key holds 4 / 3 floats. The message describes the
     first failing key; it is built only when a check fails.
     """
+    import tensorflow as tf
+
     frames = range(FRAMES_PER_TRAJECTORY)
     image_keys = [f"{i}/{image_key}/encoded" for i in frames]
     float_checks = []
@@ -235,7 +241,7 @@ def _validator(tf, image_key, with_actions):
 
         count, nbytes = record["image_count"], record["image_bytes"]
         bad_image, frame, key = _first_bad(
-            tf, tf.not_equal(count, 1) | tf.not_equal(nbytes, IMAGE_BYTES), image_keys
+            tf.not_equal(count, 1) | tf.not_equal(nbytes, IMAGE_BYTES), image_keys
         )
         c, n = count[frame], nbytes[frame]
 
@@ -269,7 +275,7 @@ def _validator(tf, image_key, with_actions):
         failures = [(bad_image, image_message)]
         for name, size, keys in float_checks:
             counts = record[_count_name(name)]
-            bad, frame, key = _first_bad(tf, tf.not_equal(counts, size), keys)
+            bad, frame, key = _first_bad(tf.not_equal(counts, size), keys)
 
             def float_message(key=key, c=counts[frame], size=size):
                 return describe(
@@ -363,16 +369,15 @@ def load(
     paths_t = tf.constant(files)
     counts_t = tf.constant(counts, tf.int64)
     records = tfrecord_reading.file_records(
-        tf,
         paths_t,
         counts_t,
-        _record_parser(tf, image_key, with_actions),
+        _record_parser(image_key, with_actions),
         _LABEL,
         "bytes for images, floats for action and endeffector_pos",
     )
-    check = _validator(tf, image_key, with_actions)
+    check = _validator(image_key, with_actions)
     length = int(sequence_length)
-    seed_pair = windows.seed_pair(tf, seed)
+    seed_pair = windows.seed_pair(seed)
     shape = [length, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]
 
     def window(start, path, index, record):
@@ -393,8 +398,8 @@ def load(
 
     def to_float(element):
         if not with_actions:
-            return windows.to_float(tf, element)
-        return dict(element, video=windows.to_float(tf, element["video"]))
+            return windows.to_float(element)
+        return dict(element, video=windows.to_float(element["video"]))
 
     if split == "train":
 
@@ -402,14 +407,14 @@ def load(
             def pick(path, index, record):
                 # The window depends only on (seed, epoch, file, record): parallel-safe.
                 start = windows.window_start(
-                    tf, seed_pair, (epoch, file_id, index), FRAMES_PER_TRAJECTORY, length
+                    seed_pair, (epoch, file_id, index), FRAMES_PER_TRAJECTORY, length
                 )
                 return start, path, index, record
 
             return records(file_id).map(pick)
 
         data = windows.shuffled_epochs(
-            tf, len(files), seed, file_windows, cycle_length, shuffle_buffer, decode=window
+            len(files), seed, file_windows, cycle_length, shuffle_buffer, decode=window
         )
     else:
         data = (

@@ -97,12 +97,12 @@ def load(
     data = data.map(lambda example: example[image_key], num_parallel_calls=tf.data.AUTOTUNE)
     if training:
         data = windows.repeated_random_windows(
-            tf, data, FRAMES_PER_TRAJECTORY, length, seed, shuffle_buffer
+            data, FRAMES_PER_TRAJECTORY, length, seed, shuffle_buffer
         )
     else:
         data = data.map(lambda video: video[:length])
     return data.map(
-        lambda video: windows.to_float(tf, tf.ensure_shape(video, [length, 64, 64, 3])),
+        lambda video: windows.to_float(tf.ensure_shape(video, [length, 64, 64, 3])),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )

@@ -48,15 +48,15 @@ Public API:
         -> tf.data.Dataset of float32 [T, R, R, 3] in [0, 1]
 """
 
-import argparse
 import functools
-import math
 import os
 import re
 import sys
 from typing import NamedTuple
 
 import numpy as np
+from absl import app
+from absl import flags
 
 from data_prep import clip_shards
 
@@ -219,10 +219,6 @@ def sequence_example(info, frames):
     )
 
 
-# The test hook's exception (``_interrupt_after_records``), under its historical name.
-_SimulatedKill = clip_shards.SimulatedKill
-
-
 def _shard_name(split, index, count):
     return f"{split}-{index:05d}-of-{count:05d}.tfrecord"
 
@@ -245,7 +241,6 @@ def write_split(
     progress=True,
     num_test_sequences=NUM_TEST_SEQUENCES,
     test_seed=TEST_SEED,
-    _interrupt_after_records=None,
 ):
     """Writes converted sequences as shards plus ``summary_{split}.json``; resumable.
 
@@ -270,6 +265,38 @@ def write_split(
     Returns:
         The summary dict.
     """
+    _check_write_settings(split, sequences, resolution, shard_size, workers, source)
+    shard_items = [sequences[k : k + shard_size] for k in range(0, len(sequences), shard_size)]
+    summary = _split_summary(
+        split, sequences, shard_items, resolution, shard_size, source, dropped or {}, ignored
+    )
+    if split == "val":
+        chosen = choose_test_sequences(summary["sequences"], num_test_sequences, test_seed)
+        summary.update(
+            test_seed=int(test_seed), num_test_sequences=len(chosen), test_sequences=chosen
+        )
+    summary_path = _summary_path(out_dir, split)
+    summary["shards_written"] = clip_shards.write_shards(
+        out_dir,
+        summary_path,
+        summary,
+        shard_items,
+        reader,
+        _serializer(resolution),
+        settings=("resolution", "shard_size", "sequences", "format_version", "test_sequences"),
+        label=f"Cityscapes {split}",
+        delete_hint=f"its {split}-* shards and {os.path.basename(summary_path)}",
+        count_key="num_sequences",
+        workers=workers,
+        progress=progress,
+        description=f"cityscapes {split}",
+        unit="seq",
+    )
+    return summary
+
+
+def _check_write_settings(split, sequences, resolution, shard_size, workers, source):
+    """ValueError for a split that is not converted, a bad setting or no sequences."""
     if split not in SOURCE_SPLITS:
         raise ValueError(
             f"Cityscapes conversion split must be one of {SOURCE_SPLITS}, got {split!r}"
@@ -285,11 +312,12 @@ def write_split(
         raise ValueError(
             f"No 30-frame Cityscapes sequences to convert for split {split!r} (source {source})."
         )
-    num_shards = math.ceil(len(sequences) / shard_size)
-    shards = [_shard_name(split, k, num_shards) for k in range(num_shards)]
-    ids = [info.id for info in sequences]
-    dropped = dropped or {}
-    summary = {
+
+
+def _split_summary(split, sequences, shard_items, resolution, shard_size, source, dropped, ignored):
+    """The summary of a split's conversion, before ``write_shards`` adds the shards' sizes."""
+    num_shards = len(shard_items)
+    return {
         "dataset": "cityscapes/leftImg8bit_sequence",
         "format_version": FORMAT_VERSION,
         "split": split,
@@ -299,25 +327,24 @@ def write_split(
         "preprocessing": "centre square crop of side = image height (2048x1024: columns "
         "512..1535), PIL LANCZOS resize to resolution x resolution, raw RGB",
         "shard_size": int(shard_size),
-        "num_sequences": len(ids),
+        "num_sequences": len(sequences),
         "num_dropped": sum(len(v) for v in dropped.values()),
         "dropped": {reason: {"count": len(v), "sequences": v} for reason, v in dropped.items()},
         "num_ignored_files": len(ignored),
         "ignored_files": list(ignored)[:100],
-        "sequences": ids,
+        "sequences": [info.id for info in sequences],
         "shards": [
-            {"file": name, "num_sequences": len(ids[k * shard_size : (k + 1) * shard_size])}
-            for k, name in enumerate(shards)
+            {"file": _shard_name(split, k, num_shards), "num_sequences": len(items)}
+            for k, items in enumerate(shard_items)
         ],
         "complete": False,
     }
-    if split == "val":
-        chosen = choose_test_sequences(ids, num_test_sequences, test_seed)
-        summary.update(
-            test_seed=int(test_seed), num_test_sequences=len(chosen), test_sequences=chosen
-        )
 
-    def serialize(info, frames, progress_):
+
+def _serializer(resolution):
+    """``write_shards``'s ``serialize``: one Example per sequence, of ``resolution`` frames."""
+
+    def serialize(info, frames, progress):
         if np.shape(frames)[1:3] != (resolution, resolution):
             raise ValueError(
                 f"sequence {info.id}: reader returned frames of shape "
@@ -325,25 +352,7 @@ def write_split(
             )
         return [sequence_example(info, frames)], None
 
-    written = clip_shards.write_shards(
-        out_dir,
-        _summary_path(out_dir, split),
-        summary,
-        [sequences[k * shard_size : (k + 1) * shard_size] for k in range(num_shards)],
-        reader,
-        serialize,
-        settings=("resolution", "shard_size", "sequences", "format_version", "test_sequences"),
-        label=f"Cityscapes {split}",
-        delete_hint=f"its {split}-* shards and {os.path.basename(_summary_path(out_dir, split))}",
-        count_key="num_sequences",
-        workers=workers,
-        progress=progress,
-        description=f"cityscapes {split}",
-        unit="seq",
-        _interrupt_after_records=_interrupt_after_records,
-    )
-    summary["shards_written"] = written
-    return summary
+    return serialize
 
 
 def convert(
@@ -356,7 +365,6 @@ def convert(
     progress=True,
     num_test_sequences=NUM_TEST_SEQUENCES,
     test_seed=TEST_SEED,
-    _interrupt_after_records=None,
 ):
     """Converts one split of ``leftImg8bit_sequence`` (see the module docstring).
 
@@ -400,7 +408,6 @@ def convert(
         progress=progress,
         num_test_sequences=num_test_sequences,
         test_seed=test_seed,
-        _interrupt_after_records=_interrupt_after_records,
     )
 
 
@@ -462,8 +469,6 @@ def load(
         ValueError: bad argument or incomplete conversion.
         FileNotFoundError: ``out_dir`` lacks the converted split (says how to convert it).
     """
-    import tensorflow as tf
-
     if split not in SPLITS:
         raise ValueError(f"Unknown Cityscapes split {split!r}; valid splits are {SPLITS}.")
     clip_shards.check_load_settings(
@@ -472,7 +477,6 @@ def load(
     converted = "val" if split == "test" else split
     summary = read_summary(out_dir, converted)
     return clip_shards.load_clips(
-        tf,
         os.fspath(out_dir),
         summary["shards"],
         "num_sequences",
@@ -490,34 +494,48 @@ def load(
     )
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m data_prep.cityscapes",
-        description="Convert Cityscapes leftImg8bit_sequence to sharded TFRecords (resumable).",
+FLAGS = flags.FLAGS
+
+
+def define_flags(flag_values=FLAGS):
+    """The flags of ``python -m data_prep.cityscapes``, defined by ``run`` (not at import: other
+    entry points have flags of the same names, --out, --split, and may share a process)."""
+    flags.DEFINE_string(
+        "src", None, "The leftImg8bit_sequence folder.", flag_values=flag_values, required=True
     )
-    parser.add_argument("--src", required=True, help="the leftImg8bit_sequence folder")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument(
-        "--split",
+    flags.DEFINE_string("out", None, "Output folder.", flag_values=flag_values, required=True)
+    flags.DEFINE_enum(
+        "split",
+        None,
+        SOURCE_SPLITS,
+        "Source split to convert (the test sequences come from val).",
+        flag_values=flag_values,
         required=True,
-        choices=SOURCE_SPLITS,
-        help="source split to convert (the test sequences come from val)",
     )
-    parser.add_argument("--resolution", type=int, default=DEFAULT_RESOLUTION)
-    parser.add_argument(
-        "--shard_size", type=int, default=DEFAULT_SHARD_SIZE, help="sequences per shard"
+    flags.DEFINE_integer(
+        "resolution", DEFAULT_RESOLUTION, "Side of the square frames.", flag_values=flag_values
     )
-    clip_shards.add_conversion_arguments(parser)
-    args = parser.parse_args(argv)
+    flags.DEFINE_integer(
+        "shard_size", DEFAULT_SHARD_SIZE, "Sequences per shard.", flag_values=flag_values
+    )
+    clip_shards.define_conversion_flags(flag_values)
+    flags.adopt_module_key_flags(clip_shards, flag_values=flag_values)
+
+
+def main(argv, flag_values=FLAGS):
+    """Converts with the parsed flags and prints what it did; returns the exit status."""
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    split, out = flag_values.split, os.path.abspath(flag_values.out)
     try:
         summary = convert(
-            args.src,
-            args.out,
-            args.split,
-            resolution=args.resolution,
-            shard_size=args.shard_size,
-            workers=args.workers,
-            progress=not args.no_progress,
+            flag_values.src,
+            flag_values.out,
+            split,
+            resolution=flag_values.resolution,
+            shard_size=flag_values.shard_size,
+            workers=flag_values.workers,
+            progress=not flag_values.no_progress,
         )
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
@@ -526,16 +544,15 @@ def main(argv=None):
         f"{reason}: {entry['count']}" for reason, entry in summary["dropped"].items()
     )
     print(
-        f"Cityscapes {args.split}: kept {summary['num_sequences']} sequences of "
+        f"Cityscapes {split}: kept {summary['num_sequences']} sequences of "
         f"{FRAMES_PER_SEQUENCE} frames, dropped {summary['num_dropped']} ({reasons}); "
         f"ignored {summary['num_ignored_files']} files with other names."
     )
     print(
         f"Wrote {summary['shards_written']} of {len(summary['shards'])} shards "
-        f"(the others were complete) to {os.path.abspath(args.out)}; summary in "
-        f"{_summary_path(os.path.abspath(args.out), args.split)}."
+        f"(the others were complete) to {out}; summary in {_summary_path(out, split)}."
     )
-    if args.split == "val":
+    if split == "val":
         print(
             f"Test split: {summary['num_test_sequences']} sequences drawn with seed "
             f"{summary['test_seed']}."
@@ -543,5 +560,13 @@ def main(argv=None):
     return 0
 
 
+def run():
+    """``python -m data_prep.cityscapes`` and the ``vrnn-prepare-cityscapes`` command."""
+    from vrnn_tf import cli  # imports Keras: only in the program, not in the reader processes
+
+    define_flags()
+    cli.run(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

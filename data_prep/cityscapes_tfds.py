@@ -16,12 +16,13 @@ Splits: `train`, `val` and `test` (the paper's 256 sequences drawn from val
 with `cityscapes.TEST_SEED`, the same ones the converter records).
 """
 
-import argparse
 import dataclasses
 import os
 import sys
 
 import tensorflow_datasets as tfds
+from absl import app
+from absl import flags
 from absl import logging
 
 from data_prep import cityscapes
@@ -163,13 +164,13 @@ def load(
     data = data.map(lambda example: example["video"], num_parallel_calls=tf.data.AUTOTUNE)
     if training:
         data = windows.repeated_random_windows(
-            tf, data, cityscapes.FRAMES_PER_SEQUENCE, sequence_length, seed, shuffle_buffer
+            data, cityscapes.FRAMES_PER_SEQUENCE, sequence_length, seed, shuffle_buffer
         )
     else:
         data = data.map(lambda video: video[:sequence_length])
     shape = [sequence_length, resolution, resolution, 3]
     return data.map(
-        lambda video: windows.to_float(tf, tf.ensure_shape(video, shape)),
+        lambda video: windows.to_float(tf.ensure_shape(video, shape)),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )
@@ -192,28 +193,56 @@ def build(manual_dir, data_dir=None, resolution=cityscapes.DEFAULT_RESOLUTION):
     return builder
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m data_prep.cityscapes_tfds",
-        description="Prepare the cityscapes_sequences tfds dataset from leftImg8bit_sequence.",
+FLAGS = flags.FLAGS
+
+
+def define_flags(flag_values=FLAGS):
+    """The flags of ``python -m data_prep.cityscapes_tfds``, defined by ``run`` (not at import:
+    other entry points have flags of the same names and may share a process)."""
+    flags.DEFINE_string(
+        "manual_dir",
+        None,
+        "The leftImg8bit_sequence folder.",
+        flag_values=flag_values,
+        required=True,
     )
-    parser.add_argument("--manual_dir", required=True, help="the leftImg8bit_sequence folder")
-    parser.add_argument(
-        "--data_dir", default=None, help="tfds data folder (tfds's default: ~/tensorflow_datasets)"
+    flags.DEFINE_string(
+        "data_dir",
+        None,
+        "tfds data folder (tfds's default: ~/tensorflow_datasets).",
+        flag_values=flag_values,
     )
-    parser.add_argument("--resolution", type=int, default=cityscapes.DEFAULT_RESOLUTION)
-    args = parser.parse_args(argv)
+    flags.DEFINE_integer(
+        "resolution",
+        cityscapes.DEFAULT_RESOLUTION,
+        "Side of the square frames.",
+        flag_values=flag_values,
+    )
+
+
+def main(argv, flag_values=FLAGS):
+    """Prepares the dataset with the parsed flags; returns the exit status."""
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     try:
-        builder = build(args.manual_dir, args.data_dir, args.resolution)
+        builder = build(flag_values.manual_dir, flag_values.data_dir, flag_values.resolution)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     counts = ", ".join(
         f"{name}: {split.num_examples}" for name, split in builder.info.splits.items()
     )
-    print(f"Prepared {TFDS_NAME}/{args.resolution} in {builder.data_dir} ({counts}).")
+    print(f"Prepared {TFDS_NAME}/{flag_values.resolution} in {builder.data_dir} ({counts}).")
     return 0
 
 
+def run():
+    """``python -m data_prep.cityscapes_tfds``."""
+    from vrnn_tf import cli
+
+    define_flags()
+    cli.run(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

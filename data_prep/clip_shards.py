@@ -25,11 +25,11 @@ Public API:
     crop_and_resize(image, resolution) -> uint8 [R, R, 3]: centre square, LANCZOS
     write_json(path, data): atomically
     Progress(total, description, enabled, unit, noun): tqdm on a terminal, else plain lines
-    add_conversion_arguments(parser): --workers, --no_progress, --verbosity
+    define_conversion_flags(flag_values): --workers, --no_progress
     clip_example(sequence_id, frames, **features) -> bytes
     write_shards(out_dir, summary_path, summary, shard_items, read, serialize, ...) -> int
     read_summary(out_dir, summary_name, label, hint, count_key) -> dict
-    load_clips(tf, out_dir, shard_entries, ..., train, ...) -> tf.data.Dataset
+    load_clips(out_dir, shard_entries, ..., train, ...) -> tf.data.Dataset
 """
 
 import json
@@ -39,6 +39,7 @@ import sys
 import time
 
 import numpy as np
+from absl import flags
 
 from data_prep import tfrecord_reading
 from data_prep import windows
@@ -70,12 +71,12 @@ def crop_and_resize(image, resolution):
 
 
 def write_json(path, data):
-    """Writes ``data`` as indented JSON to ``path`` through a temporary file and a rename."""
-    temporary = path + ".tmp"
-    with open(temporary, "w") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
-    os.replace(temporary, path)
+    """Writes ``data`` as indented JSON (one space) to ``path`` atomically (``vrnn_tf.files``)."""
+    # Here, not at the top: vrnn_tf/__init__.py imports Keras, which the reader processes
+    # (they import this module) do not need.
+    from vrnn_tf import files
+
+    files.write_text(path, json.dumps(data, indent=1) + "\n")
 
 
 class Progress:
@@ -128,20 +129,17 @@ class Progress:
             self._bar.close()
 
 
-def add_conversion_arguments(parser):
-    """The converters' shared flags: ``--workers``, ``--no_progress``, ``-v/--verbosity``."""
-    parser.add_argument(
-        "--workers", type=int, default=None, help="reader processes (default: every core)"
+def define_conversion_flags(flag_values=flags.FLAGS):
+    """Defines the converters' shared flags: ``--workers`` and ``--no_progress``.
+
+    A converter's ``define_flags`` calls it, then ``flags.adopt_module_key_flags(clip_shards)``
+    so that its ``--help`` lists them. absl's own ``--verbosity`` (``-v``) sets TensorFlow's
+    native log level (``data_prep/tf_logs.py``).
+    """
+    flags.DEFINE_integer(
+        "workers", None, "Reader processes (default: every core).", flag_values=flag_values
     )
-    parser.add_argument("--no_progress", action="store_true", help="hide the progress bar")
-    parser.add_argument(
-        "-v",
-        "--verbosity",
-        type=int,
-        default=None,
-        help="TensorFlow's native log at this absl level (0: INFO, -1: "
-        "WARNING, ...); default: none (see data_prep/tf_logs.py)",
-    )
+    flags.DEFINE_boolean("no_progress", False, "Hide the progress bar.", flag_values=flag_values)
 
 
 def ordered_results(read, items, workers):
@@ -199,10 +197,6 @@ def clip_example(sequence_id, frames, **features):
     return example.SerializeToString(deterministic=True)
 
 
-class SimulatedKill(Exception):
-    """Raised by the test hook ``_interrupt_after_records``: stops like a kill, without cleanup."""
-
-
 def _previous_summary(summary_path, summary, settings, label, delete_hint):
     """The summary of an earlier run into the same folder (None), refused if its settings
     differ."""
@@ -245,7 +239,6 @@ def write_shards(
     description="converting",
     unit="seq",
     noun="sequences",
-    _interrupt_after_records=None,
 ):
     """Writes shard ``k`` from the items ``shard_items[k]``, then marks the summary complete.
 
@@ -296,7 +289,7 @@ def write_shards(
     items = [item for k in todo for item in shard_items[k]]
     bar = Progress(len(items), description, progress, unit, noun)
     results = ordered_results(read, items, workers)
-    written, temporary = 0, None
+    temporary = None
     try:
         for k in todo:
             final = os.path.join(out_dir, entries[k]["file"])
@@ -309,13 +302,6 @@ def write_shards(
                     for record in records:
                         writer.write(record)
                         count += 1
-                        written += 1
-                        if (
-                            _interrupt_after_records is not None
-                            and written >= _interrupt_after_records
-                        ):
-                            writer.flush()
-                            raise SimulatedKill(f"stopped after {written} records")
                     bar.update()
             entries[k][count_key] = count
             entries[k]["bytes"] = os.path.getsize(temporary)
@@ -324,9 +310,7 @@ def write_shards(
             write_json(summary_path, summary)
             os.replace(temporary, final)
             temporary = None
-    except SimulatedKill:
-        raise  # Like a kill: the partial .tmp shard stays behind.
-    except BaseException:
+    except BaseException:  # A kill leaves the partial .tmp shard behind; an error does not.
         if temporary is not None and os.path.exists(temporary):
             os.remove(temporary)
         raise
@@ -404,13 +388,15 @@ def read_summary(out_dir, summary_name, label, hint, count_key, delete_hint):
     return summary
 
 
-def _record_parser(tf, num_frames):
+def _record_parser(num_frames):
     """Returns ``parse(serialized) -> dict`` that never fails on missing keys or wrong counts.
 
     Output: ``frames`` string [F] (padded with '' or cut), ``frame_count`` int32 (values of
     'frames'), ``frame_bytes`` int32 [F], ``sequence_id`` string ('' when missing),
     ``id_count`` int32; the checks come after (``_validator``), with messages.
     """
+    import tensorflow as tf
+
     spec = {"frames": tf.io.RaggedFeature(tf.string), "sequence_id": tf.io.RaggedFeature(tf.string)}
 
     def parse(serialized):
@@ -427,8 +413,10 @@ def _record_parser(tf, num_frames):
     return parse
 
 
-def _validator(tf, num_frames, resolution, summary_path, label):
+def _validator(num_frames, resolution, summary_path, label):
     """Returns ``check(path, index, record) -> record``: an Assert naming the shard and record."""
+    import tensorflow as tf
+
     frame_bytes = resolution * resolution * 3
     as_string = tf.strings.as_string
 
@@ -512,7 +500,6 @@ def check_load_settings(label, sequence_length, max_frames, seed, shuffle_buffer
 
 
 def load_clips(
-    tf,
     out_dir,
     shard_entries,
     count_key,
@@ -531,7 +518,6 @@ def load_clips(
     """A tf.data pipeline of the clips in the given shards of a checked conversion.
 
     Args:
-        tf: the tensorflow module.
         out_dir: str. The conversion's folder.
         shard_entries: the summary's entries (``file``, ``count_key``) of the shards to read,
             each with at least one record.
@@ -555,6 +541,8 @@ def load_clips(
     Raises:
         ValueError: a shard's record count differs from the summary (names it).
     """
+    import tensorflow as tf
+
     shards = [os.path.join(out_dir, entry["file"]) for entry in shard_entries]
     counts = []
     for shard, entry in zip(shards, shard_entries):
@@ -566,14 +554,13 @@ def load_clips(
             )
         counts.append(count)
     records = tfrecord_reading.file_records(
-        tf,
         tf.constant(shards),
         tf.constant(counts, tf.int64),
-        _record_parser(tf, num_frames),
+        _record_parser(num_frames),
         label,
         "bytes for frames and sequence_id",
     )
-    check = _validator(tf, num_frames, resolution, summary_path, label)
+    check = _validator(num_frames, resolution, summary_path, label)
     length = int(sequence_length)
     shape = [length, resolution, resolution, 3]
 
@@ -583,20 +570,18 @@ def load_clips(
         return tf.reshape(frames, shape)
 
     if train:
-        seed_pair = windows.seed_pair(tf, seed)
+        seed_pair = windows.seed_pair(seed)
 
         def shard_windows(epoch, shard):
             def pick(path, index, record):
                 # The window depends only on (seed, epoch, shard, record): parallel-safe.
-                start = windows.window_start(
-                    tf, seed_pair, (epoch, shard, index), num_frames, length
-                )
+                start = windows.window_start(seed_pair, (epoch, shard, index), num_frames, length)
                 return start, path, index, record
 
             return records(shard).map(pick)
 
         data = windows.shuffled_epochs(
-            tf, len(shards), seed, shard_windows, cycle_length, shuffle_buffer, decode=window
+            len(shards), seed, shard_windows, cycle_length, shuffle_buffer, decode=window
         )
     else:
         data = tf.data.Dataset.range(len(shards)).flat_map(records)
@@ -613,7 +598,7 @@ def load_clips(
             deterministic=True,
         ).apply(tf.data.experimental.assert_cardinality(count))
     return data.map(
-        lambda video: windows.to_float(tf, video),
+        lambda video: windows.to_float(video),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=True,
     )

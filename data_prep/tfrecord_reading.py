@@ -8,7 +8,7 @@ error naming the file and the record (tf.data alone would stop or skip silently,
 Public API:
     masked_crc32c(data) -> int, the TFRecord checksum
     count_records(path, label) -> int
-    file_records(tf, paths, counts, parse, label, types_hint) -> records(file_id) -> Dataset
+    file_records(paths, counts, parse, label, types_hint) -> records(file_id) -> Dataset
 """
 
 import os
@@ -92,7 +92,7 @@ def count_records(path, label="TFRecord file"):
     return count
 
 
-def file_records(tf, paths, counts, parse, label, types_hint):
+def file_records(paths, counts, parse, label, types_hint):
     """Returns ``records(file_id) -> Dataset of (path, index, parsed record)`` for one file.
 
     Reading stops at a record that fails its payload checksum (``ignore_errors``: TFRecordDataset
@@ -102,12 +102,12 @@ def file_records(tf, paths, counts, parse, label, types_hint):
     equal its record index, so the first missing record raises an error naming it.
 
     Args:
-        tf: the tensorflow module.
         paths: string tensor [F] of file paths; counts: int64 tensor [F] of their record counts.
         parse: ``serialized -> dict of tensors``; must accept b"" (the sentinel).
         label: str. Names the kind of file in messages ("BAIR file").
         types_hint: str. The feature types the parser expects, for the message.
     """
+    import tensorflow as tf
 
     def records(file_id):
         path = tf.gather(paths, file_id)

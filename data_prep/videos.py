@@ -51,7 +51,6 @@ Public API:
         -> tf.data.Dataset of float32 [T, R, R, 3] in [0, 1]
 """
 
-import argparse
 import functools
 import math
 import os
@@ -60,6 +59,8 @@ import sys
 from typing import NamedTuple
 
 import numpy as np
+from absl import app
+from absl import flags
 
 from data_prep import clip_shards
 
@@ -329,7 +330,6 @@ def convert(
     workers=None,
     strict=False,
     progress=True,
-    _interrupt_after_records=None,
 ):
     """Converts every source under ``src`` into clips (see the module docstring).
 
@@ -456,7 +456,6 @@ def convert(
         description="videos",
         unit="video",
         noun="videos",
-        _interrupt_after_records=_interrupt_after_records,
     )
 
     # Totals, from the shards' notes (those of complete shards come from the earlier run).
@@ -541,8 +540,6 @@ def load(
         ValueError: bad argument, incomplete conversion or a split without clips.
         FileNotFoundError: ``out_dir`` holds no conversion (says how to convert).
     """
-    import tensorflow as tf
-
     if split not in SPLITS:
         raise ValueError(f"Unknown video split {split!r}; valid splits are {SPLITS}.")
     summary = read_summary(out_dir)
@@ -562,7 +559,6 @@ def load(
             f"longer videos, or with another --test_fraction or --clip_frames."
         )
     return clip_shards.load_clips(
-        tf,
         out_dir,
         entries,
         "num_clips",
@@ -579,67 +575,81 @@ def load(
     )
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m data_prep.videos",
-        description="Convert a folder of videos (and folders of frames) into sharded TFRecords "
-        "of clips for training (resumable).",
+FLAGS = flags.FLAGS
+
+
+def define_flags(flag_values=FLAGS):
+    """The flags of ``python -m data_prep.videos``, defined by ``run`` (not at import: other
+    entry points have flags of the same names, --out, --seed, and may share a process)."""
+    flags.DEFINE_string(
+        "src", None, "Folder of videos / folders of frames.", flag_values=flag_values, required=True
     )
-    parser.add_argument("--src", required=True, help="folder of videos / folders of frames")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument(
-        "--resolution",
-        type=int,
-        default=DEFAULT_RESOLUTION,
-        help="side of the square frames (default %(default)s)",
+    flags.DEFINE_string("out", None, "Output folder.", flag_values=flag_values, required=True)
+    flags.DEFINE_integer(
+        "resolution", DEFAULT_RESOLUTION, "Side of the square frames.", flag_values=flag_values
     )
-    parser.add_argument(
-        "--clip_frames",
-        type=int,
-        default=DEFAULT_CLIP_FRAMES,
-        help="frames per clip (default %(default)s)",
+    flags.DEFINE_integer(
+        "clip_frames", DEFAULT_CLIP_FRAMES, "Frames per clip.", flag_values=flag_values
     )
-    parser.add_argument(
-        "--stride",
-        type=int,
-        default=None,
-        help="frames between clip starts (default: clip_frames, no overlap)",
+    flags.DEFINE_integer(
+        "stride",
+        None,
+        "Frames between clip starts (default: clip_frames, no overlap).",
+        flag_values=flag_values,
     )
-    parser.add_argument(
-        "--test_fraction",
-        type=float,
-        default=DEFAULT_TEST_FRACTION,
-        help="share of the source videos held out for test (default %(default)s)",
+    flags.DEFINE_float(
+        "test_fraction",
+        DEFAULT_TEST_FRACTION,
+        "Share of the source videos held out for test.",
+        flag_values=flag_values,
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the split")
-    parser.add_argument(
-        "--shard_sources",
-        type=int,
-        default=DEFAULT_SHARD_SOURCES,
-        help="source videos per shard (default %(default)s)",
+    flags.DEFINE_integer("seed", DEFAULT_SEED, "Seed of the split.", flag_values=flag_values)
+    flags.DEFINE_integer(
+        "shard_sources", DEFAULT_SHARD_SOURCES, "Source videos per shard.", flag_values=flag_values
     )
-    parser.add_argument(
-        "--strict", action="store_true", help="stop at the first bad video instead of skipping it"
+    flags.DEFINE_boolean(
+        "strict",
+        False,
+        "Stop at the first bad video instead of skipping it.",
+        flag_values=flag_values,
     )
-    clip_shards.add_conversion_arguments(parser)
-    args = parser.parse_args(argv)
+    clip_shards.define_conversion_flags(flag_values)
+    flags.adopt_module_key_flags(clip_shards, flag_values=flag_values)
+
+
+def main(argv, flag_values=FLAGS):
+    """Converts with the parsed flags and prints what it did; returns the exit status."""
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     try:
         summary = convert(
-            args.src,
-            args.out,
-            resolution=args.resolution,
-            clip_frames=args.clip_frames,
-            stride=args.stride,
-            test_fraction=args.test_fraction,
-            seed=args.seed,
-            shard_sources=args.shard_sources,
-            workers=args.workers,
-            strict=args.strict,
-            progress=not args.no_progress,
+            flag_values.src,
+            flag_values.out,
+            resolution=flag_values.resolution,
+            clip_frames=flag_values.clip_frames,
+            stride=flag_values.stride,
+            test_fraction=flag_values.test_fraction,
+            seed=flag_values.seed,
+            shard_sources=flag_values.shard_sources,
+            workers=flag_values.workers,
+            strict=flag_values.strict,
+            progress=not flag_values.no_progress,
         )
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    _print_summary(summary, flag_values.out)
+    if not summary["num_clips"]["train"]:
+        print(
+            f"error: no training clips: every train source was skipped or is shorter than "
+            f"{summary['clip_frames']} frames.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _print_summary(summary, out):
     print(
         f"Videos under {summary['source']}: {len(summary['sources'])} sources; "
         + "; ".join(
@@ -657,7 +667,7 @@ def main(argv=None):
             f"Ignored {summary['num_ignored_files']} files that are neither videos nor "
             f"images (listed in summary.json), e.g. {summary['ignored_files'][0]}."
         )
-    out = os.path.abspath(args.out)
+    out = os.path.abspath(out)
     print(
         f"Wrote {summary['shards_written']} of {len(summary['shards'])} shards (the others "
         f"were complete) to {out}; summary in {os.path.join(out, SUMMARY_NAME)}."
@@ -668,15 +678,15 @@ def main(argv=None):
             "short; evaluation needs another --seed or --test_fraction.",
             file=sys.stderr,
         )
-    if not summary["num_clips"]["train"]:
-        print(
-            f"error: no training clips: every train source was skipped or is shorter than "
-            f"{summary['clip_frames']} frames.",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+
+
+def run():
+    """``python -m data_prep.videos`` and the ``vrnn-prepare-videos`` command (setup.py)."""
+    from vrnn_tf import cli  # imports Keras: only in the program, not in the reader processes
+
+    define_flags()
+    cli.run(main)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_prep import _tfrecord_testing as writers
 from data_prep import bair
+from tests.data_prep import tfrecord_testing as writers
 
 PER_FILE = 4
 TRAIN_FILES = ("traj_0_to_255", "traj_512_to_767", "traj_1024_to_1279")  # lexical order differs

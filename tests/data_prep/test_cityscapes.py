@@ -13,8 +13,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from data_prep import _tfrecord_testing as writers
 from data_prep import cityscapes
+from tests.data_prep import conversions
+from tests.data_prep import tfrecord_testing as writers
 
 WIDTH, HEIGHT, RESOLUTION = 64, 32, 16
 # (split, city, sequence) -> frame numbers. Kept: exactly 30 consecutive frames.
@@ -201,8 +202,7 @@ def test_killed_conversion_resumes_to_identical_shards(source, tmp_path):
     settings = dict(resolution=RESOLUTION, shard_size=3, workers=1, progress=False)
     cityscapes.convert(root, clean, "val", **settings)
     # Killed while writing the second shard: shard 0 complete, shard 1 a partial .tmp.
-    with pytest.raises(cityscapes._SimulatedKill):
-        cityscapes.convert(root, resumed, "val", _interrupt_after_records=4, **settings)
+    conversions.convert_until_killed(cityscapes, 4, root, resumed, "val", **settings)
     first, second = "val-00000-of-00003.tfrecord", "val-00001-of-00003.tfrecord"
     assert sorted(os.listdir(resumed)) == ["summary_val.json", first, second + ".tmp"]
     with pytest.raises(ValueError, match="incomplete.*rerun the same command"):
@@ -273,7 +273,8 @@ def test_missing_source_split(tmp_path):
 
 def test_command_line(source, tmp_path, capsys):
     root, _ = source
-    code = cityscapes.main(
+    code = conversions.command_line(
+        cityscapes,
         [
             "--src",
             root,
@@ -288,7 +289,7 @@ def test_command_line(source, tmp_path, capsys):
             "--workers",
             "1",
             "--no_progress",
-        ]
+        ],
     )
     assert code == 0
     printed = capsys.readouterr().out
@@ -300,8 +301,9 @@ def test_command_line(source, tmp_path, capsys):
         "train-00001-of-00002.tfrecord",
     ]
     assert (
-        cityscapes.main(
-            ["--src", str(tmp_path / "nowhere"), "--out", str(tmp_path), "--split", "val"]
+        conversions.command_line(
+            cityscapes,
+            ["--src", str(tmp_path / "nowhere"), "--out", str(tmp_path), "--split", "val"],
         )
         == 1
     )

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from data_prep import _tfrecord_testing as writers
 from data_prep import cityscapes
 from data_prep import cityscapes_tfds
+from tests.data_prep import conversions
+from tests.data_prep import tfrecord_testing as writers
 from vrnn_tf.data import datasets
 
 RESOLUTION = 8
@@ -25,8 +26,9 @@ def prepared(tmp_path_factory):
     writers.write_cityscapes_tree(str(root), LAYOUT, 24, 16, np.random.default_rng(1))
     data_dir = str(tmp_path_factory.mktemp("tfds"))
     assert (
-        cityscapes_tfds.main(
-            ["--manual_dir", str(root), "--data_dir", data_dir, "--resolution", str(RESOLUTION)]
+        conversions.command_line(
+            cityscapes_tfds,
+            ["--manual_dir", str(root), "--data_dir", data_dir, "--resolution", str(RESOLUTION)],
         )
         == 0
     )
@@ -83,7 +85,7 @@ def test_unprepared_dataset_says_how_to_build_it(tmp_path):
 
 
 def test_command_line_refuses_a_folder_without_splits(tmp_path, capsys):
-    assert cityscapes_tfds.main(["--manual_dir", str(tmp_path)]) == 1
+    assert conversions.command_line(cityscapes_tfds, ["--manual_dir", str(tmp_path)]) == 1
     assert "leftImg8bit_sequence" in capsys.readouterr().err
 
 

@@ -18,9 +18,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import damage_bytes
-from data_prep import _tfrecord_testing as writers
 from data_prep import bair
 from data_prep import cityscapes
+from tests.data_prep import tfrecord_testing as writers
 
 TIMEOUT_S = 120
 # Every kind of damage once (`make test`); several seeded rounds of each with `make test-all`.

@@ -18,8 +18,8 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from data_prep import clip_shards
 from data_prep import videos
+from tests.data_prep import conversions
 
 # The tests of this file share module fixtures: one xdist worker runs them all (make test).
 pytestmark = pytest.mark.xdist_group("videos")
@@ -331,8 +331,8 @@ def test_killed_conversion_resumes_to_identical_files_and_workers_agree(small_so
     # Overlapping clips every 3 frames: a 12-frame GIF gives starts 0, 3, 6.
     notes = {n["path"]: n for e in summary["shards"] for n in e["sources"]}
     assert notes["clip_0.gif"]["num_clips"] == 3 and notes["clip_1.gif"]["num_clips"] == 9
-    with pytest.raises(clip_shards.SimulatedKill):
-        videos.convert(small_sources, resumed, workers=1, _interrupt_after_records=14, **settings)
+    # Killed after the first video of the second shard (2 videos a shard): a partial .tmp.
+    conversions.convert_until_killed(videos, 3, small_sources, resumed, workers=1, **settings)
     assert any(name.endswith(".tmp") for name in os.listdir(resumed))
     with pytest.raises(ValueError, match="incomplete.*rerun the same command"):
         videos.load(resumed, "train")
@@ -367,7 +367,8 @@ def test_split_is_by_source_seeded_and_needs_two_sources():
 
 
 def test_command_line(small_sources, tmp_path, capsys):
-    code = videos.main(
+    code = conversions.command_line(
+        videos,
         [
             "--src",
             small_sources,
@@ -382,7 +383,7 @@ def test_command_line(small_sources, tmp_path, capsys):
             "--test_fraction",
             "0",
             "--no_progress",
-        ]
+        ],
     )
     assert code == 0
     printed = capsys.readouterr()
@@ -390,11 +391,18 @@ def test_command_line(small_sources, tmp_path, capsys):
     for name in ("clip_0.gif", "clip_3.gif", "clip_5.gif"):  # 12, 15, 18 frames < 20
         assert f"Skipped {name}: too_short" in printed.out
         assert f"skipped {name}: too_short" in printed.err
-    assert videos.main(["--src", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 1
+    assert (
+        conversions.command_line(
+            videos, ["--src", str(tmp_path / "nowhere"), "--out", str(tmp_path)]
+        )
+        == 1
+    )
     assert "does not exist" in capsys.readouterr().err
     empty = tmp_path / "empty"
     os.makedirs(empty)
-    assert videos.main(["--src", str(empty), "--out", str(tmp_path / "o2")]) == 1
+    assert (
+        conversions.command_line(videos, ["--src", str(empty), "--out", str(tmp_path / "o2")]) == 1
+    )
     assert "No videos" in capsys.readouterr().err
 
 
