@@ -55,8 +55,8 @@ setup(
             "vrnn-export = vrnn_tf.export:run",
             "vrnn-predict = vrnn_tf.predict:run",
             "vrnn-analyze-kl = vrnn_tf.analyze_kl:run",
-            "vrnn-prepare-videos = data_prep.videos:main",
-            "vrnn-prepare-cityscapes = data_prep.cityscapes:main",
+            "vrnn-prepare-videos = data_prep.videos:run",
+            "vrnn-prepare-cityscapes = data_prep.cityscapes:run",
         ],
     },
 )

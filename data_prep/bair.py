@@ -63,15 +63,12 @@ _FILE_PATTERN = re.compile(r"^traj_(\d+)_to_(\d+)\.tfrecords$")
 
 
 def _hint(data_dir):
-    return (f"data_dir is {os.path.abspath(data_dir)}; it must be the extracted softmotion30_44k "
-            f"folder (holding train/ and test/). Point elsewhere with "
-            f"--gin_bindings=\"{_SETTING}='/path/to/softmotion30_44k'\" or "
-            f"load(data_dir=...).")
-
-
-# ----------------------------------------------------------------------------------------------
-# Files and record framing
-# ----------------------------------------------------------------------------------------------
+    return (
+        f"data_dir is {os.path.abspath(data_dir)}; it must be the extracted softmotion30_44k "
+        f"folder (holding train/ and test/). Point elsewhere with "
+        f"--gin_bindings=\"{_SETTING}='/path/to/softmotion30_44k'\" or "
+        f"load(data_dir=...)."
+    )
 
 
 def _file_order(name):
@@ -83,12 +80,14 @@ def _file_order(name):
 
 def _list_tfrecords(folder, data_dir):
     if not os.path.isdir(folder):
-        raise FileNotFoundError(f"BAIR folder {os.path.abspath(folder)} does not exist. "
-                                f"{_hint(data_dir)}")
+        raise FileNotFoundError(
+            f"BAIR folder {os.path.abspath(folder)} does not exist. {_hint(data_dir)}"
+        )
     names = sorted((n for n in os.listdir(folder) if n.endswith(".tfrecords")), key=_file_order)
     if not names:
-        raise FileNotFoundError(f"No *.tfrecords files in BAIR folder {os.path.abspath(folder)}. "
-                                f"{_hint(data_dir)}")
+        raise FileNotFoundError(
+            f"No *.tfrecords files in BAIR folder {os.path.abspath(folder)}. {_hint(data_dir)}"
+        )
     return [os.path.join(folder, n) for n in names]
 
 
@@ -117,13 +116,16 @@ def split_files(data_dir, split):
             raise FileNotFoundError(
                 f"BAIR val split needs {os.path.abspath(os.path.join(data_dir, 'train', VAL_FILE))}"
                 f" (trajectories 256-511, the paper's test set), which is missing. "
-                f"{_hint(data_dir)}")
+                f"{_hint(data_dir)}"
+            )
         return val
     train = [f for f in files if os.path.basename(f) != VAL_FILE]
     if not train:
-        raise FileNotFoundError(f"BAIR folder {os.path.abspath(os.path.join(data_dir, 'train'))} "
-                                f"holds only {VAL_FILE} (the val split), no train files. "
-                                f"{_hint(data_dir)}")
+        raise FileNotFoundError(
+            f"BAIR folder {os.path.abspath(os.path.join(data_dir, 'train'))} "
+            f"holds only {VAL_FILE} (the val split), no train files. "
+            f"{_hint(data_dir)}"
+        )
     return train
 
 
@@ -136,20 +138,20 @@ def count_records(path):
     return tfrecord_reading.count_records(path, _LABEL)
 
 
-# ----------------------------------------------------------------------------------------------
-# Pipeline
-# ----------------------------------------------------------------------------------------------
-
-
 def _check_sequence_length(sequence_length):
-    if (isinstance(sequence_length, bool) or not isinstance(sequence_length, (int, np.integer))
-            or not 1 <= sequence_length <= FRAMES_PER_TRAJECTORY):
-        raise ValueError(f"BAIR sequence_length must be an int in 1..{FRAMES_PER_TRAJECTORY} "
-                         f"(trajectories have {FRAMES_PER_TRAJECTORY} frames), "
-                         f"got {sequence_length!r}")
+    if (
+        isinstance(sequence_length, bool)
+        or not isinstance(sequence_length, (int, np.integer))
+        or not 1 <= sequence_length <= FRAMES_PER_TRAJECTORY
+    ):
+        raise ValueError(
+            f"BAIR sequence_length must be an int in 1..{FRAMES_PER_TRAJECTORY} "
+            f"(trajectories have {FRAMES_PER_TRAJECTORY} frames), "
+            f"got {sequence_length!r}"
+        )
 
 
-def _record_parser(tf, image_key, with_actions):
+def _record_parser(image_key, with_actions):
     """Returns ``parse(serialized) -> dict`` that never fails on missing keys or wrong counts.
 
     Every value is a RaggedFeature (all values of the key, empty when the key is missing), so the
@@ -159,14 +161,17 @@ def _record_parser(tf, image_key, with_actions):
         action / endeffector_pos: float32 [F, 4] / [F, 3] (padded or cut where the count is wrong)
         action_count / endeffector_count: int32 [F]
     """
+    import tensorflow as tf
+
     frames = range(FRAMES_PER_TRAJECTORY)
     image_keys = [f"{i}/{image_key}/encoded" for i in frames]
     spec = {key: tf.io.RaggedFeature(tf.string) for key in image_keys}
     float_keys = {}
     if with_actions:
-        float_keys = {"action": ([f"{i}/action" for i in frames], ACTION_SIZE),
-                      "endeffector_pos": ([f"{i}/endeffector_pos" for i in frames],
-                                          ENDEFFECTOR_SIZE)}
+        float_keys = {
+            "action": ([f"{i}/action" for i in frames], ACTION_SIZE),
+            "endeffector_pos": ([f"{i}/endeffector_pos" for i in frames], ENDEFFECTOR_SIZE),
+        }
         for keys, _ in float_keys.values():
             spec.update({key: tf.io.RaggedFeature(tf.float32) for key in keys})
 
@@ -178,8 +183,11 @@ def _record_parser(tf, image_key, with_actions):
             counts.append(tf.size(value, out_type=tf.int32))
             firsts.append(tf.concat([value, [""]], axis=0)[0])
         images = tf.stack(firsts)
-        out = {"images": images, "image_count": tf.stack(counts),
-               "image_bytes": tf.strings.length(images)}
+        out = {
+            "images": images,
+            "image_count": tf.stack(counts),
+            "image_bytes": tf.strings.length(images),
+        }
         for name, (keys, size) in float_keys.items():
             rows, counts = [], []
             for key in keys:
@@ -198,56 +206,91 @@ def _count_name(name):
     return {"action": "action_count", "endeffector_pos": "endeffector_count"}[name]
 
 
-def _first_bad(tf, bad, keys):
+def _first_bad(bad, keys):
     """(any bad?, index of the first bad frame, its key) for a bool [F] vector."""
+    import tensorflow as tf
+
     frame = tf.argmax(tf.cast(bad, tf.int32), output_type=tf.int32)
     return tf.reduce_any(bad), frame, tf.gather(tf.constant(keys), frame)
 
 
-def _validator(tf, image_key, with_actions):
+def _validator(image_key, with_actions):
     """Returns ``check(path, index, record) -> record``: one Assert naming file, index and key.
 
     Checks, in this order, that every image key holds exactly one value of 12288 bytes and (with
     actions) that every action / endeffector_pos key holds 4 / 3 floats. The message describes the
     first failing key; it is built only when a check fails.
     """
+    import tensorflow as tf
+
     frames = range(FRAMES_PER_TRAJECTORY)
     image_keys = [f"{i}/{image_key}/encoded" for i in frames]
     float_checks = []
     if with_actions:
-        float_checks = [(name, size, [f"{i}/{name}" for i in frames])
-                        for name, size in (("action", ACTION_SIZE),
-                                           ("endeffector_pos", ENDEFFECTOR_SIZE))]
+        float_checks = [
+            (name, size, [f"{i}/{name}" for i in frames])
+            for name, size in (("action", ACTION_SIZE), ("endeffector_pos", ENDEFFECTOR_SIZE))
+        ]
     as_string = tf.strings.as_string
 
     def check(path, index, record):
         def describe(key, what):
-            return tf.strings.join(["BAIR file ", path, ": record ", as_string(index), ": key ",
-                                    key, ": ", what])
+            return tf.strings.join(
+                ["BAIR file ", path, ": record ", as_string(index), ": key ", key, ": ", what]
+            )
 
         count, nbytes = record["image_count"], record["image_bytes"]
         bad_image, frame, key = _first_bad(
-            tf, tf.not_equal(count, 1) | tf.not_equal(nbytes, IMAGE_BYTES), image_keys)
+            tf.not_equal(count, 1) | tf.not_equal(nbytes, IMAGE_BYTES), image_keys
+        )
         c, n = count[frame], nbytes[frame]
 
         def image_message():
-            return describe(key, tf.case([
-                (tf.equal(c, 0), lambda: tf.constant("missing (no such feature in the record)")),
-                (tf.greater(c, 1),
-                 lambda: tf.strings.join(["holds ", as_string(c), " values, expected 1"]))],
-                default=lambda: tf.strings.join([
-                    "holds ", as_string(n), f" bytes, expected {IMAGE_BYTES} (raw uint8 "
-                    f"{IMAGE_SIZE}x{IMAGE_SIZE}x{IMAGE_CHANNELS} RGB)"])))
+            return describe(
+                key,
+                tf.case(
+                    [
+                        (
+                            tf.equal(c, 0),
+                            lambda: tf.constant("missing (no such feature in the record)"),
+                        ),
+                        (
+                            tf.greater(c, 1),
+                            lambda: tf.strings.join(
+                                ["holds ", as_string(c), " values, expected 1"]
+                            ),
+                        ),
+                    ],
+                    default=lambda: tf.strings.join(
+                        [
+                            "holds ",
+                            as_string(n),
+                            f" bytes, expected {IMAGE_BYTES} (raw uint8 "
+                            f"{IMAGE_SIZE}x{IMAGE_SIZE}x{IMAGE_CHANNELS} RGB)",
+                        ]
+                    ),
+                ),
+            )
 
         failures = [(bad_image, image_message)]
         for name, size, keys in float_checks:
             counts = record[_count_name(name)]
-            bad, frame, key = _first_bad(tf, tf.not_equal(counts, size), keys)
+            bad, frame, key = _first_bad(tf.not_equal(counts, size), keys)
 
             def float_message(key=key, c=counts[frame], size=size):
-                return describe(key, tf.strings.join([
-                    "holds ", as_string(c), f" floats, expected {size}",
-                    tf.where(tf.equal(c, 0), " (missing: no such feature in the record)", "")]))
+                return describe(
+                    key,
+                    tf.strings.join(
+                        [
+                            "holds ",
+                            as_string(c),
+                            f" floats, expected {size}",
+                            tf.where(
+                                tf.equal(c, 0), " (missing: no such feature in the record)", ""
+                            ),
+                        ]
+                    ),
+                )
 
             failures.append((bad, float_message))
         any_bad = tf.reduce_any(tf.stack([bad for bad, _ in failures]))
@@ -266,8 +309,16 @@ def _validator(tf, image_key, with_actions):
     return check
 
 
-def load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actions=False, seed=0,
-         shuffle_buffer=DEFAULT_SHUFFLE_BUFFER, cycle_length=8):
+def load(
+    data_dir,
+    split,
+    sequence_length=12,
+    image_key="image_aux1",
+    with_actions=False,
+    seed=0,
+    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
+    cycle_length=8,
+):
     """Builds a tf.data pipeline of BAIR robot pushing videos from the original TFRecords.
 
     Args:
@@ -318,45 +369,62 @@ def load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actio
     paths_t = tf.constant(files)
     counts_t = tf.constant(counts, tf.int64)
     records = tfrecord_reading.file_records(
-        tf, paths_t, counts_t, _record_parser(tf, image_key, with_actions), _LABEL,
-        "bytes for images, floats for action and endeffector_pos")
-    check = _validator(tf, image_key, with_actions)
+        paths_t,
+        counts_t,
+        _record_parser(image_key, with_actions),
+        _LABEL,
+        "bytes for images, floats for action and endeffector_pos",
+    )
+    check = _validator(image_key, with_actions)
     length = int(sequence_length)
-    seed_pair = windows.seed_pair(tf, seed)
+    seed_pair = windows.seed_pair(seed)
     shape = [length, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]
 
     def window(start, path, index, record):
         record = check(path, index, record)
-        frames = tf.io.decode_raw(record["images"][start:start + length], tf.uint8)
+        frames = tf.io.decode_raw(record["images"][start : start + length], tf.uint8)
         video = tf.reshape(frames, shape)
         if not with_actions:
             return video
-        return {"video": video,
-                "action": tf.ensure_shape(record["action"][start:start + length],
-                                          [length, ACTION_SIZE]),
-                "endeffector_pos": tf.ensure_shape(record["endeffector_pos"][start:start + length],
-                                                   [length, ENDEFFECTOR_SIZE])}
+        return {
+            "video": video,
+            "action": tf.ensure_shape(
+                record["action"][start : start + length], [length, ACTION_SIZE]
+            ),
+            "endeffector_pos": tf.ensure_shape(
+                record["endeffector_pos"][start : start + length], [length, ENDEFFECTOR_SIZE]
+            ),
+        }
 
     def to_float(element):
         if not with_actions:
-            return windows.to_float(tf, element)
-        return dict(element, video=windows.to_float(tf, element["video"]))
+            return windows.to_float(element)
+        return dict(element, video=windows.to_float(element["video"]))
 
     if split == "train":
+
         def file_windows(epoch, file_id):
             def pick(path, index, record):
                 # The window depends only on (seed, epoch, file, record): parallel-safe.
-                start = windows.window_start(tf, seed_pair, (epoch, file_id, index),
-                                             FRAMES_PER_TRAJECTORY, length)
+                start = windows.window_start(
+                    seed_pair, (epoch, file_id, index), FRAMES_PER_TRAJECTORY, length
+                )
                 return start, path, index, record
+
             return records(file_id).map(pick)
 
-        data = windows.shuffled_epochs(tf, len(files), seed, file_windows, cycle_length,
-                                       shuffle_buffer, decode=window)
+        data = windows.shuffled_epochs(
+            len(files), seed, file_windows, cycle_length, shuffle_buffer, decode=window
+        )
     else:
-        data = (tf.data.Dataset.range(len(files))
-                .flat_map(records)
-                .map(lambda path, index, record: window(0, path, index, record),
-                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .apply(tf.data.experimental.assert_cardinality(sum(counts))))
+        data = (
+            tf.data.Dataset.range(len(files))
+            .flat_map(records)
+            .map(
+                lambda path, index, record: window(0, path, index, record),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+            .apply(tf.data.experimental.assert_cardinality(sum(counts)))
+        )
     return data.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

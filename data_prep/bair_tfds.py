@@ -22,8 +22,14 @@ IMAGE_KEYS = ("image_aux1", "image_main")
 DEFAULT_SHUFFLE_BUFFER = 1024
 
 
-def load(split, sequence_length=12, data_dir=None, image_key="image_aux1", seed=0,
-         shuffle_buffer=DEFAULT_SHUFFLE_BUFFER):
+def load(
+    split,
+    sequence_length=12,
+    data_dir=None,
+    image_key="image_aux1",
+    seed=0,
+    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
+):
     """tf.data pipeline of BAIR videos from the tfds-prepared `bair_robot_pushing_small`.
 
     Args:
@@ -48,35 +54,55 @@ def load(split, sequence_length=12, data_dir=None, image_key="image_aux1", seed=
     import tensorflow_datasets as tfds
 
     if split not in SPLITS:
-        raise ValueError(f"Unknown split {split!r} for tfds {TFDS_NAME}; valid: {SPLITS} "
-                         f"(the paper's 256 test clips need the archive: data_prep.bair).")
-    if (isinstance(sequence_length, bool) or not isinstance(sequence_length, int)
-            or not 1 <= sequence_length <= FRAMES_PER_TRAJECTORY):
-        raise ValueError(f"BAIR sequence_length must be an int in 1..{FRAMES_PER_TRAJECTORY}, "
-                         f"got {sequence_length!r}")
+        raise ValueError(
+            f"Unknown split {split!r} for tfds {TFDS_NAME}; valid: {SPLITS} "
+            f"(the paper's 256 test clips need the archive: data_prep.bair)."
+        )
+    if (
+        isinstance(sequence_length, bool)
+        or not isinstance(sequence_length, int)
+        or not 1 <= sequence_length <= FRAMES_PER_TRAJECTORY
+    ):
+        raise ValueError(
+            f"BAIR sequence_length must be an int in 1..{FRAMES_PER_TRAJECTORY}, "
+            f"got {sequence_length!r}"
+        )
     if image_key not in IMAGE_KEYS:
         raise ValueError(f"BAIR image_key must be one of {IMAGE_KEYS}, got {image_key!r}")
     seed = windows.check_seed(seed, "bair_dataset.seed")
-    if (isinstance(shuffle_buffer, bool) or not isinstance(shuffle_buffer, int)
-            or shuffle_buffer < 1):
+    if (
+        isinstance(shuffle_buffer, bool)
+        or not isinstance(shuffle_buffer, int)
+        or shuffle_buffer < 1
+    ):
         raise ValueError(f"BAIR shuffle_buffer must be an int >= 1, got {shuffle_buffer!r}")
     length = sequence_length
     training = split == "train"
     try:
         data = tfds.load(
-            TFDS_NAME, split=split, data_dir=data_dir, download=False, shuffle_files=training,
-            read_config=tfds.ReadConfig(shuffle_seed=seed, shuffle_reshuffle_each_iteration=True))
+            TFDS_NAME,
+            split=split,
+            data_dir=data_dir,
+            download=False,
+            shuffle_files=training,
+            read_config=tfds.ReadConfig(shuffle_seed=seed, shuffle_reshuffle_each_iteration=True),
+        )
     except (tfds.core.DatasetNotFoundError, AssertionError) as error:  # tfds raises both
         raise FileNotFoundError(
             f"tfds dataset {TFDS_NAME} is not prepared in data_dir={data_dir!r} ({error}). "
             f"Prepare it with `tfds build {TFDS_NAME} --data_dir=DIR` on a machine with network "
             f"access and set bair_dataset.tfds_data_dir='DIR', or read the original archive "
-            f"with bair_dataset.source='tfrecords' and bair_dataset.data_dir.") from error
+            f"with bair_dataset.source='tfrecords' and bair_dataset.data_dir."
+        ) from error
     data = data.map(lambda example: example[image_key], num_parallel_calls=tf.data.AUTOTUNE)
     if training:
-        data = windows.repeated_random_windows(tf, data, FRAMES_PER_TRAJECTORY, length, seed,
-                                               shuffle_buffer)
+        data = windows.repeated_random_windows(
+            data, FRAMES_PER_TRAJECTORY, length, seed, shuffle_buffer
+        )
     else:
         data = data.map(lambda video: video[:length])
-    return data.map(lambda video: windows.to_float(tf, tf.ensure_shape(video, [length, 64, 64, 3])),
-                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return data.map(
+        lambda video: windows.to_float(tf.ensure_shape(video, [length, 64, 64, 3])),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )

@@ -48,15 +48,15 @@ Public API:
         -> tf.data.Dataset of float32 [T, R, R, 3] in [0, 1]
 """
 
-import argparse
 import functools
-import math
 import os
 import re
 import sys
 from typing import NamedTuple
 
 import numpy as np
+from absl import app
+from absl import flags
 
 from data_prep import clip_shards
 
@@ -72,12 +72,15 @@ FORMAT_VERSION = 1
 
 _FILE_PATTERN = re.compile(r"^(?P<city>.+)_(?P<seq>\d+)_(?P<frame>\d+)_leftImg8bit\.png$")
 _LABEL = "Cityscapes shard"
-_CONVERT_HINT = ("convert it with `python -m data_prep.cityscapes --src "
-                 "/path/to/leftImg8bit_sequence --out {out} --split {split}`")
+_CONVERT_HINT = (
+    "convert it with `python -m data_prep.cityscapes --src "
+    "/path/to/leftImg8bit_sequence --out {out} --split {split}`"
+)
 
 
 class SequenceInfo(NamedTuple):
     """One source sequence: its city, sequence number, frame numbers and PNG paths (in order)."""
+
     city: str
     sequence: int
     frame_numbers: tuple
@@ -90,11 +93,6 @@ class SequenceInfo(NamedTuple):
 
 def sequence_id(city, sequence):
     return f"{city}_{int(sequence):06d}"
-
-
-# ----------------------------------------------------------------------------------------------
-# Source tree
-# ----------------------------------------------------------------------------------------------
 
 
 def find_sequences(split_dir):
@@ -114,9 +112,11 @@ def find_sequences(split_dir):
         FileNotFoundError: ``split_dir`` is not a folder.
     """
     if not os.path.isdir(split_dir):
-        raise FileNotFoundError(f"Cityscapes source folder {os.path.abspath(split_dir)} does not "
-                                f"exist; --src must be the leftImg8bit_sequence folder (holding "
-                                f"train/, val/, test/).")
+        raise FileNotFoundError(
+            f"Cityscapes source folder {os.path.abspath(split_dir)} does not "
+            f"exist; --src must be the leftImg8bit_sequence folder (holding "
+            f"train/, val/, test/)."
+        )
     groups, ignored = {}, []
     for city in sorted(os.listdir(split_dir)):
         city_dir = os.path.join(split_dir, city)
@@ -128,8 +128,9 @@ def find_sequences(split_dir):
                 ignored.append(os.path.join(city, name))
                 continue
             key = (match.group("city"), int(match.group("seq")))
-            groups.setdefault(key, []).append((int(match.group("frame")),
-                                               os.path.join(city_dir, name)))
+            groups.setdefault(key, []).append(
+                (int(match.group("frame")), os.path.join(city_dir, name))
+            )
     kept = []
     dropped = {"long_sequence": {}, "short_sequence": {}, "non_consecutive": {}}
     for (city, seq), frames in sorted(groups.items()):
@@ -155,7 +156,8 @@ def choose_test_sequences(ids, num_test_sequences=NUM_TEST_SEQUENCES, test_seed=
         The chosen ids, in the order of `ids`.
     """
     chosen = np.random.default_rng(test_seed).choice(
-        len(ids), size=min(num_test_sequences, len(ids)), replace=False)
+        len(ids), size=min(num_test_sequences, len(ids)), replace=False
+    )
     return [ids[i] for i in sorted(chosen)]
 
 
@@ -198,27 +200,23 @@ def read_sequence(info, resolution):
                 image.load()
                 frames.append(crop_and_resize(image, resolution))
         except Exception as e:  # PIL raises OSError, SyntaxError, ValueError... for bad files.
-            raise ValueError(f"Cannot convert Cityscapes frame {path}: {type(e).__name__}: {e} "
-                             f"(corrupt or truncated PNG? Re-extract it from the archive.)") from e
+            raise ValueError(
+                f"Cannot convert Cityscapes frame {path}: {type(e).__name__}: {e} "
+                f"(corrupt or truncated PNG? Re-extract it from the archive.)"
+            ) from e
     return np.stack(frames)
 
 
 def sequence_example(info, frames):
     """Serializes one converted sequence (``frames``: uint8 ``[30, R, R, 3]``) as an Example."""
     if np.ndim(frames) != 4 or np.shape(frames)[0] != FRAMES_PER_SEQUENCE:
-        raise ValueError(f"sequence {info.id}: expected uint8 frames [30, R, R, 3], "
-                         f"got {np.asarray(frames).dtype} {np.shape(frames)}")
-    return clip_shards.clip_example(info.id, frames, city=info.city, sequence=info.sequence,
-                                    frame_numbers=info.frame_numbers)
-
-
-# ----------------------------------------------------------------------------------------------
-# Conversion
-# ----------------------------------------------------------------------------------------------
-
-
-# The test hook's exception (``_interrupt_after_records``), under its historical name.
-_SimulatedKill = clip_shards.SimulatedKill
+        raise ValueError(
+            f"sequence {info.id}: expected uint8 frames [30, R, R, 3], "
+            f"got {np.asarray(frames).dtype} {np.shape(frames)}"
+        )
+    return clip_shards.clip_example(
+        info.id, frames, city=info.city, sequence=info.sequence, frame_numbers=info.frame_numbers
+    )
 
 
 def _shard_name(split, index, count):
@@ -229,10 +227,21 @@ def _summary_path(out_dir, split):
     return os.path.join(out_dir, f"summary_{split}.json")
 
 
-def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAULT_SHARD_SIZE,
-                workers=1, source=None, dropped=None, ignored=(), progress=True,
-                num_test_sequences=NUM_TEST_SEQUENCES, test_seed=TEST_SEED,
-                _interrupt_after_records=None):
+def write_split(
+    out_dir,
+    split,
+    sequences,
+    reader,
+    resolution,
+    shard_size=DEFAULT_SHARD_SIZE,
+    workers=1,
+    source=None,
+    dropped=None,
+    ignored=(),
+    progress=True,
+    num_test_sequences=NUM_TEST_SEQUENCES,
+    test_seed=TEST_SEED,
+):
     """Writes converted sequences as shards plus ``summary_{split}.json``; resumable.
 
     Sequence ``i`` goes to shard ``i // shard_size``. Complete shards (final names present) are
@@ -256,21 +265,59 @@ def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAUL
     Returns:
         The summary dict.
     """
+    _check_write_settings(split, sequences, resolution, shard_size, workers, source)
+    shard_items = [sequences[k : k + shard_size] for k in range(0, len(sequences), shard_size)]
+    summary = _split_summary(
+        split, sequences, shard_items, resolution, shard_size, source, dropped or {}, ignored
+    )
+    if split == "val":
+        chosen = choose_test_sequences(summary["sequences"], num_test_sequences, test_seed)
+        summary.update(
+            test_seed=int(test_seed), num_test_sequences=len(chosen), test_sequences=chosen
+        )
+    summary_path = _summary_path(out_dir, split)
+    summary["shards_written"] = clip_shards.write_shards(
+        out_dir,
+        summary_path,
+        summary,
+        shard_items,
+        reader,
+        _serializer(resolution),
+        settings=("resolution", "shard_size", "sequences", "format_version", "test_sequences"),
+        label=f"Cityscapes {split}",
+        delete_hint=f"its {split}-* shards and {os.path.basename(summary_path)}",
+        count_key="num_sequences",
+        workers=workers,
+        progress=progress,
+        description=f"cityscapes {split}",
+        unit="seq",
+    )
+    return summary
+
+
+def _check_write_settings(split, sequences, resolution, shard_size, workers, source):
+    """ValueError for a split that is not converted, a bad setting or no sequences."""
     if split not in SOURCE_SPLITS:
-        raise ValueError(f"Cityscapes conversion split must be one of {SOURCE_SPLITS}, "
-                         f"got {split!r}")
-    for name, value in (("resolution", resolution), ("shard_size", shard_size),
-                        ("workers", workers)):
+        raise ValueError(
+            f"Cityscapes conversion split must be one of {SOURCE_SPLITS}, got {split!r}"
+        )
+    for name, value in (
+        ("resolution", resolution),
+        ("shard_size", shard_size),
+        ("workers", workers),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"Cityscapes {name} must be an int >= 1, got {value!r}")
     if not sequences:
-        raise ValueError(f"No 30-frame Cityscapes sequences to convert for split {split!r} "
-                         f"(source {source}).")
-    num_shards = math.ceil(len(sequences) / shard_size)
-    shards = [_shard_name(split, k, num_shards) for k in range(num_shards)]
-    ids = [info.id for info in sequences]
-    dropped = dropped or {}
-    summary = {
+        raise ValueError(
+            f"No 30-frame Cityscapes sequences to convert for split {split!r} (source {source})."
+        )
+
+
+def _split_summary(split, sequences, shard_items, resolution, shard_size, source, dropped, ignored):
+    """The summary of a split's conversion, before ``write_shards`` adds the shards' sizes."""
+    num_shards = len(shard_items)
+    return {
         "dataset": "cityscapes/leftImg8bit_sequence",
         "format_version": FORMAT_VERSION,
         "split": split,
@@ -278,46 +325,47 @@ def write_split(out_dir, split, sequences, reader, resolution, shard_size=DEFAUL
         "resolution": int(resolution),
         "frames_per_sequence": FRAMES_PER_SEQUENCE,
         "preprocessing": "centre square crop of side = image height (2048x1024: columns "
-                         "512..1535), PIL LANCZOS resize to resolution x resolution, raw RGB",
+        "512..1535), PIL LANCZOS resize to resolution x resolution, raw RGB",
         "shard_size": int(shard_size),
-        "num_sequences": len(ids),
+        "num_sequences": len(sequences),
         "num_dropped": sum(len(v) for v in dropped.values()),
         "dropped": {reason: {"count": len(v), "sequences": v} for reason, v in dropped.items()},
         "num_ignored_files": len(ignored),
         "ignored_files": list(ignored)[:100],
-        "sequences": ids,
-        "shards": [{"file": name, "num_sequences": len(ids[k * shard_size:(k + 1) * shard_size])}
-                   for k, name in enumerate(shards)],
+        "sequences": [info.id for info in sequences],
+        "shards": [
+            {"file": _shard_name(split, k, num_shards), "num_sequences": len(items)}
+            for k, items in enumerate(shard_items)
+        ],
         "complete": False,
     }
-    if split == "val":
-        chosen = choose_test_sequences(ids, num_test_sequences, test_seed)
-        summary.update(test_seed=int(test_seed), num_test_sequences=len(chosen),
-                       test_sequences=chosen)
 
-    def serialize(info, frames, progress_):
+
+def _serializer(resolution):
+    """``write_shards``'s ``serialize``: one Example per sequence, of ``resolution`` frames."""
+
+    def serialize(info, frames, progress):
         if np.shape(frames)[1:3] != (resolution, resolution):
-            raise ValueError(f"sequence {info.id}: reader returned frames of shape "
-                             f"{np.shape(frames)}, expected resolution {resolution}")
+            raise ValueError(
+                f"sequence {info.id}: reader returned frames of shape "
+                f"{np.shape(frames)}, expected resolution {resolution}"
+            )
         return [sequence_example(info, frames)], None
 
-    written = clip_shards.write_shards(
-        out_dir, _summary_path(out_dir, split), summary,
-        [sequences[k * shard_size:(k + 1) * shard_size] for k in range(num_shards)],
-        reader, serialize,
-        settings=("resolution", "shard_size", "sequences", "format_version", "test_sequences"),
-        label=f"Cityscapes {split}",
-        delete_hint=f"its {split}-* shards and {os.path.basename(_summary_path(out_dir, split))}",
-        count_key="num_sequences", workers=workers, progress=progress,
-        description=f"cityscapes {split}", unit="seq",
-        _interrupt_after_records=_interrupt_after_records)
-    summary["shards_written"] = written
-    return summary
+    return serialize
 
 
-def convert(src, out_dir, split, resolution=DEFAULT_RESOLUTION, shard_size=DEFAULT_SHARD_SIZE,
-            workers=None, progress=True, num_test_sequences=NUM_TEST_SEQUENCES,
-            test_seed=TEST_SEED, _interrupt_after_records=None):
+def convert(
+    src,
+    out_dir,
+    split,
+    resolution=DEFAULT_RESOLUTION,
+    shard_size=DEFAULT_SHARD_SIZE,
+    workers=None,
+    progress=True,
+    num_test_sequences=NUM_TEST_SEQUENCES,
+    test_seed=TEST_SEED,
+):
     """Converts one split of ``leftImg8bit_sequence`` (see the module docstring).
 
     Args:
@@ -339,21 +387,28 @@ def convert(src, out_dir, split, resolution=DEFAULT_RESOLUTION, shard_size=DEFAU
             existing conversion in ``out_dir`` made with other settings.
     """
     if split not in SOURCE_SPLITS:
-        raise ValueError(f"Cityscapes conversion split must be one of {SOURCE_SPLITS} (the test "
-                         f"sequences are drawn from val), got {split!r}")
+        raise ValueError(
+            f"Cityscapes conversion split must be one of {SOURCE_SPLITS} (the test "
+            f"sequences are drawn from val), got {split!r}"
+        )
     split_dir = os.path.join(os.fspath(src), split)
     kept, dropped, ignored = find_sequences(split_dir)
     reader = functools.partial(read_sequence, resolution=resolution)
-    return write_split(out_dir, split, kept, reader, resolution, shard_size=shard_size,
-                       workers=(os.cpu_count() or 1) if workers is None else workers,
-                       source=split_dir, dropped=dropped, ignored=ignored, progress=progress,
-                       num_test_sequences=num_test_sequences, test_seed=test_seed,
-                       _interrupt_after_records=_interrupt_after_records)
-
-
-# ----------------------------------------------------------------------------------------------
-# Loading
-# ----------------------------------------------------------------------------------------------
+    return write_split(
+        out_dir,
+        split,
+        kept,
+        reader,
+        resolution,
+        shard_size=shard_size,
+        workers=(os.cpu_count() or 1) if workers is None else workers,
+        source=split_dir,
+        dropped=dropped,
+        ignored=ignored,
+        progress=progress,
+        num_test_sequences=num_test_sequences,
+        test_seed=test_seed,
+    )
 
 
 def read_summary(out_dir, split):
@@ -372,17 +427,25 @@ def read_summary(out_dir, split):
     path = _summary_path(out_dir, split)
     hint = _CONVERT_HINT.format(out=out_dir, split=split)
     delete_hint = f"it and the {split}-* shards next to it"
-    summary = clip_shards.read_summary(out_dir, os.path.basename(path), f"Cityscapes {split}",
-                                       hint, "num_sequences", delete_hint)
-    if sum(entry["num_sequences"] for entry in summary["shards"]) != summary.get(
-            "num_sequences"):
-        raise ValueError(f"Cityscapes {split} summary {path} is damaged (its shard sizes do not "
-                         f"add up to num_sequences); delete {delete_hint}, then {hint}.")
+    summary = clip_shards.read_summary(
+        out_dir, os.path.basename(path), f"Cityscapes {split}", hint, "num_sequences", delete_hint
+    )
+    if sum(entry["num_sequences"] for entry in summary["shards"]) != summary.get("num_sequences"):
+        raise ValueError(
+            f"Cityscapes {split} summary {path} is damaged (its shard sizes do not "
+            f"add up to num_sequences); delete {delete_hint}, then {hint}."
+        )
     return summary
 
 
-def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
-         cycle_length=4):
+def load(
+    out_dir,
+    split,
+    sequence_length=12,
+    seed=0,
+    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
+    cycle_length=4,
+):
     """Builds a tf.data pipeline of converted Cityscapes sequences.
 
     Args:
@@ -406,60 +469,104 @@ def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUF
         ValueError: bad argument or incomplete conversion.
         FileNotFoundError: ``out_dir`` lacks the converted split (says how to convert it).
     """
-    import tensorflow as tf
-
     if split not in SPLITS:
         raise ValueError(f"Unknown Cityscapes split {split!r}; valid splits are {SPLITS}.")
-    clip_shards.check_load_settings("Cityscapes", sequence_length, FRAMES_PER_SEQUENCE, seed,
-                                    shuffle_buffer, cycle_length)
+    clip_shards.check_load_settings(
+        "Cityscapes", sequence_length, FRAMES_PER_SEQUENCE, seed, shuffle_buffer, cycle_length
+    )
     converted = "val" if split == "test" else split
     summary = read_summary(out_dir, converted)
     return clip_shards.load_clips(
-        tf, os.fspath(out_dir), summary["shards"], "num_sequences", FRAMES_PER_SEQUENCE,
-        int(summary["resolution"]), _summary_path(os.fspath(out_dir), converted), _LABEL,
-        _CONVERT_HINT.format(out=os.fspath(out_dir), split=split), split == "train",
-        sequence_length, seed, shuffle_buffer, cycle_length,
-        wanted_ids=summary["test_sequences"] if split == "test" else None)
+        os.fspath(out_dir),
+        summary["shards"],
+        "num_sequences",
+        FRAMES_PER_SEQUENCE,
+        int(summary["resolution"]),
+        _summary_path(os.fspath(out_dir), converted),
+        _LABEL,
+        _CONVERT_HINT.format(out=os.fspath(out_dir), split=split),
+        split == "train",
+        sequence_length,
+        seed,
+        shuffle_buffer,
+        cycle_length,
+        wanted_ids=summary["test_sequences"] if split == "test" else None,
+    )
 
 
-# ----------------------------------------------------------------------------------------------
-# Command line
-# ----------------------------------------------------------------------------------------------
+FLAGS = flags.FLAGS
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m data_prep.cityscapes",
-        description="Convert Cityscapes leftImg8bit_sequence to sharded TFRecords (resumable).")
-    parser.add_argument("--src", required=True, help="the leftImg8bit_sequence folder")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--split", required=True, choices=SOURCE_SPLITS,
-                        help="source split to convert (the test sequences come from val)")
-    parser.add_argument("--resolution", type=int, default=DEFAULT_RESOLUTION)
-    parser.add_argument("--shard_size", type=int, default=DEFAULT_SHARD_SIZE,
-                        help="sequences per shard")
-    clip_shards.add_conversion_arguments(parser)
-    args = parser.parse_args(argv)
+def define_flags(flag_values=FLAGS):
+    """The flags of ``python -m data_prep.cityscapes``, defined by ``run`` (not at import: other
+    entry points have flags of the same names, --out, --split, and may share a process)."""
+    flags.DEFINE_string(
+        "src", None, "The leftImg8bit_sequence folder.", flag_values=flag_values, required=True
+    )
+    flags.DEFINE_string("out", None, "Output folder.", flag_values=flag_values, required=True)
+    flags.DEFINE_enum(
+        "split",
+        None,
+        SOURCE_SPLITS,
+        "Source split to convert (the test sequences come from val).",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_integer(
+        "resolution", DEFAULT_RESOLUTION, "Side of the square frames.", flag_values=flag_values
+    )
+    flags.DEFINE_integer(
+        "shard_size", DEFAULT_SHARD_SIZE, "Sequences per shard.", flag_values=flag_values
+    )
+    clip_shards.define_conversion_flags(flag_values)
+    flags.adopt_module_key_flags(clip_shards, flag_values=flag_values)
+
+
+def main(argv, flag_values=FLAGS):
+    """Converts with the parsed flags and prints what it did; returns the exit status."""
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    split, out = flag_values.split, os.path.abspath(flag_values.out)
     try:
-        summary = convert(args.src, args.out, args.split, resolution=args.resolution,
-                          shard_size=args.shard_size, workers=args.workers,
-                          progress=not args.no_progress)
+        summary = convert(
+            flag_values.src,
+            flag_values.out,
+            split,
+            resolution=flag_values.resolution,
+            shard_size=flag_values.shard_size,
+            workers=flag_values.workers,
+            progress=not flag_values.no_progress,
+        )
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    reasons = ", ".join(f"{reason}: {entry['count']}"
-                        for reason, entry in summary["dropped"].items())
-    print(f"Cityscapes {args.split}: kept {summary['num_sequences']} sequences of "
-          f"{FRAMES_PER_SEQUENCE} frames, dropped {summary['num_dropped']} ({reasons}); "
-          f"ignored {summary['num_ignored_files']} files with other names.")
-    print(f"Wrote {summary['shards_written']} of {len(summary['shards'])} shards "
-          f"(the others were complete) to {os.path.abspath(args.out)}; summary in "
-          f"{_summary_path(os.path.abspath(args.out), args.split)}.")
-    if args.split == "val":
-        print(f"Test split: {summary['num_test_sequences']} sequences drawn with seed "
-              f"{summary['test_seed']}.")
+    reasons = ", ".join(
+        f"{reason}: {entry['count']}" for reason, entry in summary["dropped"].items()
+    )
+    print(
+        f"Cityscapes {split}: kept {summary['num_sequences']} sequences of "
+        f"{FRAMES_PER_SEQUENCE} frames, dropped {summary['num_dropped']} ({reasons}); "
+        f"ignored {summary['num_ignored_files']} files with other names."
+    )
+    print(
+        f"Wrote {summary['shards_written']} of {len(summary['shards'])} shards "
+        f"(the others were complete) to {out}; summary in {_summary_path(out, split)}."
+    )
+    if split == "val":
+        print(
+            f"Test split: {summary['num_test_sequences']} sequences drawn with seed "
+            f"{summary['test_seed']}."
+        )
     return 0
 
 
+def run():
+    """``python -m data_prep.cityscapes`` and the ``vrnn-prepare-cityscapes`` command."""
+    from vrnn_tf import cli  # imports Keras: only in the program, not in the reader processes
+
+    define_flags()
+    cli.run(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

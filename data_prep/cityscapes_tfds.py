@@ -16,12 +16,13 @@ Splits: `train`, `val` and `test` (the paper's 256 sequences drawn from val
 with `cityscapes.TEST_SEED`, the same ones the converter records).
 """
 
-import argparse
 import dataclasses
 import os
 import sys
 
 import tensorflow_datasets as tfds
+from absl import app
+from absl import flags
 from absl import logging
 
 from data_prep import cityscapes
@@ -51,23 +52,29 @@ class CityscapesSequences(tfds.core.GeneratorBasedBuilder):
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         "Download leftImg8bit_sequence_trainvaltest.zip from https://www.cityscapes-dataset.com "
         "(registration needed), extract it, and pass the leftImg8bit_sequence folder (holding "
-        "train/ and val/) as --manual_dir.")
+        "train/ and val/) as --manual_dir."
+    )
 
     def _info(self):
         r = self.builder_config.resolution
         return self.dataset_info_from_configs(
-            features=tfds.features.FeaturesDict({
-                "video": tfds.features.Video((cityscapes.FRAMES_PER_SEQUENCE, r, r, 3)),
-                "sequence_id": tfds.features.Text(),
-            }),
+            features=tfds.features.FeaturesDict(
+                {
+                    "video": tfds.features.Video((cityscapes.FRAMES_PER_SEQUENCE, r, r, 3)),
+                    "sequence_id": tfds.features.Text(),
+                }
+            ),
             homepage="https://www.cityscapes-dataset.com",
         )
 
     def _split_generators(self, dl_manager):
         root = dl_manager.manual_dir
         val, _, _ = self._sequences(root / "val")
-        test_ids = set(cityscapes.choose_test_sequences(
-            [cityscapes.sequence_id(s.city, s.sequence) for s in val]))
+        test_ids = set(
+            cityscapes.choose_test_sequences(
+                [cityscapes.sequence_id(s.city, s.sequence) for s in val]
+            )
+        )
         return {
             "train": self._generate_examples(root / "train"),
             "val": self._generate_examples(root / "val"),
@@ -97,13 +104,20 @@ def builder_for(resolution=cityscapes.DEFAULT_RESOLUTION, data_dir=None):
     """The builder of `resolution` x `resolution` frames (any size, not only the named configs)."""
     if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 1:
         raise ValueError(f"Cityscapes resolution must be an int >= 1, got {resolution!r}")
-    config = CityscapesSequencesConfig(name=str(resolution), resolution=resolution,
-                                       description=f"{resolution}x{resolution} frames")
+    config = CityscapesSequencesConfig(
+        name=str(resolution), resolution=resolution, description=f"{resolution}x{resolution} frames"
+    )
     return CityscapesSequences(config=config, data_dir=data_dir)
 
 
-def load(split, sequence_length=12, data_dir=None, resolution=cityscapes.DEFAULT_RESOLUTION,
-         seed=0, shuffle_buffer=DEFAULT_SHUFFLE_BUFFER):
+def load(
+    split,
+    sequence_length=12,
+    data_dir=None,
+    resolution=cityscapes.DEFAULT_RESOLUTION,
+    seed=0,
+    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
+):
     """tf.data pipeline of Cityscapes videos from the prepared `cityscapes_sequences`.
 
     Args:
@@ -123,10 +137,15 @@ def load(split, sequence_length=12, data_dir=None, resolution=cityscapes.DEFAULT
 
     if split not in cityscapes.SPLITS:
         raise ValueError(f"Unknown Cityscapes split {split!r}; valid: {cityscapes.SPLITS}")
-    if (isinstance(sequence_length, bool) or not isinstance(sequence_length, int)
-            or not 1 <= sequence_length <= cityscapes.FRAMES_PER_SEQUENCE):
-        raise ValueError(f"Cityscapes sequence_length must be an int in "
-                         f"1..{cityscapes.FRAMES_PER_SEQUENCE}, got {sequence_length!r}")
+    if (
+        isinstance(sequence_length, bool)
+        or not isinstance(sequence_length, int)
+        or not 1 <= sequence_length <= cityscapes.FRAMES_PER_SEQUENCE
+    ):
+        raise ValueError(
+            f"Cityscapes sequence_length must be an int in "
+            f"1..{cityscapes.FRAMES_PER_SEQUENCE}, got {sequence_length!r}"
+        )
     seed = windows.check_seed(seed, "cityscapes_dataset.seed")
     builder = builder_for(resolution, data_dir)
     if not builder.is_prepared():
@@ -134,54 +153,96 @@ def load(split, sequence_length=12, data_dir=None, resolution=cityscapes.DEFAULT
             f"tfds dataset {TFDS_NAME}/{resolution} is not prepared in {builder.data_dir}. Build "
             f"it with `python -m data_prep.cityscapes_tfds --manual_dir=.../leftImg8bit_sequence "
             f"--data_dir=DIR --resolution={resolution}` and set "
-            f"cityscapes_dataset.tfds_data_dir='DIR'.")
+            f"cityscapes_dataset.tfds_data_dir='DIR'."
+        )
     training = split == "train"
     data = builder.as_dataset(
-        split=split, shuffle_files=training,
-        read_config=tfds.ReadConfig(shuffle_seed=seed, shuffle_reshuffle_each_iteration=True))
+        split=split,
+        shuffle_files=training,
+        read_config=tfds.ReadConfig(shuffle_seed=seed, shuffle_reshuffle_each_iteration=True),
+    )
     data = data.map(lambda example: example["video"], num_parallel_calls=tf.data.AUTOTUNE)
     if training:
-        data = windows.repeated_random_windows(tf, data, cityscapes.FRAMES_PER_SEQUENCE,
-                                               sequence_length, seed, shuffle_buffer)
+        data = windows.repeated_random_windows(
+            data, cityscapes.FRAMES_PER_SEQUENCE, sequence_length, seed, shuffle_buffer
+        )
     else:
         data = data.map(lambda video: video[:sequence_length])
     shape = [sequence_length, resolution, resolution, 3]
-    return data.map(lambda video: windows.to_float(tf, tf.ensure_shape(video, shape)),
-                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return data.map(
+        lambda video: windows.to_float(tf.ensure_shape(video, shape)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )
 
 
 def build(manual_dir, data_dir=None, resolution=cityscapes.DEFAULT_RESOLUTION):
     """Prepares `cityscapes_sequences/<resolution>` from `leftImg8bit_sequence`;
     returns the builder."""
     if not os.path.isdir(os.path.join(manual_dir, "train")) or not os.path.isdir(
-            os.path.join(manual_dir, "val")):
-        raise FileNotFoundError(f"{os.path.abspath(manual_dir)} must be the leftImg8bit_sequence "
-                                f"folder, holding train/ and val/.")
+        os.path.join(manual_dir, "val")
+    ):
+        raise FileNotFoundError(
+            f"{os.path.abspath(manual_dir)} must be the leftImg8bit_sequence "
+            f"folder, holding train/ and val/."
+        )
     builder = builder_for(resolution, data_dir)
     builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(manual_dir=os.path.abspath(manual_dir)))
+        download_config=tfds.download.DownloadConfig(manual_dir=os.path.abspath(manual_dir))
+    )
     return builder
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m data_prep.cityscapes_tfds",
-        description="Prepare the cityscapes_sequences tfds dataset from leftImg8bit_sequence.")
-    parser.add_argument("--manual_dir", required=True, help="the leftImg8bit_sequence folder")
-    parser.add_argument("--data_dir", default=None, help="tfds data folder (tfds's default: "
-                        "~/tensorflow_datasets)")
-    parser.add_argument("--resolution", type=int, default=cityscapes.DEFAULT_RESOLUTION)
-    args = parser.parse_args(argv)
+FLAGS = flags.FLAGS
+
+
+def define_flags(flag_values=FLAGS):
+    """The flags of ``python -m data_prep.cityscapes_tfds``, defined by ``run`` (not at import:
+    other entry points have flags of the same names and may share a process)."""
+    flags.DEFINE_string(
+        "manual_dir",
+        None,
+        "The leftImg8bit_sequence folder.",
+        flag_values=flag_values,
+        required=True,
+    )
+    flags.DEFINE_string(
+        "data_dir",
+        None,
+        "tfds data folder (tfds's default: ~/tensorflow_datasets).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_integer(
+        "resolution",
+        cityscapes.DEFAULT_RESOLUTION,
+        "Side of the square frames.",
+        flag_values=flag_values,
+    )
+
+
+def main(argv, flag_values=FLAGS):
+    """Prepares the dataset with the parsed flags; returns the exit status."""
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     try:
-        builder = build(args.manual_dir, args.data_dir, args.resolution)
+        builder = build(flag_values.manual_dir, flag_values.data_dir, flag_values.resolution)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    counts = ", ".join(f"{name}: {split.num_examples}"
-                       for name, split in builder.info.splits.items())
-    print(f"Prepared {TFDS_NAME}/{args.resolution} in {builder.data_dir} ({counts}).")
+    counts = ", ".join(
+        f"{name}: {split.num_examples}" for name, split in builder.info.splits.items()
+    )
+    print(f"Prepared {TFDS_NAME}/{flag_values.resolution} in {builder.data_dir} ({counts}).")
     return 0
 
 
+def run():
+    """``python -m data_prep.cityscapes_tfds``."""
+    from vrnn_tf import cli
+
+    define_flags()
+    cli.run(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -25,11 +25,11 @@ Public API:
     crop_and_resize(image, resolution) -> uint8 [R, R, 3]: centre square, LANCZOS
     write_json(path, data): atomically
     Progress(total, description, enabled, unit, noun): tqdm on a terminal, else plain lines
-    add_conversion_arguments(parser): --workers, --no_progress, --verbosity
+    define_conversion_flags(flag_values): --workers, --no_progress
     clip_example(sequence_id, frames, **features) -> bytes
     write_shards(out_dir, summary_path, summary, shard_items, read, serialize, ...) -> int
     read_summary(out_dir, summary_name, label, hint, count_key) -> dict
-    load_clips(tf, out_dir, shard_entries, ..., train, ...) -> tf.data.Dataset
+    load_clips(out_dir, shard_entries, ..., train, ...) -> tf.data.Dataset
 """
 
 import json
@@ -39,6 +39,7 @@ import sys
 import time
 
 import numpy as np
+from absl import flags
 
 from data_prep import tfrecord_reading
 from data_prep import windows
@@ -70,12 +71,12 @@ def crop_and_resize(image, resolution):
 
 
 def write_json(path, data):
-    """Writes ``data`` as indented JSON to ``path`` through a temporary file and a rename."""
-    temporary = path + ".tmp"
-    with open(temporary, "w") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
-    os.replace(temporary, path)
+    """Writes ``data`` as indented JSON (one space) to ``path`` atomically (``vrnn_tf.files``)."""
+    # Here, not at the top: vrnn_tf/__init__.py imports Keras, which the reader processes
+    # (they import this module) do not need.
+    from vrnn_tf import files
+
+    files.write_text(path, json.dumps(data, indent=1) + "\n")
 
 
 class Progress:
@@ -109,9 +110,12 @@ class Progress:
         if step != self._shown:
             self._shown = step
             elapsed = time.time() - self._start
-            print(f"{self._description}: {self._done}/{self._total} {self._noun} "
-                  f"({100 * self._done // self._total}%, {elapsed:.0f} s)", file=sys.stderr,
-                  flush=True)
+            print(
+                f"{self._description}: {self._done}/{self._total} {self._noun} "
+                f"({100 * self._done // self._total}%, {elapsed:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def write(self, message):
         """Prints ``message`` on stderr without breaking the bar."""
@@ -125,14 +129,17 @@ class Progress:
             self._bar.close()
 
 
-def add_conversion_arguments(parser):
-    """The converters' shared flags: ``--workers``, ``--no_progress``, ``-v/--verbosity``."""
-    parser.add_argument("--workers", type=int, default=None,
-                        help="reader processes (default: every core)")
-    parser.add_argument("--no_progress", action="store_true", help="hide the progress bar")
-    parser.add_argument("-v", "--verbosity", type=int, default=None,
-                        help="TensorFlow's native log at this absl level (0: INFO, -1: "
-                             "WARNING, ...); default: none (see data_prep/tf_logs.py)")
+def define_conversion_flags(flag_values=flags.FLAGS):
+    """Defines the converters' shared flags: ``--workers`` and ``--no_progress``.
+
+    A converter's ``define_flags`` calls it, then ``flags.adopt_module_key_flags(clip_shards)``
+    so that its ``--help`` lists them. absl's own ``--verbosity`` (``-v``) sets TensorFlow's
+    native log level (``data_prep/tf_logs.py``).
+    """
+    flags.DEFINE_integer(
+        "workers", None, "Reader processes (default: every core).", flag_values=flag_values
+    )
+    flags.DEFINE_boolean("no_progress", False, "Hide the progress bar.", flag_values=flag_values)
 
 
 def ordered_results(read, items, workers):
@@ -161,10 +168,16 @@ def clip_example(sequence_id, frames, **features):
     import tensorflow as tf
 
     frames = np.asarray(frames)
-    if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[1] != frames.shape[2] \
-            or frames.shape[3] != 3:
-        raise ValueError(f"clip {sequence_id}: expected uint8 frames [F, R, R, 3], "
-                         f"got {frames.dtype} {frames.shape}")
+    if (
+        frames.dtype != np.uint8
+        or frames.ndim != 4
+        or frames.shape[1] != frames.shape[2]
+        or frames.shape[3] != 3
+    ):
+        raise ValueError(
+            f"clip {sequence_id}: expected uint8 frames [F, R, R, 3], "
+            f"got {frames.dtype} {frames.shape}"
+        )
 
     def as_feature(value):
         if isinstance(value, str):
@@ -174,22 +187,14 @@ def clip_example(sequence_id, frames, **features):
 
     feature = {
         "frames": tf.train.Feature(
-            bytes_list=tf.train.BytesList(value=[frame.tobytes() for frame in frames])),
+            bytes_list=tf.train.BytesList(value=[frame.tobytes() for frame in frames])
+        ),
         "sequence_id": as_feature(sequence_id),
         **{name: as_feature(value) for name, value in features.items()},
         "resolution": as_feature(frames.shape[1]),
     }
     example = tf.train.Example(features=tf.train.Features(feature=feature))
     return example.SerializeToString(deterministic=True)
-
-
-# ----------------------------------------------------------------------------------------------
-# Writing
-# ----------------------------------------------------------------------------------------------
-
-
-class SimulatedKill(Exception):
-    """Raised by the test hook ``_interrupt_after_records``: stops like a kill, without cleanup."""
 
 
 def _previous_summary(summary_path, summary, settings, label, delete_hint):
@@ -202,21 +207,39 @@ def _previous_summary(summary_path, summary, settings, label, delete_hint):
             previous = json.load(f)
         changed = [key for key in settings if previous.get(key) != summary.get(key)]
     except (ValueError, AttributeError) as e:  # JSONDecodeError is a ValueError
-        raise ValueError(f"The {label} summary {summary_path} of an earlier conversion is "
-                         f"damaged ({type(e).__name__}: {e}); delete {delete_hint} and "
-                         f"convert again.") from e
+        raise ValueError(
+            f"The {label} summary {summary_path} of an earlier conversion is "
+            f"damaged ({type(e).__name__}: {e}); delete {delete_hint} and "
+            f"convert again."
+        ) from e
     if changed:
         raise ValueError(
             f"{os.path.dirname(summary_path)} already holds a {label} conversion with other "
             f"settings ({', '.join(changed)} differ, see {summary_path}); use another --out or "
-            f"delete {delete_hint}.")
+            f"delete {delete_hint}."
+        )
     return previous
 
 
-def write_shards(out_dir, summary_path, summary, shard_items, read, serialize, *, settings,
-                 label, delete_hint, count_key, notes_key=None, workers=1, progress=True,
-                 description="converting", unit="seq", noun="sequences",
-                 _interrupt_after_records=None):
+def write_shards(
+    out_dir,
+    summary_path,
+    summary,
+    shard_items,
+    read,
+    serialize,
+    *,
+    settings,
+    label,
+    delete_hint,
+    count_key,
+    notes_key=None,
+    workers=1,
+    progress=True,
+    description="converting",
+    unit="seq",
+    noun="sequences",
+):
     """Writes shard ``k`` from the items ``shard_items[k]``, then marks the summary complete.
 
     Shards whose final name exists with the size an earlier run of the same conversion
@@ -254,8 +277,7 @@ def write_shards(out_dir, summary_path, summary, shard_items, read, serialize, *
     entries = summary["shards"]
     done = set()
     for k, entry in enumerate(entries):
-        recorded = previous["shards"][k] if previous and k < len(previous.get("shards", [])) \
-            else {}
+        recorded = previous["shards"][k] if previous and k < len(previous.get("shards", [])) else {}
         path = os.path.join(out_dir, entry["file"])
         if os.path.exists(path) and recorded.get("bytes") == os.path.getsize(path):
             entry.update(recorded)
@@ -267,7 +289,7 @@ def write_shards(out_dir, summary_path, summary, shard_items, read, serialize, *
     items = [item for k in todo for item in shard_items[k]]
     bar = Progress(len(items), description, progress, unit, noun)
     results = ordered_results(read, items, workers)
-    written, temporary = 0, None
+    temporary = None
     try:
         for k in todo:
             final = os.path.join(out_dir, entries[k]["file"])
@@ -280,11 +302,6 @@ def write_shards(out_dir, summary_path, summary, shard_items, read, serialize, *
                     for record in records:
                         writer.write(record)
                         count += 1
-                        written += 1
-                        if _interrupt_after_records is not None and \
-                                written >= _interrupt_after_records:
-                            writer.flush()
-                            raise SimulatedKill(f"stopped after {written} records")
                     bar.update()
             entries[k][count_key] = count
             entries[k]["bytes"] = os.path.getsize(temporary)
@@ -293,9 +310,7 @@ def write_shards(out_dir, summary_path, summary, shard_items, read, serialize, *
             write_json(summary_path, summary)
             os.replace(temporary, final)
             temporary = None
-    except SimulatedKill:
-        raise  # Like a kill: the partial .tmp shard stays behind.
-    except BaseException:
+    except BaseException:  # A kill leaves the partial .tmp shard behind; an error does not.
         if temporary is not None and os.path.exists(temporary):
             os.remove(temporary)
         raise
@@ -305,11 +320,6 @@ def write_shards(out_dir, summary_path, summary, shard_items, read, serialize, *
     summary["complete"] = True
     write_json(summary_path, summary)
     return len(todo)
-
-
-# ----------------------------------------------------------------------------------------------
-# Reading
-# ----------------------------------------------------------------------------------------------
 
 
 def read_summary(out_dir, summary_name, label, hint, count_key, delete_hint):
@@ -335,64 +345,78 @@ def read_summary(out_dir, summary_name, label, hint, count_key, delete_hint):
     path = os.path.join(out_dir, summary_name)
     damaged = f"{label} summary {path} is damaged"
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"No {label} conversion in {os.path.abspath(out_dir)} (missing "
-                                f"{summary_name}); {hint}.")
+        raise FileNotFoundError(
+            f"No {label} conversion in {os.path.abspath(out_dir)} (missing {summary_name}); {hint}."
+        )
     try:
         with open(path) as f:
             summary = json.load(f)
         complete = summary.get("complete")
     except (ValueError, AttributeError) as e:  # JSONDecodeError is a ValueError
-        raise ValueError(f"{damaged} ({type(e).__name__}: {e}); delete {delete_hint}, then "
-                         f"{hint}.") from e
+        raise ValueError(
+            f"{damaged} ({type(e).__name__}: {e}); delete {delete_hint}, then {hint}."
+        ) from e
     if not complete:
-        raise ValueError(f"The {label} conversion in {os.path.abspath(out_dir)} is incomplete "
-                         f"({path} says complete: false); rerun the same command to finish it: "
-                         f"{hint}.")
+        raise ValueError(
+            f"The {label} conversion in {os.path.abspath(out_dir)} is incomplete "
+            f"({path} says complete: false); rerun the same command to finish it: "
+            f"{hint}."
+        )
     try:
-        shard_entries = [(entry["file"], int(entry["bytes"]), int(entry[count_key]))
-                         for entry in summary["shards"]]
+        shard_entries = [
+            (entry["file"], int(entry["bytes"]), int(entry[count_key]))
+            for entry in summary["shards"]
+        ]
     except (ValueError, KeyError, TypeError) as e:
-        raise ValueError(f"{damaged} ({type(e).__name__}: {e}); delete {delete_hint}, then "
-                         f"{hint}.") from e
+        raise ValueError(
+            f"{damaged} ({type(e).__name__}: {e}); delete {delete_hint}, then {hint}."
+        ) from e
     if not (isinstance(summary.get("resolution"), int) and summary["resolution"] >= 1):
-        raise ValueError(f"{damaged} (its resolution is invalid); delete {delete_hint}, then "
-                         f"{hint}.")
+        raise ValueError(
+            f"{damaged} (its resolution is invalid); delete {delete_hint}, then {hint}."
+        )
     for name, expected_bytes, _ in shard_entries:
         shard = os.path.join(out_dir, name)
         if not os.path.isfile(shard):
-            raise FileNotFoundError(f"{label} shard {shard} listed in {path} is missing; "
-                                    f"{hint}.")
+            raise FileNotFoundError(f"{label} shard {shard} listed in {path} is missing; {hint}.")
         size = os.path.getsize(shard)
         if size != expected_bytes:
-            raise ValueError(f"{label} shard {shard} has {size} bytes but {path} records "
-                             f"{expected_bytes} (truncated or replaced); delete it and {hint}.")
+            raise ValueError(
+                f"{label} shard {shard} has {size} bytes but {path} records "
+                f"{expected_bytes} (truncated or replaced); delete it and {hint}."
+            )
     return summary
 
 
-def _record_parser(tf, num_frames):
+def _record_parser(num_frames):
     """Returns ``parse(serialized) -> dict`` that never fails on missing keys or wrong counts.
 
     Output: ``frames`` string [F] (padded with '' or cut), ``frame_count`` int32 (values of
     'frames'), ``frame_bytes`` int32 [F], ``sequence_id`` string ('' when missing),
     ``id_count`` int32; the checks come after (``_validator``), with messages.
     """
-    spec = {"frames": tf.io.RaggedFeature(tf.string),
-            "sequence_id": tf.io.RaggedFeature(tf.string)}
+    import tensorflow as tf
+
+    spec = {"frames": tf.io.RaggedFeature(tf.string), "sequence_id": tf.io.RaggedFeature(tf.string)}
 
     def parse(serialized):
         values = tf.io.parse_single_example(serialized, spec)
         frames = tf.concat([values["frames"], tf.fill([num_frames], "")], axis=0)[:num_frames]
-        return {"frames": frames,
-                "frame_count": tf.size(values["frames"], out_type=tf.int32),
-                "frame_bytes": tf.strings.length(frames),
-                "sequence_id": tf.concat([values["sequence_id"], [""]], axis=0)[0],
-                "id_count": tf.size(values["sequence_id"], out_type=tf.int32)}
+        return {
+            "frames": frames,
+            "frame_count": tf.size(values["frames"], out_type=tf.int32),
+            "frame_bytes": tf.strings.length(frames),
+            "sequence_id": tf.concat([values["sequence_id"], [""]], axis=0)[0],
+            "id_count": tf.size(values["sequence_id"], out_type=tf.int32),
+        }
 
     return parse
 
 
-def _validator(tf, num_frames, resolution, summary_path, label):
+def _validator(num_frames, resolution, summary_path, label):
     """Returns ``check(path, index, record) -> record``: an Assert naming the shard and record."""
+    import tensorflow as tf
+
     frame_bytes = resolution * resolution * 3
     as_string = tf.strings.as_string
 
@@ -401,24 +425,48 @@ def _validator(tf, num_frames, resolution, summary_path, label):
         bad_frame = tf.not_equal(nbytes, frame_bytes)
         frame = tf.argmax(tf.cast(bad_frame, tf.int32), output_type=tf.int32)
         checks = [
-            (tf.not_equal(count, num_frames),
-             lambda: tf.strings.join(["'frames' holds ", as_string(count),
-                                      f" values, expected {num_frames}"])),
-            (tf.reduce_any(bad_frame),
-             lambda: tf.strings.join(["frame ", as_string(frame), " holds ",
-                                      as_string(nbytes[frame]), f" bytes, expected {frame_bytes} "
-                                      f"(raw uint8 {resolution}x{resolution}x3, the "
-                                      f"resolution in {summary_path})"])),
-            (tf.not_equal(record["id_count"], 1),
-             lambda: tf.strings.join(["'sequence_id' holds ", as_string(record["id_count"]),
-                                      " values, expected 1"])),
+            (
+                tf.not_equal(count, num_frames),
+                lambda: tf.strings.join(
+                    ["'frames' holds ", as_string(count), f" values, expected {num_frames}"]
+                ),
+            ),
+            (
+                tf.reduce_any(bad_frame),
+                lambda: tf.strings.join(
+                    [
+                        "frame ",
+                        as_string(frame),
+                        " holds ",
+                        as_string(nbytes[frame]),
+                        f" bytes, expected {frame_bytes} "
+                        f"(raw uint8 {resolution}x{resolution}x3, the "
+                        f"resolution in {summary_path})",
+                    ]
+                ),
+            ),
+            (
+                tf.not_equal(record["id_count"], 1),
+                lambda: tf.strings.join(
+                    ["'sequence_id' holds ", as_string(record["id_count"]), " values, expected 1"]
+                ),
+            ),
         ]
         any_bad = tf.reduce_any(tf.stack([bad for bad, _ in checks]))
         message = tf.cond(
             any_bad,
-            lambda: tf.strings.join([f"{label} ", path, ": record ", as_string(index), ": ",
-                                     tf.case(checks[:-1], default=checks[-1][1])]),
-            lambda: tf.constant(""))
+            lambda: tf.strings.join(
+                [
+                    f"{label} ",
+                    path,
+                    ": record ",
+                    as_string(index),
+                    ": ",
+                    tf.case(checks[:-1], default=checks[-1][1]),
+                ]
+            ),
+            lambda: tf.constant(""),
+        )
         assertion = tf.debugging.Assert(tf.logical_not(any_bad), [message], summarize=1)
         with tf.control_dependencies([assertion]):
             return {name: tf.identity(value) for name, value in record.items()}
@@ -428,25 +476,48 @@ def _validator(tf, num_frames, resolution, summary_path, label):
 
 def check_load_settings(label, sequence_length, max_frames, seed, shuffle_buffer, cycle_length):
     """ValueError unless 1 <= sequence_length <= max_frames, buffers >= 1 and seed an int."""
-    if (isinstance(sequence_length, bool) or not isinstance(sequence_length, (int, np.integer))
-            or not 1 <= sequence_length <= max_frames):
-        raise ValueError(f"{label} sequence_length must be an int in 1..{max_frames}, got "
-                         f"{sequence_length!r}")
-    for name, value in (("shuffle_buffer", shuffle_buffer), ("cycle_length", cycle_length),
-                        ("seed", seed)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or (
-                name != "seed" and value < 1):
-            raise ValueError(f"{label} {name} must be an int{' >= 1' * (name != 'seed')}, "
-                             f"got {value!r}")
+    if (
+        isinstance(sequence_length, bool)
+        or not isinstance(sequence_length, (int, np.integer))
+        or not 1 <= sequence_length <= max_frames
+    ):
+        raise ValueError(
+            f"{label} sequence_length must be an int in 1..{max_frames}, got {sequence_length!r}"
+        )
+    for name, value in (
+        ("shuffle_buffer", shuffle_buffer),
+        ("cycle_length", cycle_length),
+        ("seed", seed),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or (name != "seed" and value < 1)
+        ):
+            raise ValueError(
+                f"{label} {name} must be an int{' >= 1' * (name != 'seed')}, got {value!r}"
+            )
 
 
-def load_clips(tf, out_dir, shard_entries, count_key, num_frames, resolution, summary_path,
-               label, hint, train, sequence_length, seed, shuffle_buffer, cycle_length,
-               wanted_ids=None):
+def load_clips(
+    out_dir,
+    shard_entries,
+    count_key,
+    num_frames,
+    resolution,
+    summary_path,
+    label,
+    hint,
+    train,
+    sequence_length,
+    seed,
+    shuffle_buffer,
+    cycle_length,
+    wanted_ids=None,
+):
     """A tf.data pipeline of the clips in the given shards of a checked conversion.
 
     Args:
-        tf: the tensorflow module.
         out_dir: str. The conversion's folder.
         shard_entries: the summary's entries (``file``, ``count_key``) of the shards to read,
             each with at least one record.
@@ -470,49 +541,64 @@ def load_clips(tf, out_dir, shard_entries, count_key, num_frames, resolution, su
     Raises:
         ValueError: a shard's record count differs from the summary (names it).
     """
+    import tensorflow as tf
+
     shards = [os.path.join(out_dir, entry["file"]) for entry in shard_entries]
     counts = []
     for shard, entry in zip(shards, shard_entries):
         count = tfrecord_reading.count_records(shard, label)
         if count != entry[count_key]:
-            raise ValueError(f"{label} {shard} holds {count} records but its summary lists "
-                             f"{entry[count_key]}; delete it and {hint}.")
+            raise ValueError(
+                f"{label} {shard} holds {count} records but its summary lists "
+                f"{entry[count_key]}; delete it and {hint}."
+            )
         counts.append(count)
     records = tfrecord_reading.file_records(
-        tf, tf.constant(shards), tf.constant(counts, tf.int64), _record_parser(tf, num_frames),
-        label, "bytes for frames and sequence_id")
-    check = _validator(tf, num_frames, resolution, summary_path, label)
+        tf.constant(shards),
+        tf.constant(counts, tf.int64),
+        _record_parser(num_frames),
+        label,
+        "bytes for frames and sequence_id",
+    )
+    check = _validator(num_frames, resolution, summary_path, label)
     length = int(sequence_length)
     shape = [length, resolution, resolution, 3]
 
     def window(start, path, index, record):
         record = check(path, index, record)
-        frames = tf.io.decode_raw(record["frames"][start:start + length], tf.uint8)
+        frames = tf.io.decode_raw(record["frames"][start : start + length], tf.uint8)
         return tf.reshape(frames, shape)
 
     if train:
-        seed_pair = windows.seed_pair(tf, seed)
+        seed_pair = windows.seed_pair(seed)
 
         def shard_windows(epoch, shard):
             def pick(path, index, record):
                 # The window depends only on (seed, epoch, shard, record): parallel-safe.
-                start = windows.window_start(tf, seed_pair, (epoch, shard, index), num_frames,
-                                             length)
+                start = windows.window_start(seed_pair, (epoch, shard, index), num_frames, length)
                 return start, path, index, record
+
             return records(shard).map(pick)
 
-        data = windows.shuffled_epochs(tf, len(shards), seed, shard_windows, cycle_length,
-                                       shuffle_buffer, decode=window)
+        data = windows.shuffled_epochs(
+            len(shards), seed, shard_windows, cycle_length, shuffle_buffer, decode=window
+        )
     else:
         data = tf.data.Dataset.range(len(shards)).flat_map(records)
         count = sum(counts)
         if wanted_ids is not None:
             wanted = tf.constant(list(wanted_ids), tf.string)
-            data = data.filter(lambda path, index, record: tf.reduce_any(tf.equal(
-                record["sequence_id"], wanted)))
+            data = data.filter(
+                lambda path, index, record: tf.reduce_any(tf.equal(record["sequence_id"], wanted))
+            )
             count = len(wanted_ids)
-        data = (data.map(lambda path, index, record: window(0, path, index, record),
-                         num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .apply(tf.data.experimental.assert_cardinality(count)))
-    return data.map(lambda video: windows.to_float(tf, video),
-                    num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        data = data.map(
+            lambda path, index, record: window(0, path, index, record),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        ).apply(tf.data.experimental.assert_cardinality(count))
+    return data.map(
+        lambda video: windows.to_float(video),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    )

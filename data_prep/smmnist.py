@@ -52,11 +52,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _ZIP_MAGIC = b"PK\x03\x04"
 
 
-# ----------------------------------------------------------------------------------------------
-# Digits
-# ----------------------------------------------------------------------------------------------
-
-
 def _check_split(split):
     if split not in SPLITS:
         raise ValueError(f"Unknown split {split!r}; valid splits are {SPLITS}.")
@@ -117,8 +112,10 @@ def _to_uint8_digits(images, what):
     if images.ndim == 2 and images.shape[1] == _MNIST_SIDE * _MNIST_SIDE:
         images = images.reshape(-1, _MNIST_SIDE, _MNIST_SIDE)
     if images.ndim != 3 or images.shape[1:] != (_MNIST_SIDE, _MNIST_SIDE) or len(images) == 0:
-        raise ValueError(f"{what}: expected images of shape [N, 28, 28] or [N, 784] with N > 0, "
-                         f"got {images.shape}")
+        raise ValueError(
+            f"{what}: expected images of shape [N, 28, 28] or [N, 784] with N > 0, "
+            f"got {images.shape}"
+        )
     if images.dtype == np.uint8:
         return images
     if np.issubdtype(images.dtype, np.floating):
@@ -136,13 +133,20 @@ def _to_uint8_digits(images, what):
 def _read_pickle(path):
     with gzip.open(path, "rb") as f:
         data = _NumpyOnlyUnpickler(f, encoding="latin1").load()
-    if not (isinstance(data, (tuple, list)) and len(data) == 3
-            and all(isinstance(part, (tuple, list)) and len(part) >= 1 for part in data)):
+    if not (
+        isinstance(data, (tuple, list))
+        and len(data) == 3
+        and all(isinstance(part, (tuple, list)) and len(part) >= 1 for part in data)
+    ):
         raise ValueError("expected a pickle of (train, valid, test), each (images, labels)")
     train, valid, test = data
     return {
-        "train": np.concatenate([_to_uint8_digits(train[0], f"{path} train images"),
-                                 _to_uint8_digits(valid[0], f"{path} valid images")]),
+        "train": np.concatenate(
+            [
+                _to_uint8_digits(train[0], f"{path} train images"),
+                _to_uint8_digits(valid[0], f"{path} valid images"),
+            ]
+        ),
         "test": _to_uint8_digits(test[0], f"{path} test images"),
     }
 
@@ -169,13 +173,16 @@ def _read_archive(path):
     elif magic.startswith(_GZIP_MAGIC):
         kind, reader = ".pkl.gz of (train, valid, test)", _read_pickle
     else:
-        raise ValueError(f"MNIST digits file {path} is neither a .npz (zip) nor a gzip-compressed "
-                         f"pickle (first bytes {magic!r}); {_INSTALL_HINT}.")
+        raise ValueError(
+            f"MNIST digits file {path} is neither a .npz (zip) nor a gzip-compressed "
+            f"pickle (first bytes {magic!r}); {_INSTALL_HINT}."
+        )
     try:
         splits = reader(path)
     except Exception as e:  # Any failure inside a corrupt archive: gzip, zip, pickle, shapes.
-        raise ValueError(f"MNIST digits file {path} is not a valid {kind}: "
-                         f"{type(e).__name__}: {e}") from e
+        raise ValueError(
+            f"MNIST digits file {path} is not a valid {kind}: {type(e).__name__}: {e}"
+        ) from e
     for array in splits.values():
         array.setflags(write=False)  # Shared through the cache: callers must not mutate it.
     return splits
@@ -207,11 +214,6 @@ def load_digits(split, digits_path=None):
         if not os.path.isfile(path):
             raise FileNotFoundError(f"digits_path {path} does not exist or is not a file.")
     return _read_archive(path)[split]
-
-
-# ----------------------------------------------------------------------------------------------
-# Generator
-# ----------------------------------------------------------------------------------------------
 
 
 def step_digit(position, velocity, rng, limit, max_speed):
@@ -270,12 +272,14 @@ def compose_frames(images, trajectories, image_size):
     if trajectories.ndim != 3 or trajectories.shape[0] != num_digits or trajectories.shape[2] != 2:
         raise ValueError(f"trajectories must be [K={num_digits}, T, 2], got {trajectories.shape}")
     if trajectories.min() < 0 or trajectories.max() > image_size - side:
-        raise ValueError(f"trajectories leave the canvas: positions must lie in "
-                         f"[0, {image_size - side}] for {side}px digits on {image_size}px")
+        raise ValueError(
+            f"trajectories leave the canvas: positions must lie in "
+            f"[0, {image_size - side}] for {side}px digits on {image_size}px"
+        )
     frames = np.zeros((trajectories.shape[1], image_size, image_size), np.float32)
     for image, path in zip(images, trajectories):
         for t, (row, col) in enumerate(path):
-            frames[t, row:row + side, col:col + side] += image
+            frames[t, row : row + side, col : col + side] += image
     # Sum then clip (not max): this is how SM-MNIST renders overlaps.
     return np.minimum(frames, 1.0, out=frames)[..., None]
 
@@ -330,8 +334,9 @@ class StochasticMovingMNIST:
         max_speed: int >= 1. Largest speed, in px/frame per axis. Defaults to 4.
     """
 
-    def __init__(self, digits, image_size=64, digit_size=32, num_digits=2, sequence_length=15,
-                 max_speed=4):
+    def __init__(
+        self, digits, image_size=64, digit_size=32, num_digits=2, sequence_length=15, max_speed=4
+    ):
         _check_int("image_size", image_size, 1)
         _check_int("digit_size", digit_size, 1)
         _check_int("num_digits", num_digits, 1)
@@ -383,8 +388,7 @@ class StochasticMovingMNIST:
             velocity = rng.integers(-self.max_speed, self.max_speed + 1, size=2)
             trajectories[k, 0] = position
             for t in range(1, self.sequence_length):
-                position, velocity = step_digit(position, velocity, rng, self.limit,
-                                                self.max_speed)
+                position, velocity = step_digit(position, velocity, rng, self.limit, self.max_speed)
                 trajectories[k, t] = position
         return indices, trajectories
 
@@ -399,28 +403,39 @@ class StochasticMovingMNIST:
         return self.render(*self.simulate(rng))
 
 
-# ----------------------------------------------------------------------------------------------
-# Pipelines
-# ----------------------------------------------------------------------------------------------
-
-
 def _sequence_rng(split, seed, index):
     # A SeedSequence of (seed, split, index): sequence `index` depends on nothing else, so any
     # prefix, any order and any number of parallel workers give the same data.
     return np.random.default_rng([seed, _SPLIT_KEYS[split], index])
 
 
-def _make_generator(split, sequence_length, image_size, digit_size, num_digits, seed,
-                    digits_path, max_speed):
+def _make_generator(
+    split, sequence_length, image_size, digit_size, num_digits, seed, digits_path, max_speed
+):
     _check_split(split)
     _check_int("seed", seed, 0)
-    return StochasticMovingMNIST(load_digits(split, digits_path), image_size=image_size,
-                                 digit_size=digit_size, num_digits=num_digits,
-                                 sequence_length=sequence_length, max_speed=max_speed)
+    return StochasticMovingMNIST(
+        load_digits(split, digits_path),
+        image_size=image_size,
+        digit_size=digit_size,
+        num_digits=num_digits,
+        sequence_length=sequence_length,
+        max_speed=max_speed,
+    )
 
 
-def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, seed=0,
-         num_sequences=None, digits_path=None, start=0, max_speed=4):
+def load(
+    split,
+    sequence_length,
+    image_size=64,
+    digit_size=32,
+    num_digits=2,
+    seed=0,
+    num_sequences=None,
+    digits_path=None,
+    start=0,
+    max_speed=4,
+):
     """Builds a tf.data pipeline of Stochastic Moving MNIST sequences.
 
     Args:
@@ -442,8 +457,9 @@ def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, see
     """
     import tensorflow as tf  # Only here: the rest of the module must work without TensorFlow.
 
-    generator = _make_generator(split, sequence_length, image_size, digit_size, num_digits,
-                                seed, digits_path, max_speed)
+    generator = _make_generator(
+        split, sequence_length, image_size, digit_size, num_digits, seed, digits_path, max_speed
+    )
     _check_int("start", start, 0)
     if num_sequences is None and split == "test":
         num_sequences = DEFAULT_NUM_TEST_SEQUENCES
@@ -464,8 +480,19 @@ def load(split, sequence_length, image_size=64, digit_size=32, num_digits=2, see
     return indices.map(to_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
-def numpy_batch(split, batch_size, sequence_length, seed=0, start=0, image_size=64,
-                digit_size=32, num_digits=2, num_sequences=None, digits_path=None, max_speed=4):
+def numpy_batch(
+    split,
+    batch_size,
+    sequence_length,
+    seed=0,
+    start=0,
+    image_size=64,
+    digit_size=32,
+    num_digits=2,
+    num_sequences=None,
+    digits_path=None,
+    max_speed=4,
+):
     """Generates sequences ``start .. start + batch_size - 1`` of a split, without TensorFlow.
 
     Equal to the matching elements of ``load(split, sequence_length, ..., seed=seed)``, so batch
@@ -477,14 +504,18 @@ def numpy_batch(split, batch_size, sequence_length, seed=0, start=0, image_size=
     """
     _check_int("batch_size", batch_size, 1)
     _check_int("start", start, 0)
-    generator = _make_generator(split, sequence_length, image_size, digit_size, num_digits,
-                                seed, digits_path, max_speed)
+    generator = _make_generator(
+        split, sequence_length, image_size, digit_size, num_digits, seed, digits_path, max_speed
+    )
     if num_sequences is None and split == "test":
         num_sequences = DEFAULT_NUM_TEST_SEQUENCES
     if num_sequences is not None:
         _check_int("num_sequences", num_sequences, 1)
         if start + batch_size > num_sequences:
-            raise ValueError(f"start + batch_size ({start + batch_size}) exceeds num_sequences "
-                             f"({num_sequences}) of split {split!r}")
-    return np.stack([generator.sample(_sequence_rng(split, seed, i))
-                     for i in range(start, start + batch_size)])
+            raise ValueError(
+                f"start + batch_size ({start + batch_size}) exceeds num_sequences "
+                f"({num_sequences}) of split {split!r}"
+            )
+    return np.stack(
+        [generator.sample(_sequence_rng(split, seed, i)) for i in range(start, start + batch_size)]
+    )

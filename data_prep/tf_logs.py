@@ -76,8 +76,11 @@ def native_level(verbosity=None):
 def is_native_log_line(line, level):
     """Whether ``line`` is a native log line that ``TF_CPP_MIN_LOG_LEVEL=level`` should hide."""
     match = _LOG_LINE.match(line)
-    severity = match.group(1) if match else next(
-        (s for banner, s in _BANNERS.items() if line.startswith(banner)), None)
+    severity = (
+        match.group(1)
+        if match
+        else next((s for banner, s in _BANNERS.items() if line.startswith(banner)), None)
+    )
     return severity is not None and _SEVERITIES.index(severity) < level
 
 
@@ -96,8 +99,11 @@ def _filtered_stderr(level):
             os.close(saved)
             captured.seek(0)
             text = captured.read().decode(errors="replace")
-            kept = [line for line in text.splitlines(keepends=True)
-                    if not is_native_log_line(line, level)]
+            kept = [
+                line
+                for line in text.splitlines(keepends=True)
+                if not is_native_log_line(line, level)
+            ]
             sys.stderr.write("".join(kept))
             sys.stderr.flush()
 

@@ -8,7 +8,7 @@ error naming the file and the record (tf.data alone would stop or skip silently,
 Public API:
     masked_crc32c(data) -> int, the TFRecord checksum
     count_records(path, label) -> int
-    file_records(tf, paths, counts, parse, label, types_hint) -> records(file_id) -> Dataset
+    file_records(paths, counts, parse, label, types_hint) -> records(file_id) -> Dataset
 """
 
 import os
@@ -62,29 +62,37 @@ def count_records(path, label="TFRecord file"):
         while offset < size:
             header = f.read(12)
             if len(header) < 12:
-                raise ValueError(f"{label} {path}: record {count}: truncated file: it ends "
-                                 f"inside the record header at byte {size} (incomplete download "
-                                 f"or extraction?)")
+                raise ValueError(
+                    f"{label} {path}: record {count}: truncated file: it ends "
+                    f"inside the record header at byte {size} (incomplete download "
+                    f"or extraction?)"
+                )
             length, length_crc = struct.unpack("<QI", header)
             if masked_crc32c(header[:8]) != length_crc:
-                raise ValueError(f"{label} {path}: record {count}: corrupt record header at "
-                                 f"byte {offset} (length checksum mismatch); not a TFRecord "
-                                 f"file, or damaged")
+                raise ValueError(
+                    f"{label} {path}: record {count}: corrupt record header at "
+                    f"byte {offset} (length checksum mismatch); not a TFRecord "
+                    f"file, or damaged"
+                )
             end = offset + 12 + length + 4
             if end > size:
-                raise ValueError(f"{label} {path}: record {count}: truncated file: the record "
-                                 f"needs bytes up to {end} but the file ends at byte {size} "
-                                 f"(incomplete download or extraction?)")
+                raise ValueError(
+                    f"{label} {path}: record {count}: truncated file: the record "
+                    f"needs bytes up to {end} but the file ends at byte {size} "
+                    f"(incomplete download or extraction?)"
+                )
             offset = end
             f.seek(offset)
             count += 1
     if count == 0:
-        raise ValueError(f"{label} {path} is empty (0 bytes, no records): incomplete download, "
-                         f"extraction or conversion?")
+        raise ValueError(
+            f"{label} {path} is empty (0 bytes, no records): incomplete download, "
+            f"extraction or conversion?"
+        )
     return count
 
 
-def file_records(tf, paths, counts, parse, label, types_hint):
+def file_records(paths, counts, parse, label, types_hint):
     """Returns ``records(file_id) -> Dataset of (path, index, parsed record)`` for one file.
 
     Reading stops at a record that fails its payload checksum (``ignore_errors``: TFRecordDataset
@@ -94,43 +102,64 @@ def file_records(tf, paths, counts, parse, label, types_hint):
     equal its record index, so the first missing record raises an error naming it.
 
     Args:
-        tf: the tensorflow module.
         paths: string tensor [F] of file paths; counts: int64 tensor [F] of their record counts.
         parse: ``serialized -> dict of tensors``; must accept b"" (the sentinel).
         label: str. Names the kind of file in messages ("BAIR file").
         types_hint: str. The feature types the parser expects, for the message.
     """
+    import tensorflow as tf
 
     def records(file_id):
         path = tf.gather(paths, file_id)
         expected = tf.gather(counts, file_id)
         sentinel = tf.data.Dataset.from_tensors((expected, tf.constant(b"")))
-        body = (tf.data.TFRecordDataset(path).ignore_errors().enumerate()
-                .concatenate(sentinel)
-                .map(lambda index, serialized: (index, parse(serialized)),
-                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-                .ignore_errors())
+        body = (
+            tf.data.TFRecordDataset(path)
+            .ignore_errors()
+            .enumerate()
+            .concatenate(sentinel)
+            .map(
+                lambda index, serialized: (index, parse(serialized)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+            .ignore_errors()
+        )
         # ignore_errors() retries a file that cannot be opened forever (TFRecordDataset moves
         # past read errors only), so a probe outside every ignore_errors() opens the file first:
         # a file removed or made unreadable since count_records raises an error naming it.
-        probe = (tf.data.FixedLengthRecordDataset(path, record_bytes=1).take(1)
-                 .map(lambda byte: (tf.constant(-1, tf.int64), parse(tf.constant(b"")))))
+        probe = (
+            tf.data.FixedLengthRecordDataset(path, record_bytes=1)
+            .take(1)
+            .map(lambda byte: (tf.constant(-1, tf.int64), parse(tf.constant(b""))))
+        )
         parsed = probe.concatenate(body).filter(lambda index, record: index >= 0)
 
         def check_position(position, item):
             index, record = item
             message = tf.cond(
-                tf.equal(position, index), lambda: tf.constant(""),
-                lambda: tf.strings.join([
-                    f"{label} ", path, ": record ", tf.strings.as_string(position),
-                    ": cannot be read or parsed: its bytes are corrupt (checksum mismatch) or it "
-                    f"is not a tf.train.Example whose features have the expected types "
-                    f"({types_hint})"]))
+                tf.equal(position, index),
+                lambda: tf.constant(""),
+                lambda: tf.strings.join(
+                    [
+                        f"{label} ",
+                        path,
+                        ": record ",
+                        tf.strings.as_string(position),
+                        ": cannot be read or parsed: its bytes are corrupt (checksum mismatch) "
+                        "or it is not a tf.train.Example whose features have the expected types "
+                        f"({types_hint})",
+                    ]
+                ),
+            )
             assertion = tf.debugging.Assert(tf.equal(position, index), [message], summarize=1)
             with tf.control_dependencies([assertion]):
                 return path, tf.identity(index), record
 
-        return (parsed.enumerate().map(check_position)
-                .filter(lambda path_, index, record: index < expected))
+        return (
+            parsed.enumerate()
+            .map(check_position)
+            .filter(lambda path_, index, record: index < expected)
+        )
 
     return records

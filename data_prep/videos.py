@@ -51,7 +51,6 @@ Public API:
         -> tf.data.Dataset of float32 [T, R, R, 3] in [0, 1]
 """
 
-import argparse
 import functools
 import math
 import os
@@ -60,11 +59,24 @@ import sys
 from typing import NamedTuple
 
 import numpy as np
+from absl import app
+from absl import flags
 
 from data_prep import clip_shards
 
-VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv",
-                    ".flv", ".gif")
+VIDEO_EXTENSIONS = (
+    ".mp4",
+    ".avi",
+    ".mov",
+    ".mkv",
+    ".webm",
+    ".m4v",
+    ".mpg",
+    ".mpeg",
+    ".wmv",
+    ".flv",
+    ".gif",
+)
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 SPLITS = ("train", "test")
 REASONS = ("unreadable", "truncated", "too_short", "changing_size", "empty_folder")
@@ -79,8 +91,16 @@ DEFAULT_CYCLE_LENGTH = 8
 MIN_ANNOUNCED_SHARE = 0.9
 FORMAT_VERSION = 1
 SUMMARY_NAME = "summary.json"
-SETTINGS = ("format_version", "resolution", "clip_frames", "stride", "test_fraction", "seed",
-            "shard_sources", "sources")
+SETTINGS = (
+    "format_version",
+    "resolution",
+    "clip_frames",
+    "stride",
+    "test_fraction",
+    "seed",
+    "shard_sources",
+    "sources",
+)
 
 _LABEL = "video shard"
 _CONVERT_HINT = "convert your videos with `python -m data_prep.videos --src DIR --out {out}`"
@@ -92,6 +112,7 @@ class Source(NamedTuple):
     ``kind`` is ``'video'`` (a file) or ``'frames'`` (a folder of images; ``path`` ends with
     '/' and ``frames`` lists the image names in order).
     """
+
     path: str
     kind: str
     frames: tuple = ()
@@ -103,11 +124,6 @@ class ConversionError(ValueError):
 
 def _natural_key(name):
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
-# ----------------------------------------------------------------------------------------------
-# Sources
-# ----------------------------------------------------------------------------------------------
 
 
 def find_sources(src):
@@ -123,8 +139,10 @@ def find_sources(src):
     """
     src = os.fspath(src)
     if not os.path.isdir(src):
-        raise FileNotFoundError(f"Video source folder {os.path.abspath(src)} does not exist; "
-                                f"--src must be a folder of videos (or of folders of frames).")
+        raise FileNotFoundError(
+            f"Video source folder {os.path.abspath(src)} does not exist; "
+            f"--src must be a folder of videos (or of folders of frames)."
+        )
     sources, empty, ignored = [], [], []
     for folder, subfolders, files in os.walk(src):
         subfolders.sort()
@@ -144,8 +162,9 @@ def find_sources(src):
             else:
                 ignored.append(prefix + name)
         if images:
-            sources.append(Source(prefix or "./", "frames", tuple(sorted(images,
-                                                                        key=_natural_key))))
+            sources.append(
+                Source(prefix or "./", "frames", tuple(sorted(images, key=_natural_key)))
+            )
     sources.sort(key=lambda source: source.path)
     return sources, sorted(empty), sorted(ignored)
 
@@ -163,9 +182,11 @@ def assign_splits(sources, test_fraction, seed):
     count = len(sources)
     num_test = max(1, round(test_fraction * count)) if test_fraction > 0 else 0
     if num_test >= count:
-        raise ConversionError(f"--test_fraction {test_fraction} needs at least 2 source videos "
-                              f"(one for train, one for test); found {count}. Add videos or "
-                              f"pass --test_fraction 0 (no test split).")
+        raise ConversionError(
+            f"--test_fraction {test_fraction} needs at least 2 source videos "
+            f"(one for train, one for test); found {count}. Add videos or "
+            f"pass --test_fraction 0 (no test split)."
+        )
     test = set(np.random.default_rng(seed).choice(count, size=num_test, replace=False).tolist())
     return ["test" if i in test else "train" for i in range(count)]
 
@@ -218,8 +239,12 @@ def read_source(source, root, resolution, clip_frames):
 
     def result(reason=None, detail=None):
         problem = None if reason is None else {"reason": reason, "detail": detail}
-        return {"frames": None if problem else np.stack(frames), "num_frames": len(frames),
-                "size": size, "problem": problem}
+        return {
+            "frames": None if problem else np.stack(frames),
+            "num_frames": len(frames),
+            "size": size,
+            "problem": problem,
+        }
 
     iterator = _frames_of(source, root)
     try:
@@ -235,32 +260,36 @@ def read_source(source, root, resolution, clip_frames):
             if size is None:
                 size = [int(frame.shape[1]), int(frame.shape[0])]
             elif [frame.shape[1], frame.shape[0]] != size:
-                return result("changing_size", f"{name} is {frame.shape[1]}x{frame.shape[0]}, "
-                                               f"the first frame {size[0]}x{size[1]}")
+                return result(
+                    "changing_size",
+                    f"{name} is {frame.shape[1]}x{frame.shape[0]}, "
+                    f"the first frame {size[0]}x{size[1]}",
+                )
             if frame.dtype == np.uint16:  # 16-bit PNG or TIFF
                 frame = (frame >> 8).astype(np.uint8)
             elif frame.dtype != np.uint8:
                 return result("unreadable", f"{name} has {frame.dtype} pixels, not 8 or 16-bit")
-            frames.append(clip_shards.crop_and_resize(
-                frame[..., 0] if frame.ndim == 3 and frame.shape[-1] == 1 else frame,
-                resolution))
+            frames.append(
+                clip_shards.crop_and_resize(
+                    frame[..., 0] if frame.ndim == 3 and frame.shape[-1] == 1 else frame, resolution
+                )
+            )
     except _FrameError as e:
         return result("unreadable", str(e))
     except Exception as e:  # imageio's plugins (ffmpeg, pillow) fail in their own ways
         if not frames:
             return result("unreadable", _last_line(e))
-        return result("truncated", f"decoding failed after {len(frames)} frames: "
-                                   f"{_last_line(e)}")
+        return result("truncated", f"decoding failed after {len(frames)} frames: {_last_line(e)}")
     finally:
         iterator.close()  # stops the decoder (an ffmpeg process) when we stop early
     if not frames:
         return result("unreadable", "no frames")
     if announced and len(frames) < MIN_ANNOUNCED_SHARE * announced:
-        return result("truncated", f"{len(frames)} frames decoded, its header announces "
-                                   f"{announced}")
+        return result(
+            "truncated", f"{len(frames)} frames decoded, its header announces {announced}"
+        )
     if len(frames) < clip_frames:
-        return result("too_short", f"{len(frames)} frames, fewer than one clip of "
-                                   f"{clip_frames}")
+        return result("too_short", f"{len(frames)} frames, fewer than one clip of {clip_frames}")
     return result()
 
 
@@ -269,15 +298,14 @@ def clip_starts(num_frames, clip_frames, stride):
     return list(range(0, num_frames - clip_frames + 1, stride))
 
 
-# ----------------------------------------------------------------------------------------------
-# Conversion
-# ----------------------------------------------------------------------------------------------
-
-
 def _check_settings(resolution, clip_frames, stride, shard_sources, workers):
-    for name, value in (("resolution", resolution), ("clip_frames", clip_frames),
-                        ("stride", stride), ("shard_sources", shard_sources),
-                        ("workers", workers)):
+    for name, value in (
+        ("resolution", resolution),
+        ("clip_frames", clip_frames),
+        ("stride", stride),
+        ("shard_sources", shard_sources),
+        ("workers", workers),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ConversionError(f"--{name} must be an int >= 1, got {value!r}")
 
@@ -290,10 +318,19 @@ def _report(path, reason, detail):
     return f"skipped {path}: {reason}: {detail}"
 
 
-def convert(src, out_dir, resolution=DEFAULT_RESOLUTION, clip_frames=DEFAULT_CLIP_FRAMES,
-            stride=None, test_fraction=DEFAULT_TEST_FRACTION, seed=DEFAULT_SEED,
-            shard_sources=DEFAULT_SHARD_SOURCES, workers=None, strict=False, progress=True,
-            _interrupt_after_records=None):
+def convert(
+    src,
+    out_dir,
+    resolution=DEFAULT_RESOLUTION,
+    clip_frames=DEFAULT_CLIP_FRAMES,
+    stride=None,
+    test_fraction=DEFAULT_TEST_FRACTION,
+    seed=DEFAULT_SEED,
+    shard_sources=DEFAULT_SHARD_SOURCES,
+    workers=None,
+    strict=False,
+    progress=True,
+):
     """Converts every source under ``src`` into clips (see the module docstring).
 
     Args:
@@ -324,10 +361,12 @@ def convert(src, out_dir, resolution=DEFAULT_RESOLUTION, clip_frames=DEFAULT_CLI
     src, out_dir = os.path.abspath(os.fspath(src)), os.fspath(out_dir)
     sources, empty, ignored = find_sources(src)
     if not sources:
-        raise ConversionError(f"No videos (.{', .'.join(e[1:] for e in VIDEO_EXTENSIONS)}) "
-                              f"and no folders of images under {src}"
-                              + (f"; ignored {len(ignored)} other files, e.g. {ignored[0]}"
-                                 if ignored else "") + ".")
+        raise ConversionError(
+            f"No videos (.{', .'.join(e[1:] for e in VIDEO_EXTENSIONS)}) "
+            f"and no folders of images under {src}"
+            + (f"; ignored {len(ignored)} other files, e.g. {ignored[0]}" if ignored else "")
+            + "."
+        )
     for folder in empty:
         if strict:
             raise ConversionError(f"{os.path.join(src, folder)}: empty folder (--strict)")
@@ -338,7 +377,7 @@ def convert(src, out_dir, resolution=DEFAULT_RESOLUTION, clip_frames=DEFAULT_CLI
         members = [source for source, s in zip(sources, splits) if s == split]
         count = math.ceil(len(members) / shard_sources)
         for k in range(count):
-            shard_items.append(members[k * shard_sources:(k + 1) * shard_sources])
+            shard_items.append(members[k * shard_sources : (k + 1) * shard_sources])
             shards.append({"file": _shard_name(split, k, count), "split": split})
     summary = {
         "dataset": "videos",
@@ -351,9 +390,11 @@ def convert(src, out_dir, resolution=DEFAULT_RESOLUTION, clip_frames=DEFAULT_CLI
         "seed": int(seed),
         "shard_sources": int(shard_sources),
         "preprocessing": "centre square crop (side = the shorter side), PIL LANCZOS resize to "
-                         "resolution x resolution, raw RGB; the source's frame rate",
-        "sources": [{"path": source.path, "kind": source.kind, "split": split}
-                    for source, split in zip(sources, splits)],
+        "resolution x resolution, raw RGB; the source's frame rate",
+        "sources": [
+            {"path": source.path, "kind": source.kind, "split": split}
+            for source, split in zip(sources, splits)
+        ],
         "num_ignored_files": len(ignored),
         "ignored_files": ignored[:100],
         "shards": shards,
@@ -364,36 +405,66 @@ def convert(src, out_dir, resolution=DEFAULT_RESOLUTION, clip_frames=DEFAULT_CLI
         problem = result["problem"]
         if problem is not None:
             if strict:
-                raise ConversionError(f"{os.path.join(src, source.path)}: {problem['reason']}: "
-                                      f"{problem['detail']} (--strict)")
+                raise ConversionError(
+                    f"{os.path.join(src, source.path)}: {problem['reason']}: "
+                    f"{problem['detail']} (--strict)"
+                )
             bar.write(_report(source.path, problem["reason"], problem["detail"]))
-            return [], {"path": source.path, "split": split_of[source.path],
-                        "num_frames": result["num_frames"], **problem}
+            return [], {
+                "path": source.path,
+                "split": split_of[source.path],
+                "num_frames": result["num_frames"],
+                **problem,
+            }
         frames = result["frames"]
         starts = clip_starts(len(frames), clip_frames, stride)
-        records = [clip_shards.clip_example(f"{source.path}@{start}",
-                                            frames[start:start + clip_frames],
-                                            source=source.path, start_frame=start)
-                   for start in starts]
-        return records, {"path": source.path, "split": split_of[source.path],
-                         "num_frames": len(frames), "size": result["size"],
-                         "num_clips": len(starts)}
+        records = [
+            clip_shards.clip_example(
+                f"{source.path}@{start}",
+                frames[start : start + clip_frames],
+                source=source.path,
+                start_frame=start,
+            )
+            for start in starts
+        ]
+        return records, {
+            "path": source.path,
+            "split": split_of[source.path],
+            "num_frames": len(frames),
+            "size": result["size"],
+            "num_clips": len(starts),
+        }
 
-    reader = functools.partial(read_source, root=src, resolution=resolution,
-                               clip_frames=clip_frames)
+    reader = functools.partial(
+        read_source, root=src, resolution=resolution, clip_frames=clip_frames
+    )
     summary_path = os.path.join(out_dir, SUMMARY_NAME)
     written = clip_shards.write_shards(
-        out_dir, summary_path, summary, shard_items, reader, serialize, settings=SETTINGS,
-        label="video", delete_hint=f"the folder {os.path.abspath(out_dir)}",
-        count_key="num_clips", notes_key="sources", workers=workers, progress=progress,
-        description="videos", unit="video", noun="videos",
-        _interrupt_after_records=_interrupt_after_records)
+        out_dir,
+        summary_path,
+        summary,
+        shard_items,
+        reader,
+        serialize,
+        settings=SETTINGS,
+        label="video",
+        delete_hint=f"the folder {os.path.abspath(out_dir)}",
+        count_key="num_clips",
+        notes_key="sources",
+        workers=workers,
+        progress=progress,
+        description="videos",
+        unit="video",
+        noun="videos",
+    )
 
     # Totals, from the shards' notes (those of complete shards come from the earlier run).
     notes = [note for entry in shards for note in entry["sources"]]
     summary["num_sources"] = {split: splits.count(split) for split in SPLITS}
-    summary["num_clips"] = {split: sum(entry["num_clips"] for entry in shards
-                                       if entry["split"] == split) for split in SPLITS}
+    summary["num_clips"] = {
+        split: sum(entry["num_clips"] for entry in shards if entry["split"] == split)
+        for split in SPLITS
+    }
     skipped = {reason: {} for reason in REASONS}
     for note in notes:
         if "reason" in note:
@@ -407,11 +478,6 @@ def convert(src, out_dir, resolution=DEFAULT_RESOLUTION, clip_frames=DEFAULT_CLI
     return summary
 
 
-# ----------------------------------------------------------------------------------------------
-# Loading
-# ----------------------------------------------------------------------------------------------
-
-
 def read_summary(out_dir):
     """Reads ``summary.json`` of a complete conversion and checks its shards.
 
@@ -423,22 +489,34 @@ def read_summary(out_dir):
     out_dir = os.fspath(out_dir)
     hint = _CONVERT_HINT.format(out=out_dir)
     delete_hint = f"the folder {os.path.abspath(out_dir)}"
-    summary = clip_shards.read_summary(out_dir, SUMMARY_NAME, "video", hint, "num_clips",
-                                       delete_hint)
+    summary = clip_shards.read_summary(
+        out_dir, SUMMARY_NAME, "video", hint, "num_clips", delete_hint
+    )
     try:
-        valid = (isinstance(summary["clip_frames"], int) and summary["clip_frames"] >= 1
-                 and all(entry["split"] in SPLITS for entry in summary["shards"]))
+        valid = (
+            isinstance(summary["clip_frames"], int)
+            and summary["clip_frames"] >= 1
+            and all(entry["split"] in SPLITS for entry in summary["shards"])
+        )
     except (KeyError, TypeError):
         valid = False
     if not valid:
-        raise ValueError(f"video summary {os.path.join(out_dir, SUMMARY_NAME)} is damaged (no "
-                         f"valid clip_frames or shard splits); delete {delete_hint}, then "
-                         f"{hint}.")
+        raise ValueError(
+            f"video summary {os.path.join(out_dir, SUMMARY_NAME)} is damaged (no "
+            f"valid clip_frames or shard splits); delete {delete_hint}, then "
+            f"{hint}."
+        )
     return summary
 
 
-def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
-         cycle_length=DEFAULT_CYCLE_LENGTH):
+def load(
+    out_dir,
+    split,
+    sequence_length=12,
+    seed=0,
+    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
+    cycle_length=DEFAULT_CYCLE_LENGTH,
+):
     """Builds a tf.data pipeline of converted clips.
 
     Args:
@@ -462,88 +540,153 @@ def load(out_dir, split, sequence_length=12, seed=0, shuffle_buffer=DEFAULT_SHUF
         ValueError: bad argument, incomplete conversion or a split without clips.
         FileNotFoundError: ``out_dir`` holds no conversion (says how to convert).
     """
-    import tensorflow as tf
-
     if split not in SPLITS:
         raise ValueError(f"Unknown video split {split!r}; valid splits are {SPLITS}.")
     summary = read_summary(out_dir)
-    clip_shards.check_load_settings("video", sequence_length, summary["clip_frames"], seed,
-                                    shuffle_buffer, cycle_length)
-    entries = [entry for entry in summary["shards"]
-               if entry["split"] == split and entry["num_clips"] > 0]
+    clip_shards.check_load_settings(
+        "video", sequence_length, summary["clip_frames"], seed, shuffle_buffer, cycle_length
+    )
+    entries = [
+        entry for entry in summary["shards"] if entry["split"] == split and entry["num_clips"] > 0
+    ]
     out_dir = os.fspath(out_dir)
     if not entries:
         sources = summary.get("num_sources", {}).get(split, 0)
-        raise ValueError(f"The {split} split of the videos in {os.path.abspath(out_dir)} holds no "
-                         f"clips ({sources} sources, {summary.get('num_skipped', 0)} skipped in "
-                         f"all: see {os.path.join(out_dir, SUMMARY_NAME)}); convert more or "
-                         f"longer videos, or with another --test_fraction or --clip_frames.")
+        raise ValueError(
+            f"The {split} split of the videos in {os.path.abspath(out_dir)} holds no "
+            f"clips ({sources} sources, {summary.get('num_skipped', 0)} skipped in "
+            f"all: see {os.path.join(out_dir, SUMMARY_NAME)}); convert more or "
+            f"longer videos, or with another --test_fraction or --clip_frames."
+        )
     return clip_shards.load_clips(
-        tf, out_dir, entries, "num_clips", summary["clip_frames"], summary["resolution"],
-        os.path.join(out_dir, SUMMARY_NAME), _LABEL, _CONVERT_HINT.format(out=out_dir),
-        split == "train", sequence_length, seed, shuffle_buffer, cycle_length)
+        out_dir,
+        entries,
+        "num_clips",
+        summary["clip_frames"],
+        summary["resolution"],
+        os.path.join(out_dir, SUMMARY_NAME),
+        _LABEL,
+        _CONVERT_HINT.format(out=out_dir),
+        split == "train",
+        sequence_length,
+        seed,
+        shuffle_buffer,
+        cycle_length,
+    )
 
 
-# ----------------------------------------------------------------------------------------------
-# Command line
-# ----------------------------------------------------------------------------------------------
+FLAGS = flags.FLAGS
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="python -m data_prep.videos",
-        description="Convert a folder of videos (and folders of frames) into sharded TFRecords "
-                    "of clips for training (resumable).")
-    parser.add_argument("--src", required=True, help="folder of videos / folders of frames")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--resolution", type=int, default=DEFAULT_RESOLUTION,
-                        help="side of the square frames (default %(default)s)")
-    parser.add_argument("--clip_frames", type=int, default=DEFAULT_CLIP_FRAMES,
-                        help="frames per clip (default %(default)s)")
-    parser.add_argument("--stride", type=int, default=None,
-                        help="frames between clip starts (default: clip_frames, no overlap)")
-    parser.add_argument("--test_fraction", type=float, default=DEFAULT_TEST_FRACTION,
-                        help="share of the source videos held out for test (default "
-                             "%(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the split")
-    parser.add_argument("--shard_sources", type=int, default=DEFAULT_SHARD_SOURCES,
-                        help="source videos per shard (default %(default)s)")
-    parser.add_argument("--strict", action="store_true",
-                        help="stop at the first bad video instead of skipping it")
-    clip_shards.add_conversion_arguments(parser)
-    args = parser.parse_args(argv)
+def define_flags(flag_values=FLAGS):
+    """The flags of ``python -m data_prep.videos``, defined by ``run`` (not at import: other
+    entry points have flags of the same names, --out, --seed, and may share a process)."""
+    flags.DEFINE_string(
+        "src", None, "Folder of videos / folders of frames.", flag_values=flag_values, required=True
+    )
+    flags.DEFINE_string("out", None, "Output folder.", flag_values=flag_values, required=True)
+    flags.DEFINE_integer(
+        "resolution", DEFAULT_RESOLUTION, "Side of the square frames.", flag_values=flag_values
+    )
+    flags.DEFINE_integer(
+        "clip_frames", DEFAULT_CLIP_FRAMES, "Frames per clip.", flag_values=flag_values
+    )
+    flags.DEFINE_integer(
+        "stride",
+        None,
+        "Frames between clip starts (default: clip_frames, no overlap).",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_float(
+        "test_fraction",
+        DEFAULT_TEST_FRACTION,
+        "Share of the source videos held out for test.",
+        flag_values=flag_values,
+    )
+    flags.DEFINE_integer("seed", DEFAULT_SEED, "Seed of the split.", flag_values=flag_values)
+    flags.DEFINE_integer(
+        "shard_sources", DEFAULT_SHARD_SOURCES, "Source videos per shard.", flag_values=flag_values
+    )
+    flags.DEFINE_boolean(
+        "strict",
+        False,
+        "Stop at the first bad video instead of skipping it.",
+        flag_values=flag_values,
+    )
+    clip_shards.define_conversion_flags(flag_values)
+    flags.adopt_module_key_flags(clip_shards, flag_values=flag_values)
+
+
+def main(argv, flag_values=FLAGS):
+    """Converts with the parsed flags and prints what it did; returns the exit status."""
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     try:
-        summary = convert(args.src, args.out, resolution=args.resolution,
-                          clip_frames=args.clip_frames, stride=args.stride,
-                          test_fraction=args.test_fraction, seed=args.seed,
-                          shard_sources=args.shard_sources, workers=args.workers,
-                          strict=args.strict, progress=not args.no_progress)
+        summary = convert(
+            flag_values.src,
+            flag_values.out,
+            resolution=flag_values.resolution,
+            clip_frames=flag_values.clip_frames,
+            stride=flag_values.stride,
+            test_fraction=flag_values.test_fraction,
+            seed=flag_values.seed,
+            shard_sources=flag_values.shard_sources,
+            workers=flag_values.workers,
+            strict=flag_values.strict,
+            progress=not flag_values.no_progress,
+        )
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    print(f"Videos under {summary['source']}: {len(summary['sources'])} sources; "
-          + "; ".join(f"{split}: {summary['num_sources'][split]} sources, "
-                      f"{summary['num_clips'][split]} clips" for split in SPLITS)
-          + f" (clips of {summary['clip_frames']} frames at {summary['resolution']}x"
-            f"{summary['resolution']}, one every {summary['stride']} frames).")
-    for reason, paths in summary["skipped"].items():
-        for path, detail in paths.items():
-            print(f"Skipped {path}: {reason}: {detail}")
-    if summary["num_ignored_files"]:
-        print(f"Ignored {summary['num_ignored_files']} files that are neither videos nor "
-              f"images (listed in summary.json), e.g. {summary['ignored_files'][0]}.")
-    out = os.path.abspath(args.out)
-    print(f"Wrote {summary['shards_written']} of {len(summary['shards'])} shards (the others "
-          f"were complete) to {out}; summary in {os.path.join(out, SUMMARY_NAME)}.")
-    if summary["num_sources"]["test"] and not summary["num_clips"]["test"]:
-        print("warning: the test split has no clips: every test source was skipped or is too "
-              "short; evaluation needs another --seed or --test_fraction.", file=sys.stderr)
+    _print_summary(summary, flag_values.out)
     if not summary["num_clips"]["train"]:
-        print(f"error: no training clips: every train source was skipped or is shorter than "
-              f"{summary['clip_frames']} frames.", file=sys.stderr)
+        print(
+            f"error: no training clips: every train source was skipped or is shorter than "
+            f"{summary['clip_frames']} frames.",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
+def _print_summary(summary, out):
+    print(
+        f"Videos under {summary['source']}: {len(summary['sources'])} sources; "
+        + "; ".join(
+            f"{split}: {summary['num_sources'][split]} sources, {summary['num_clips'][split]} clips"
+            for split in SPLITS
+        )
+        + f" (clips of {summary['clip_frames']} frames at {summary['resolution']}x"
+        f"{summary['resolution']}, one every {summary['stride']} frames)."
+    )
+    for reason, paths in summary["skipped"].items():
+        for path, detail in paths.items():
+            print(f"Skipped {path}: {reason}: {detail}")
+    if summary["num_ignored_files"]:
+        print(
+            f"Ignored {summary['num_ignored_files']} files that are neither videos nor "
+            f"images (listed in summary.json), e.g. {summary['ignored_files'][0]}."
+        )
+    out = os.path.abspath(out)
+    print(
+        f"Wrote {summary['shards_written']} of {len(summary['shards'])} shards (the others "
+        f"were complete) to {out}; summary in {os.path.join(out, SUMMARY_NAME)}."
+    )
+    if summary["num_sources"]["test"] and not summary["num_clips"]["test"]:
+        print(
+            "warning: the test split has no clips: every test source was skipped or is too "
+            "short; evaluation needs another --seed or --test_fraction.",
+            file=sys.stderr,
+        )
+
+
+def run():
+    """``python -m data_prep.videos`` and the ``vrnn-prepare-videos`` command (setup.py)."""
+    from vrnn_tf import cli  # imports Keras: only in the program, not in the reader processes
+
+    define_flags()
+    cli.run(main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

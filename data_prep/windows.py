@@ -15,16 +15,17 @@ def check_seed(seed, what):
     return int(seed)
 
 
-def seed_pair(tf, seed):
+def seed_pair(seed):
     """int seed -> the int64 `[2]` key of TensorFlow's stateless random ops."""
+    import tensorflow as tf
+
     return tf.constant([int(seed) & 0x7FFFFFFF, int(seed) >> 31], tf.int64)
 
 
-def window_start(tf, key, fold_ins, num_frames, length):
+def window_start(key, fold_ins, num_frames, length):
     """Start of a window of `length` frames out of `num_frames`, uniform in [0, F - T].
 
     Args:
-        tf: the tensorflow module (imported lazily by the callers).
         key: int64 `[2]` from `seed_pair`.
         fold_ins: int64 scalars (epoch, file, record...) that identify the record.
         num_frames, length: ints.
@@ -32,18 +33,19 @@ def window_start(tf, key, fold_ins, num_frames, length):
     Returns:
         int64 scalar tensor.
     """
+    import tensorflow as tf
+
     for value in fold_ins:
         key = tf.random.experimental.stateless_fold_in(key, value)
     return tf.random.stateless_uniform(
-        [], key, minval=0, maxval=num_frames - length + 1, dtype=tf.int64)
+        [], key, minval=0, maxval=num_frames - length + 1, dtype=tf.int64
+    )
 
 
-def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buffer,
-                    decode=None):
+def shuffled_epochs(num_files, seed, file_windows, cycle_length, shuffle_buffer, decode=None):
     """Infinite stream: per epoch, every file once in a seeded order, interleaved, shuffled.
 
     Args:
-        tf: the tensorflow module.
         num_files: int >= 1.
         seed: int.
         file_windows: `(epoch, file_index) -> tf.data.Dataset` of that file's windows (or of
@@ -54,24 +56,34 @@ def shuffled_epochs(tf, num_files, seed, file_windows, cycle_length, shuffle_buf
             order, before the shuffle. The per-window work (validation, decoding) goes here:
             one parallel map over the stream, not one inside each file's dataset.
     """
-    key = seed_pair(tf, seed)
+    import tensorflow as tf
+
+    key = seed_pair(seed)
 
     def epoch_files(epoch):
         order = tf.random.experimental.stateless_shuffle(
             tf.range(num_files, dtype=tf.int64),
-            seed=tf.random.experimental.stateless_fold_in(key, epoch))
+            seed=tf.random.experimental.stateless_fold_in(key, epoch),
+        )
         return tf.data.Dataset.from_tensor_slices(order).map(lambda f: (epoch, f))
 
-    data = (tf.data.Dataset.counter()
-            .flat_map(epoch_files)
-            .interleave(file_windows, cycle_length=min(int(cycle_length), num_files),
-                        block_length=1, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True))
+    data = (
+        tf.data.Dataset.counter()
+        .flat_map(epoch_files)
+        .interleave(
+            file_windows,
+            cycle_length=min(int(cycle_length), num_files),
+            block_length=1,
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
+    )
     if decode is not None:
         data = data.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.shuffle(int(shuffle_buffer), seed=int(seed))
 
 
-def repeated_random_windows(tf, videos, num_frames, length, seed, shuffle_buffer):
+def repeated_random_windows(videos, num_frames, length, seed, shuffle_buffer):
     """Infinite stream of random windows from a finite dataset of whole videos.
 
     The window of the n-th element of the repeated stream starts at a draw keyed
@@ -79,23 +91,29 @@ def repeated_random_windows(tf, videos, num_frames, length, seed, shuffle_buffer
     `shuffle_seed`) gives the same windows on every run.
 
     Args:
-        tf: the tensorflow module.
         videos: `tf.data.Dataset` of `[num_frames, ...]` videos.
         num_frames, length: ints.
         seed: int.
         shuffle_buffer: int >= 1.
     """
-    key = seed_pair(tf, seed)
+    import tensorflow as tf
+
+    key = seed_pair(seed)
 
     def window(position, video):
-        start = window_start(tf, key, [position], num_frames, length)
-        return video[start:start + length]
+        start = window_start(key, [position], num_frames, length)
+        return video[start : start + length]
 
-    return (videos.repeat().enumerate()
-            .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-            .shuffle(int(shuffle_buffer), seed=int(seed)))
+    return (
+        videos.repeat()
+        .enumerate()
+        .map(window, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .shuffle(int(shuffle_buffer), seed=int(seed))
+    )
 
 
-def to_float(tf, video):
+def to_float(video):
     """uint8 frames -> float32 in [0, 1] (x / 255)."""
+    import tensorflow as tf
+
     return tf.cast(video, tf.float32) / 255.0

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from data_prep import _tfrecord_testing as writers
 from data_prep import bair
+from tests.data_prep import tfrecord_testing as writers
 
 PER_FILE = 4
 TRAIN_FILES = ("traj_0_to_255", "traj_512_to_767", "traj_1024_to_1279")  # lexical order differs
@@ -57,20 +57,18 @@ def _locate(video, index):
     return folder, stem, trajectory, start
 
 
-# ---------------------------------------------------------------------------------------------
-# Files and splits
-# ---------------------------------------------------------------------------------------------
-
-
 def test_split_files_sort_numerically_and_hold_out_val(bair_dir):
     data_dir, _ = bair_dir
-    names = {split: [os.path.basename(f) for f in bair.split_files(data_dir, split)]
-             for split in bair.SPLITS}
+    names = {
+        split: [os.path.basename(f) for f in bair.split_files(data_dir, split)]
+        for split in bair.SPLITS
+    }
     assert names["train"] == [f"{stem}.tfrecords" for stem in TRAIN_FILES]
     assert names["val"] == ["traj_256_to_511.tfrecords"]
     assert names["test"] == ["traj_0_to_255.tfrecords"]
-    assert all(f.startswith(os.path.join(data_dir, "test")) for f in
-               bair.split_files(data_dir, "test"))
+    assert all(
+        f.startswith(os.path.join(data_dir, "test")) for f in bair.split_files(data_dir, "test")
+    )
 
 
 def test_count_records_reads_the_framing(bair_dir):
@@ -79,8 +77,10 @@ def test_count_records_reads_the_framing(bair_dir):
         assert bair.count_records(path) == PER_FILE
 
 
-@pytest.mark.parametrize("split, folder, stem, length", [("val", "train", "traj_256_to_511", 30),
-                                                          ("test", "test", "traj_0_to_255", 5)])
+@pytest.mark.parametrize(
+    "split, folder, stem, length",
+    [("val", "train", "traj_256_to_511", 30), ("test", "test", "traj_0_to_255", 5)],
+)
 def test_val_and_test_are_exact_first_frames_in_file_order(bair_dir, split, folder, stem, length):
     data_dir, written = bair_dir
     dataset = bair.load(data_dir, split, sequence_length=length)
@@ -98,15 +98,15 @@ def test_val_and_test_are_exact_first_frames_in_file_order(bair_dir, split, fold
 
 def test_with_actions_and_image_main(bair_dir):
     data_dir, written = bair_dir
-    dataset = bair.load(data_dir, "test", sequence_length=7, image_key="image_main",
-                        with_actions=True)
+    dataset = bair.load(
+        data_dir, "test", sequence_length=7, image_key="image_main", with_actions=True
+    )
     elements = list(dataset.as_numpy_iterator())
     for element, trajectory in zip(elements, written[("test", "traj_0_to_255")]):
         assert set(element) == {"video", "action", "endeffector_pos"}
         np.testing.assert_array_equal(element["video"], _to_float(trajectory["image_main"][:7]))
         np.testing.assert_array_equal(element["action"], trajectory["action"][:7])
-        np.testing.assert_array_equal(element["endeffector_pos"],
-                                      trajectory["endeffector_pos"][:7])
+        np.testing.assert_array_equal(element["endeffector_pos"], trajectory["endeffector_pos"][:7])
     assert len(elements) == PER_FILE
 
 
@@ -116,14 +116,16 @@ def test_train_windows_are_consecutive_frames_of_train_trajectories(bair_dir):
     num_train = len(TRAIN_FILES) * PER_FILE
     # One file at a time, no shuffle buffer: each run of 12 windows is one epoch, visiting every
     # trajectory once; 3 epochs show the stream repeats.
-    dataset = bair.load(data_dir, "train", sequence_length=12, seed=3, shuffle_buffer=1,
-                        cycle_length=1)
+    dataset = bair.load(
+        data_dir, "train", sequence_length=12, seed=3, shuffle_buffer=1, cycle_length=1
+    )
     videos = list(dataset.take(3 * num_train).as_numpy_iterator())
     places = [_locate(video, index) for video in videos]
     assert {(folder, stem) for folder, stem, _, _ in places} == {("train", s) for s in TRAIN_FILES}
     for epoch in range(3):
-        visited = sorted((stem, t) for _, stem, t, _ in places[epoch * num_train:
-                                                              (epoch + 1) * num_train])
+        visited = sorted(
+            (stem, t) for _, stem, t, _ in places[epoch * num_train : (epoch + 1) * num_train]
+        )
         assert visited == sorted((stem, t) for stem in TRAIN_FILES for t in range(PER_FILE))
     starts = [start for _, _, _, start in places]
     assert min(starts) >= 0 and max(starts) <= 30 - 12
@@ -155,20 +157,20 @@ def test_train_shapes_and_batching(bair_dir):
     assert 0.0 <= float(tf.reduce_min(batch)) and float(tf.reduce_max(batch)) <= 1.0
 
 
-# ---------------------------------------------------------------------------------------------
-# Settings and missing data
-# ---------------------------------------------------------------------------------------------
-
-
 @pytest.mark.parametrize("length", [0, 31, -1, 12.0, "12", True])
 def test_sequence_length_must_be_1_to_30(bair_dir, length):
     with pytest.raises(ValueError, match=r"sequence_length must be an int in 1\.\.30"):
         bair.load(bair_dir[0], "test", sequence_length=length)
 
 
-@pytest.mark.parametrize("kwargs, setting", [({"split": "validation"}, "valid splits"),
-                                             ({"image_key": "image_aux2"}, "image_key"),
-                                             ({"shuffle_buffer": 0}, "shuffle_buffer")])
+@pytest.mark.parametrize(
+    "kwargs, setting",
+    [
+        ({"split": "validation"}, "valid splits"),
+        ({"image_key": "image_aux2"}, "image_key"),
+        ({"shuffle_buffer": 0}, "shuffle_buffer"),
+    ],
+)
 def test_invalid_settings(bair_dir, kwargs, setting):
     kwargs = {"split": "train", **kwargs}
     with pytest.raises(ValueError, match=setting):
@@ -191,16 +193,13 @@ def test_folder_without_tfrecords(tmp_path):
 
 
 def test_val_needs_its_file(tmp_path):
-    writers.write_bair_file(tmp_path / "train" / "traj_0_to_255.tfrecords",
-                            [writers.bair_trajectory(np.random.default_rng(0))])
+    writers.write_bair_file(
+        tmp_path / "train" / "traj_0_to_255.tfrecords",
+        [writers.bair_trajectory(np.random.default_rng(0))],
+    )
     with pytest.raises(FileNotFoundError, match="traj_256_to_511.tfrecords"):
         bair.load(tmp_path, "val")
     assert len(list(bair.load(tmp_path, "train", shuffle_buffer=1).take(2))) == 2
-
-
-# ---------------------------------------------------------------------------------------------
-# Bad records: every error names the file, the record and (where one is at fault) the key
-# ---------------------------------------------------------------------------------------------
 
 
 def _write_test_file(root, records):
@@ -228,7 +227,8 @@ def _iterate(data_dir, split="test", **kwargs):
 
 def _short_image(features):
     features["7/image_aux1/encoded"] = tf.train.Feature(
-        bytes_list=tf.train.BytesList(value=[b"\x00" * 12000]))
+        bytes_list=tf.train.BytesList(value=[b"\x00" * 12000])
+    )
 
 
 def _missing_image(features):
@@ -241,14 +241,18 @@ def _two_images(features):
 
 def _float_image(features):
     features["3/image_aux1/encoded"] = tf.train.Feature(
-        float_list=tf.train.FloatList(value=[0.0] * 12288))
+        float_list=tf.train.FloatList(value=[0.0] * 12288)
+    )
 
 
-@pytest.mark.parametrize("edit, key, what", [
-    (_short_image, "7/image_aux1/encoded", "holds 12000 bytes, expected 12288"),
-    (_missing_image, "12/image_aux1/encoded", "missing"),
-    (_two_images, "0/image_aux1/encoded", "holds 2 values, expected 1"),
-])
+@pytest.mark.parametrize(
+    "edit, key, what",
+    [
+        (_short_image, "7/image_aux1/encoded", "holds 12000 bytes, expected 12288"),
+        (_missing_image, "12/image_aux1/encoded", "missing"),
+        (_two_images, "0/image_aux1/encoded", "holds 2 values, expected 1"),
+    ],
+)
 def test_bad_image_names_file_record_and_key(tmp_path, edit, key, what):
     path = _write_test_file(tmp_path, _records_with_bad_second(edit))
     with pytest.raises(tf.errors.InvalidArgumentError) as error:
@@ -266,15 +270,18 @@ def test_bad_frame_outside_the_window_is_still_an_error(tmp_path):
 def test_bad_record_in_train_is_not_swallowed(tmp_path):
     rng = np.random.default_rng(1)
     for stem in ("traj_0_to_255", "traj_512_to_767"):
-        writers.write_bair_file(tmp_path / "train" / f"{stem}.tfrecords",
-                                [writers.bair_trajectory(rng) for _ in range(3)])
+        writers.write_bair_file(
+            tmp_path / "train" / f"{stem}.tfrecords",
+            [writers.bair_trajectory(rng) for _ in range(3)],
+        )
     path = tmp_path / "train" / "traj_1024_to_1279.tfrecords"
     writers.write_bair_file(path, _records_with_bad_second(_short_image))
     with pytest.raises(tf.errors.InvalidArgumentError) as error:
         for _ in bair.load(tmp_path, "train", shuffle_buffer=2).take(20):
             pass
     assert f"BAIR file {path}: record 1: key 7/image_aux1/encoded: holds 12000 bytes" in (
-        error.value.message)
+        error.value.message
+    )
 
 
 def test_image_of_wrong_type_names_file_and_record(tmp_path):
@@ -293,10 +300,13 @@ def test_record_that_is_not_an_example_names_file_and_record(tmp_path):
     assert f"BAIR file {path}: record 1: cannot be read or parsed" in error.value.message
 
 
-@pytest.mark.parametrize("key, values, what", [
-    ("5/action", [1.0, 2.0, 3.0], "holds 3 floats, expected 4"),
-    ("29/endeffector_pos", None, "holds 0 floats, expected 3 (missing"),
-])
+@pytest.mark.parametrize(
+    "key, values, what",
+    [
+        ("5/action", [1.0, 2.0, 3.0], "holds 3 floats, expected 4"),
+        ("29/endeffector_pos", None, "holds 0 floats, expected 3 (missing"),
+    ],
+)
 def test_bad_floats_with_actions(tmp_path, key, values, what):
     def edit(features):
         if values is None:
@@ -318,14 +328,20 @@ def _valid_file_bytes(tmp_path):
         return path, f.read()
 
 
-@pytest.mark.parametrize("cut, where", [
-    (lambda record_size, size: size - 100, "the record needs bytes up to"),  # in the last payload
-    (lambda record_size, size: 2 * record_size + 5, "ends inside the record header"),
-])
+@pytest.mark.parametrize(
+    "cut, where",
+    [
+        (
+            lambda record_size, size: size - 100,
+            "the record needs bytes up to",
+        ),  # in the last payload
+        (lambda record_size, size: 2 * record_size + 5, "ends inside the record header"),
+    ],
+)
 def test_truncated_file_names_file_and_record(tmp_path, cut, where):
     path, data = _valid_file_bytes(tmp_path)
     with open(path, "wb") as f:
-        f.write(data[:cut(len(data) // 3, len(data))])  # The three records have equal sizes.
+        f.write(data[: cut(len(data) // 3, len(data))])  # The three records have equal sizes.
     with pytest.raises(ValueError) as error:
         bair.load(tmp_path, "test")
     message = str(error.value)

@@ -14,11 +14,16 @@ NUM_EXAMPLES = 3
 @pytest.fixture
 def mock_bair():
     """Mocked `bair_robot_pushing_small` -> {split: uint8 [N, 30, 64, 64, 3] as tfds returns it}."""
-    with tfds.testing.mock_data(num_examples=NUM_EXAMPLES,
-                                policy=tfds.testing.MockPolicy.USE_CODE):
-        yield {split: np.stack([example["image_aux1"].numpy() for example in
-                                tfds.load(bair_tfds.TFDS_NAME, split=split)])
-               for split in bair_tfds.SPLITS}
+    with tfds.testing.mock_data(num_examples=NUM_EXAMPLES, policy=tfds.testing.MockPolicy.USE_CODE):
+        yield {
+            split: np.stack(
+                [
+                    example["image_aux1"].numpy()
+                    for example in tfds.load(bair_tfds.TFDS_NAME, split=split)
+                ]
+            )
+            for split in bair_tfds.SPLITS
+        }
 
 
 def test_test_split_is_the_first_frames_of_each_example(mock_bair):
@@ -33,7 +38,7 @@ def _find_window(window, examples):
     frames = np.round(window * 255.0).astype(np.uint8)
     for index, example in enumerate(examples):
         for start in range(example.shape[0] - len(frames) + 1):
-            if np.array_equal(example[start:start + len(frames)], frames):
+            if np.array_equal(example[start : start + len(frames)], frames):
                 return index, start
     return None
 
@@ -59,12 +64,15 @@ def test_unprepared_dataset_says_how_to_prepare_it(tmp_path):
         bair_tfds.load("test", 4, data_dir=str(tmp_path))
 
 
-@pytest.mark.parametrize("kwargs, match", [
-    ({"split": "val"}, "data_prep.bair"),
-    ({"split": "train", "sequence_length": 31}, "sequence_length"),
-    ({"split": "train", "image_key": "image_side"}, "image_key"),
-    ({"split": "train", "shuffle_buffer": 0}, "shuffle_buffer"),
-])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"split": "val"}, "data_prep.bair"),
+        ({"split": "train", "sequence_length": 31}, "sequence_length"),
+        ({"split": "train", "image_key": "image_side"}, "image_key"),
+        ({"split": "train", "shuffle_buffer": 0}, "shuffle_buffer"),
+    ],
+)
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         bair_tfds.load(**kwargs)

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from data_prep import _tfrecord_testing as writers
 from data_prep import cityscapes
 from data_prep import cityscapes_tfds
+from tests.data_prep import conversions
+from tests.data_prep import tfrecord_testing as writers
 from vrnn_tf.data import datasets
 
 RESOLUTION = 8
@@ -24,14 +25,20 @@ def prepared(tmp_path_factory):
     root = tmp_path_factory.mktemp("leftImg8bit_sequence")
     writers.write_cityscapes_tree(str(root), LAYOUT, 24, 16, np.random.default_rng(1))
     data_dir = str(tmp_path_factory.mktemp("tfds"))
-    assert cityscapes_tfds.main(["--manual_dir", str(root), "--data_dir", data_dir,
-                                 "--resolution", str(RESOLUTION)]) == 0
+    assert (
+        conversions.command_line(
+            cityscapes_tfds,
+            ["--manual_dir", str(root), "--data_dir", data_dir, "--resolution", str(RESOLUTION)],
+        )
+        == 0
+    )
     expected = {}
     for split in ("train", "val"):
         kept, _, _ = cityscapes.find_sequences(str(root / split))
         for info in kept:
-            expected[cityscapes.sequence_id(info.city, info.sequence)] = (
-                cityscapes.read_sequence(info, RESOLUTION))
+            expected[cityscapes.sequence_id(info.city, info.sequence)] = cityscapes.read_sequence(
+                info, RESOLUTION
+            )
     return data_dir, expected
 
 
@@ -58,14 +65,18 @@ def test_load_val_and_train_windows(prepared):
     assert len(val) == 2 and val[0].shape == (6, RESOLUTION, RESOLUTION, 3)
     firsts = sorted(np.round(v * 255).astype(np.uint8).tobytes() for v in val)
     assert firsts == sorted(expected[k][:6].tobytes() for k in ("lindau_000000", "lindau_000002"))
-    train = datasets.cityscapes_dataset("train", 5, source="tfds", tfds_data_dir=data_dir,
-                                        resolution=RESOLUTION)
-    videos = {"aachen_000000": expected["aachen_000000"],
-              "bochum_000004": expected["bochum_000004"]}
+    train = datasets.cityscapes_dataset(
+        "train", 5, source="tfds", tfds_data_dir=data_dir, resolution=RESOLUTION
+    )
+    videos = {
+        "aachen_000000": expected["aachen_000000"],
+        "bochum_000004": expected["bochum_000004"],
+    }
     for window in train.take(6):
         frames = np.round(window.numpy() * 255).astype(np.uint8)
-        assert any(np.array_equal(video[s:s + 5], frames)
-                   for video in videos.values() for s in range(26))
+        assert any(
+            np.array_equal(video[s : s + 5], frames) for video in videos.values() for s in range(26)
+        )
 
 
 def test_unprepared_dataset_says_how_to_build_it(tmp_path):
@@ -74,7 +85,7 @@ def test_unprepared_dataset_says_how_to_build_it(tmp_path):
 
 
 def test_command_line_refuses_a_folder_without_splits(tmp_path, capsys):
-    assert cityscapes_tfds.main(["--manual_dir", str(tmp_path)]) == 1
+    assert conversions.command_line(cityscapes_tfds, ["--manual_dir", str(tmp_path)]) == 1
     assert "leftImg8bit_sequence" in capsys.readouterr().err
 
 

@@ -18,9 +18,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import damage_bytes
-from data_prep import _tfrecord_testing as writers
 from data_prep import bair
 from data_prep import cityscapes
+from tests.data_prep import tfrecord_testing as writers
 
 TIMEOUT_S = 120
 # Every kind of damage once (`make test`); several seeded rounds of each with `make test-all`.
@@ -86,7 +86,8 @@ def check_outcome(outcome, path, expected):
     """An error naming `path`, or exactly `expected` (a list of elements; None: must fail)."""
     if "error" in outcome:
         assert path in str(outcome["error"]), (
-            f"{type(outcome['error']).__name__}: {outcome['error']}")
+            f"{type(outcome['error']).__name__}: {outcome['error']}"
+        )
         return "error"
     assert expected is not None, f"no error for a damaged {path}"
     got = outcome["elements"]
@@ -100,10 +101,6 @@ def check_outcome(outcome, path, expected):
     return "valid"
 
 
-# ---------------------------------------------------------------------------------------------
-# BAIR
-# ---------------------------------------------------------------------------------------------
-
 BAIR_RECORDS = 3
 
 
@@ -116,15 +113,18 @@ def bair_record_corruption(kind, trajectories, rng):
     if kind == "wrong_image_size":
         size = int(rng.choice([0, 64 * 64, bair.IMAGE_BYTES - 1, bair.IMAGE_BYTES + 3]))
         features[f"{frame}/image_aux1/encoded"] = tf.train.Feature(
-            bytes_list=tf.train.BytesList(value=[b"\x07" * size]))
+            bytes_list=tf.train.BytesList(value=[b"\x07" * size])
+        )
     elif kind == "missing_key":
         del features[rng.choice([f"{frame}/image_aux1/encoded", f"{frame}/action"])]
     elif kind == "wrong_action_count":
         features[f"{frame}/action"] = tf.train.Feature(
-            float_list=tf.train.FloatList(value=[1.0] * int(rng.choice([0, 3, 5]))))
+            float_list=tf.train.FloatList(value=[1.0] * int(rng.choice([0, 3, 5])))
+        )
     elif kind == "wrong_type":
         features[f"{frame}/image_aux1/encoded"] = tf.train.Feature(
-            float_list=tf.train.FloatList(value=[0.5] * 4))
+            float_list=tf.train.FloatList(value=[0.5] * 4)
+        )
     elif kind == "not_an_example":
         records[victim] = rng.integers(0, 256, int(rng.integers(1, 200)), dtype=np.uint8).tobytes()
         return records
@@ -132,22 +132,33 @@ def bair_record_corruption(kind, trajectories, rng):
     return records
 
 
-BAIR_RECORD_KINDS = ["wrong_image_size", "missing_key", "wrong_action_count", "wrong_type",
-                     "not_an_example"]
+BAIR_RECORD_KINDS = [
+    "wrong_image_size",
+    "missing_key",
+    "wrong_action_count",
+    "wrong_type",
+    "not_an_example",
+]
 
 
 def bair_elements(trajectories):
-    return [{"video": t["image_aux1"].astype(np.float32) / np.float32(255.0),
-             "action": t["action"], "endeffector_pos": t["endeffector_pos"]}
-            for t in trajectories]
+    return [
+        {
+            "video": t["image_aux1"].astype(np.float32) / np.float32(255.0),
+            "action": t["action"],
+            "endeffector_pos": t["endeffector_pos"],
+        }
+        for t in trajectories
+    ]
 
 
 @pytest.mark.parametrize("rounds", ROUNDS)
 def test_bair_reader_survives_corrupted_files(tmp_path, rounds):
     rng = np.random.default_rng(2024 + rounds)
     trajectories = [writers.bair_trajectory(rng) for _ in range(BAIR_RECORDS)]
-    valid = tfrecord_bytes([writers.bair_example_bytes(writers.bair_features(t))
-                            for t in trajectories], tmp_path)
+    valid = tfrecord_bytes(
+        [writers.bair_example_bytes(writers.bair_features(t)) for t in trajectories], tmp_path
+    )
     outcomes = {}
     for case, kind in enumerate((BYTE_KINDS + BAIR_RECORD_KINDS) * rounds):
         data_dir = tmp_path / f"case{case}"
@@ -161,8 +172,9 @@ def test_bair_reader_survives_corrupted_files(tmp_path, rounds):
             writers.write_bair_file(path, bair_record_corruption(kind, trajectories, rng))
             intact = None
         expected = None if intact is None else bair_elements(trajectories[:intact])
-        outcome = read_all(lambda: bair.load(str(data_dir), "test", sequence_length=30,
-                                             with_actions=True))
+        outcome = read_all(
+            lambda: bair.load(str(data_dir), "test", sequence_length=30, with_actions=True)
+        )
         result = check_outcome(outcome, path, expected)
         outcomes[f"{kind}:{result}"] = outcomes.get(f"{kind}:{result}", 0) + 1
         shutil.rmtree(data_dir)
@@ -170,17 +182,14 @@ def test_bair_reader_survives_corrupted_files(tmp_path, rounds):
     assert sum(outcomes.values()) == (len(BYTE_KINDS) + len(BAIR_RECORD_KINDS)) * rounds
 
 
-# ---------------------------------------------------------------------------------------------
-# Cityscapes
-# ---------------------------------------------------------------------------------------------
-
 RESOLUTION = 4
 SEQUENCES = 5  # shards of 2: 2 + 2 + 1
 
 
 def cityscapes_frames(rng):
-    return rng.integers(0, 256, (cityscapes.FRAMES_PER_SEQUENCE, RESOLUTION, RESOLUTION, 3),
-                        dtype=np.uint8)
+    return rng.integers(
+        0, 256, (cityscapes.FRAMES_PER_SEQUENCE, RESOLUTION, RESOLUTION, 3), dtype=np.uint8
+    )
 
 
 @pytest.fixture(scope="module")
@@ -190,8 +199,16 @@ def cityscapes_conversion(tmp_path_factory):
     out = str(tmp_path_factory.mktemp("cityscapes_valid"))
     infos = [cityscapes.SequenceInfo("ulm", s, tuple(range(30)), ()) for s in range(SEQUENCES)]
     frames = {info.id: cityscapes_frames(rng) for info in infos}
-    cityscapes.write_split(out, "val", infos, lambda info: frames[info.id], RESOLUTION,
-                           shard_size=2, progress=False, num_test_sequences=3)
+    cityscapes.write_split(
+        out,
+        "val",
+        infos,
+        lambda info: frames[info.id],
+        RESOLUTION,
+        shard_size=2,
+        progress=False,
+        num_test_sequences=3,
+    )
     return out, frames
 
 
@@ -227,8 +244,13 @@ def cityscapes_record_corruption(kind, shard_bytes, rng):
     return records
 
 
-CITYSCAPES_RECORD_KINDS = ["wrong_frame_size", "wrong_frame_count", "missing_key", "wrong_type",
-                           "not_an_example"]
+CITYSCAPES_RECORD_KINDS = [
+    "wrong_frame_size",
+    "wrong_frame_count",
+    "missing_key",
+    "wrong_type",
+    "not_an_example",
+]
 SUMMARY_KINDS = ["summary_truncate", "summary_flip", "summary_empty"]
 
 

@@ -14,14 +14,11 @@ MAX_SPEED = 4
 
 def _steps(position, velocity, seeds=range(200)):
     """Runs one step from the same state with many rngs -> (positions [S, 2], velocities [S, 2])."""
-    results = [smmnist.step_digit(position, velocity, np.random.default_rng(s), LIMIT, MAX_SPEED)
-               for s in seeds]
+    results = [
+        smmnist.step_digit(position, velocity, np.random.default_rng(s), LIMIT, MAX_SPEED)
+        for s in seeds
+    ]
     return np.array([p for p, _ in results]), np.array([v for _, v in results])
-
-
-# ---------------------------------------------------------------------------------------------
-# Bounce rule
-# ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -33,8 +30,9 @@ def _steps(position, velocity, seeds=range(200)):
         ((30, 10), (4, 0), 0, -1, LIMIT),  # bottom wall
     ],
 )
-def test_wall_hit_points_velocity_away_and_redraws_the_other(position, velocity, axis, away_sign,
-                                                             clamped):
+def test_wall_hit_points_velocity_away_and_redraws_the_other(
+    position, velocity, axis, away_sign, clamped
+):
     positions, velocities = _steps(position, velocity)
     other = 1 - axis
     # Clamped onto the wall; the other axis moved normally.
@@ -53,14 +51,16 @@ def test_corner_hit_points_both_components_away():
     assert set(velocities[:, 1]) == {1, 2, 3, 4}
 
 
-@pytest.mark.parametrize("position, velocity", [((10, 20), (3, -2)), ((4, 27), (-4, 4)),
-                                                ((0, 31), (0, 0))])
+@pytest.mark.parametrize(
+    "position, velocity", [((10, 20), (3, -2)), ((4, 27), (-4, 4)), ((0, 31), (0, 0))]
+)
 def test_no_hit_keeps_velocity_and_draws_nothing(position, velocity):
     # (4, 27) + (-4, 4) lands exactly on both walls: touching is not a hit.
     rng = np.random.default_rng(0)
     state = rng.bit_generator.state
-    new_position, new_velocity = smmnist.step_digit(np.array(position), np.array(velocity), rng,
-                                                    LIMIT, MAX_SPEED)
+    new_position, new_velocity = smmnist.step_digit(
+        np.array(position), np.array(velocity), rng, LIMIT, MAX_SPEED
+    )
     np.testing.assert_array_equal(new_position, np.add(position, velocity))
     np.testing.assert_array_equal(new_velocity, velocity)
     assert rng.bit_generator.state == state
@@ -89,8 +89,7 @@ def test_random_walk_stays_in_bounds_with_integer_velocities():
 
 
 def test_simulated_trajectories_start_in_range_and_stay_on_canvas():
-    generator = smmnist.StochasticMovingMNIST(np.zeros((3, 28, 28), np.uint8),
-                                              sequence_length=30)
+    generator = smmnist.StochasticMovingMNIST(np.zeros((3, 28, 28), np.uint8), sequence_length=30)
     assert generator.limit == LIMIT
     rng = np.random.default_rng(7)
     starts, trajectories = [], []
@@ -105,11 +104,6 @@ def test_simulated_trajectories_start_in_range_and_stay_on_canvas():
     assert trajectories.min() >= 0 and trajectories.max() <= LIMIT
     steps = np.diff(trajectories, axis=2)
     assert np.abs(steps).max() <= MAX_SPEED
-
-
-# ---------------------------------------------------------------------------------------------
-# Rendering
-# ---------------------------------------------------------------------------------------------
 
 
 def test_overlapping_digits_sum_and_clip_to_one():
@@ -150,15 +144,11 @@ def test_digit_resize_matches_pil_lanczos():
         generator = smmnist.StochasticMovingMNIST(digits, digit_size=size)
         for i in range(len(digits)):
             pil = Image.fromarray(digits[i]).resize((size, size), Image.LANCZOS)
-            np.testing.assert_allclose(generator.digit_image(i), np.asarray(pil) / 255.0,
-                                       atol=1.01 / 255)
+            np.testing.assert_allclose(
+                generator.digit_image(i), np.asarray(pil) / 255.0, atol=1.01 / 255
+            )
     identity = smmnist.StochasticMovingMNIST(digits, digit_size=28)
     np.testing.assert_allclose(identity.digit_image(3), digits[3] / 255.0, atol=1e-6)
-
-
-# ---------------------------------------------------------------------------------------------
-# Digits
-# ---------------------------------------------------------------------------------------------
 
 
 def test_train_and_test_use_different_digit_sets():
@@ -200,11 +190,6 @@ def test_pickle_digits_path(tmp_path):
     assert smmnist.load_digits("test", digits_path=path).shape == (3, 28, 28)
 
 
-# ---------------------------------------------------------------------------------------------
-# Pipelines
-# ---------------------------------------------------------------------------------------------
-
-
 def _as_array(dataset):
     return np.stack([x.numpy() for x in dataset])
 
@@ -232,14 +217,16 @@ def test_load_test_is_finite_deterministic_and_prefix_stable():
     eight = _as_array(dataset)
     assert eight.shape == (8, 4, 32, 32, 1)
     assert eight.min() >= 0.0 and eight.max() <= 1.0
-    np.testing.assert_array_equal(_as_array(smmnist.load("test", num_sequences=8, seed=5,
-                                                         **small)), eight)
+    np.testing.assert_array_equal(
+        _as_array(smmnist.load("test", num_sequences=8, seed=5, **small)), eight
+    )
     four = _as_array(smmnist.load("test", num_sequences=4, seed=5, **small))
     np.testing.assert_array_equal(four, eight[:4])
     other_seed = _as_array(smmnist.load("test", num_sequences=4, seed=6, **small))
     assert not np.array_equal(other_seed, four)
-    np.testing.assert_array_equal(smmnist.numpy_batch("test", 8, seed=5, num_sequences=8,
-                                                      **small), eight)
+    np.testing.assert_array_equal(
+        smmnist.numpy_batch("test", 8, seed=5, num_sequences=8, **small), eight
+    )
     # Train and test streams differ for the same seed and index.
     assert not np.array_equal(smmnist.numpy_batch("train", 4, seed=5, **small), four)
 
@@ -273,11 +260,6 @@ def test_load_test_defaults_to_256_sequences():
     assert smmnist.load("test", sequence_length=2).cardinality().numpy() == 256
 
 
-# ---------------------------------------------------------------------------------------------
-# Errors
-# ---------------------------------------------------------------------------------------------
-
-
 def test_unknown_split_names_valid_splits():
     with pytest.raises(ValueError, match="'train', 'test'"):
         smmnist.load_digits("valid")
@@ -288,8 +270,11 @@ def test_unknown_split_names_valid_splits():
         smmnist.load("eval", 2)
 
 
-@pytest.mark.parametrize("content", [b"this is not mnist", gzip.compress(b"nor is this", mtime=0),
-                                     b"PK\x03\x04broken zip"], ids=["text", "gzip", "zip"])
+@pytest.mark.parametrize(
+    "content",
+    [b"this is not mnist", gzip.compress(b"nor is this", mtime=0), b"PK\x03\x04broken zip"],
+    ids=["text", "gzip", "zip"],
+)
 def test_garbage_digits_file_names_the_file(tmp_path, content):
     path = tmp_path / "digits.pkl.gz"
     path.write_bytes(content)
@@ -324,13 +309,16 @@ def test_missing_package_says_how_to_install(monkeypatch):
         smmnist.load_digits("train")
 
 
-@pytest.mark.parametrize("kwargs, setting", [
-    (dict(digit_size=65), "digit_size"),
-    (dict(num_digits=0), "num_digits"),
-    (dict(sequence_length=0), "sequence_length"),
-    (dict(max_speed=0), "max_speed"),
-    (dict(image_size=2.5), "image_size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, setting",
+    [
+        (dict(digit_size=65), "digit_size"),
+        (dict(num_digits=0), "num_digits"),
+        (dict(sequence_length=0), "sequence_length"),
+        (dict(max_speed=0), "max_speed"),
+        (dict(image_size=2.5), "image_size"),
+    ],
+)
 def test_invalid_generator_settings(kwargs, setting):
     with pytest.raises(ValueError, match=setting):
         smmnist.StochasticMovingMNIST(np.zeros((1, 28, 28), np.uint8), **kwargs)

@@ -7,24 +7,33 @@ import pytest
 
 from data_prep import tf_logs
 
-CUDA_PROBE = ("E0000 00:00:1796160258.222924    8698 cuda_platform.cc:52] failed call to cuInit: "
-              "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n")
-STUB = ("I0000 00:00:1796160241.634371    8698 cudart_stub.cc:31] Could not find cuda drivers "
-        "on your machine, GPU will not be used.\n")
-GRAPPLER = ("W1201 21:28:14.092493 140704109923200 dataset.cc:997] Input of "
-            "GeneratorDatasetOp::Dataset will not be optimized\n")
+CUDA_PROBE = (
+    "E0000 00:00:1796160258.222924    8698 cuda_platform.cc:52] failed call to cuInit: "
+    "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n"
+)
+STUB = (
+    "I0000 00:00:1796160241.634371    8698 cudart_stub.cc:31] Could not find cuda drivers "
+    "on your machine, GPU will not be used.\n"
+)
+GRAPPLER = (
+    "W1201 21:28:14.092493 140704109923200 dataset.cc:997] Input of "
+    "GeneratorDatasetOp::Dataset will not be optimized\n"
+)
 BANNER = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
 
 
-@pytest.mark.parametrize("argv, verbosity", [
-    (["--workdir=x"], None),
-    (["--verbosity=0"], 0),
-    (["--verbosity", "-1"], -1),
-    (["-v", "2", "--workdir=x"], 2),
-    (["-v=1"], 1),
-    (["--v=-2"], -2),
-    (["--verbosity=debug"], None),  # not an int: absl reports it
-])
+@pytest.mark.parametrize(
+    "argv, verbosity",
+    [
+        (["--workdir=x"], None),
+        (["--verbosity=0"], 0),
+        (["--verbosity", "-1"], -1),
+        (["-v", "2", "--workdir=x"], 2),
+        (["-v=1"], 1),
+        (["--v=-2"], -2),
+        (["--verbosity=debug"], None),  # not an int: absl reports it
+    ],
+)
 def test_verbosity_is_read_from_the_command_line(argv, verbosity):
     assert tf_logs.verbosity_from_argv(argv) == verbosity
 
@@ -54,14 +63,17 @@ def test_filter_catches_what_native_code_writes_to_file_descriptor_2(capfd):
     assert capfd.readouterr().err == CUDA_PROBE
 
 
-@pytest.mark.parametrize("orig_argv, module", [
-    (["python", "-m", "vrnn_tf.train", "--workdir=x"], "vrnn_tf.train"),
-    (["python", "-u", "-W", "ignore", "-m", "data_prep.videos"], "data_prep.videos"),
-    (["python", "-mvrnn_tf.evaluate"], "vrnn_tf.evaluate"),
-    (["python", "tools/count_parameters.py", "-m", "x"], None),
-    (["python", "-c", "import vrnn_tf"], None),
-    (["python"], None),
-])
+@pytest.mark.parametrize(
+    "orig_argv, module",
+    [
+        (["python", "-m", "vrnn_tf.train", "--workdir=x"], "vrnn_tf.train"),
+        (["python", "-u", "-W", "ignore", "-m", "data_prep.videos"], "data_prep.videos"),
+        (["python", "-mvrnn_tf.evaluate"], "vrnn_tf.evaluate"),
+        (["python", "tools/count_parameters.py", "-m", "x"], None),
+        (["python", "-c", "import vrnn_tf"], None),
+        (["python"], None),
+    ],
+)
 def test_the_module_of_python_dash_m(orig_argv, module):
     assert tf_logs._module_run_with_dash_m(orig_argv) == module
 

