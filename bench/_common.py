@@ -34,20 +34,17 @@ BF16_PEAK_TFLOPS = {
 def define_flags():
     """Defines the flags of every model benchmark: --precision, --peak_tflops, --json.
 
-    Also --gin_file / --gin_bindings, by importing `vrnn_tf.train` (which registers gin's
-    `train` too). A function, not import-time code, so that the caller adopts them as its
-    own (`flags.adopt_module_key_flags(_common)`) and `--help` lists them.
+    Also --gin_file / --gin_bindings (`cli.define_run_flags`). A function, not import-time
+    code, so that the caller adopts them as its own (`flags.adopt_module_key_flags(_common)`)
+    and `--help` lists them.
     """
-    from vrnn_tf import train  # noqa: F401  (--gin_file / --gin_bindings, gin's `train`)
-
+    cli.define_run_flags()
     flags.declare_key_flag("gin_file")  # key flags of this module, so adopted with its own
     flags.declare_key_flag("gin_bindings")
     flags.DEFINE_enum("precision", "float32", configurables.PRECISIONS, "build_model.precision.")
     flags.DEFINE_float("peak_tflops", None, "Device peak TFLOP/s for MFU (default: table).")
     flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
-    flags.DEFINE_bool(
-        "plan_only", False, "JAX: compile, print XLA's memory plan, run nothing."
-    )
+    flags.DEFINE_bool("plan_only", False, "JAX: compile, print XLA's memory plan, run nothing.")
 
 
 def parse_flags_gin():

@@ -54,10 +54,9 @@ import sys
 import tempfile
 import time
 
+import device_check_settings as settings  # bench/: the parts, sizes, budgets, goals
 from absl import app
 from absl import flags
-
-import device_check_settings as settings  # bench/: the parts, sizes, budgets, goals
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WITHOUT_TENSORFLOW = os.path.join(REPO, "bench", "without_tensorflow.py")

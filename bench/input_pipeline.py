@@ -31,9 +31,9 @@ import numpy as np  # noqa: E402
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-from data_prep import _tfrecord_testing as writers  # noqa: E402
 from data_prep import bair  # noqa: E402
 from data_prep import cityscapes  # noqa: E402
+from tests.data_prep import tfrecord_testing as writers  # noqa: E402
 
 FLAGS = flags.FLAGS
 flags.DEFINE_integer("batches", 40, "Timed batches per pipeline.")
@@ -59,15 +59,23 @@ def write_bair(root, files, trajectories):
 
 def _random_frames(info, resolution=128):
     rng = np.random.default_rng(info.sequence)
-    return rng.integers(0, 256, (cityscapes.FRAMES_PER_SEQUENCE, resolution, resolution, 3),
-                        dtype=np.uint8)
+    return rng.integers(
+        0, 256, (cityscapes.FRAMES_PER_SEQUENCE, resolution, resolution, 3), dtype=np.uint8
+    )
 
 
 def write_cityscapes(root, sequences, resolution):
     """Writes ``sequences`` converted train sequences of random pixels (converter's format)."""
     infos = [cityscapes.SequenceInfo("bench", i, tuple(range(30)), ()) for i in range(sequences)]
-    cityscapes.write_split(root, "train", infos, lambda info: _random_frames(info, resolution),
-                           resolution, workers=1, progress=False)
+    cityscapes.write_split(
+        root,
+        "train",
+        infos,
+        lambda info: _random_frames(info, resolution),
+        resolution,
+        workers=1,
+        progress=False,
+    )
     return root
 
 
@@ -98,21 +106,39 @@ def main(argv):
     try:
         start = time.perf_counter()
         print(f"writing synthetic data to {workdir} ...", file=sys.stderr)
-        bair_dir = write_bair(os.path.join(workdir, "softmotion30_44k"), FLAGS.bair_files,
-                              FLAGS.bair_trajectories)
-        city_dir = write_cityscapes(os.path.join(workdir, "cityscapes"),
-                                    FLAGS.cityscapes_sequences, FLAGS.resolution)
+        bair_dir = write_bair(
+            os.path.join(workdir, "softmotion30_44k"), FLAGS.bair_files, FLAGS.bair_trajectories
+        )
+        city_dir = write_cityscapes(
+            os.path.join(workdir, "cityscapes"), FLAGS.cityscapes_sequences, FLAGS.resolution
+        )
         write_seconds = time.perf_counter() - start
         T = FLAGS.sequence_length
         cases = [
-            ("bair", f"train T={T} 64x64", 32,
-             lambda: bair.load(bair_dir, "train", sequence_length=T)),
-            ("bair+actions", f"train T={T} 64x64", 32,
-             lambda: bair.load(bair_dir, "train", sequence_length=T, with_actions=True)),
-            ("cityscapes", f"train T={T} {FLAGS.resolution}x{FLAGS.resolution}", 32,
-             lambda: cityscapes.load(city_dir, "train", sequence_length=T)),
-            ("cityscapes", f"train T={T} {FLAGS.resolution}x{FLAGS.resolution}", 16,
-             lambda: cityscapes.load(city_dir, "train", sequence_length=T)),
+            (
+                "bair",
+                f"train T={T} 64x64",
+                32,
+                lambda: bair.load(bair_dir, "train", sequence_length=T),
+            ),
+            (
+                "bair+actions",
+                f"train T={T} 64x64",
+                32,
+                lambda: bair.load(bair_dir, "train", sequence_length=T, with_actions=True),
+            ),
+            (
+                "cityscapes",
+                f"train T={T} {FLAGS.resolution}x{FLAGS.resolution}",
+                32,
+                lambda: cityscapes.load(city_dir, "train", sequence_length=T),
+            ),
+            (
+                "cityscapes",
+                f"train T={T} {FLAGS.resolution}x{FLAGS.resolution}",
+                16,
+                lambda: cityscapes.load(city_dir, "train", sequence_length=T),
+            ),
         ]
         results = []
         for name, what, batch_size, build in cases:
@@ -121,33 +147,55 @@ def main(argv):
             dataset = build()
             build_seconds = time.perf_counter() - started
             first, ms = time_pipeline(dataset, batch_size, FLAGS.batches, FLAGS.warmup)
-            results.append({"pipeline": name, "windows": what, "batch_size": batch_size,
-                            "build_s": round(build_seconds, 3), "warmup_s": round(first, 3),
-                            "ms_per_batch": round(ms, 2),
-                            "batches_per_s": round(1000.0 / ms, 2),
-                            "sequences_per_s": round(1000.0 * batch_size / ms, 1)})
-        report = {"host": {"cpus": os.cpu_count(), "machine": platform.machine(),
-                           "tensorflow": tf.__version__, "python": platform.python_version()},
-                  "data": {"bair_files": FLAGS.bair_files,
-                           "bair_trajectories_per_file": FLAGS.bair_trajectories,
-                           "cityscapes_sequences": FLAGS.cityscapes_sequences,
-                           "write_s": round(write_seconds, 1)},
-                  "timed_batches": FLAGS.batches, "warmup_batches": FLAGS.warmup,
-                  "results": results}
+            results.append(
+                {
+                    "pipeline": name,
+                    "windows": what,
+                    "batch_size": batch_size,
+                    "build_s": round(build_seconds, 3),
+                    "warmup_s": round(first, 3),
+                    "ms_per_batch": round(ms, 2),
+                    "batches_per_s": round(1000.0 / ms, 2),
+                    "sequences_per_s": round(1000.0 * batch_size / ms, 1),
+                }
+            )
+        report = {
+            "host": {
+                "cpus": os.cpu_count(),
+                "machine": platform.machine(),
+                "tensorflow": tf.__version__,
+                "python": platform.python_version(),
+            },
+            "data": {
+                "bair_files": FLAGS.bair_files,
+                "bair_trajectories_per_file": FLAGS.bair_trajectories,
+                "cityscapes_sequences": FLAGS.cityscapes_sequences,
+                "write_s": round(write_seconds, 1),
+            },
+            "timed_batches": FLAGS.batches,
+            "warmup_batches": FLAGS.warmup,
+            "results": results,
+        }
     finally:
         if FLAGS.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     if FLAGS.json:
         print(json.dumps(report, indent=1))
     else:
-        print(f"{os.cpu_count()} CPUs, TensorFlow {tf.__version__}; {FLAGS.batches} timed batches "
-              f"after {FLAGS.warmup} warm-up batches")
-        print(f"{'pipeline':<14} {'windows':<22} {'batch':>5} {'ms/batch':>9} {'batch/s':>8} "
-              f"{'seq/s':>7} {'warm-up s':>9}")
+        print(
+            f"{os.cpu_count()} CPUs, TensorFlow {tf.__version__}; {FLAGS.batches} timed batches "
+            f"after {FLAGS.warmup} warm-up batches"
+        )
+        print(
+            f"{'pipeline':<14} {'windows':<22} {'batch':>5} {'ms/batch':>9} {'batch/s':>8} "
+            f"{'seq/s':>7} {'warm-up s':>9}"
+        )
         for r in results:
-            print(f"{r['pipeline']:<14} {r['windows']:<22} {r['batch_size']:>5} "
-                  f"{r['ms_per_batch']:>9.1f} {r['batches_per_s']:>8.1f} "
-                  f"{r['sequences_per_s']:>7.0f} {r['warmup_s']:>9.1f}")
+            print(
+                f"{r['pipeline']:<14} {r['windows']:<22} {r['batch_size']:>5} "
+                f"{r['ms_per_batch']:>9.1f} {r['batches_per_s']:>8.1f} "
+                f"{r['sequences_per_s']:>7.0f} {r['warmup_s']:>9.1f}"
+            )
 
 
 if __name__ == "__main__":

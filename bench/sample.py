@@ -17,16 +17,16 @@ times the eager `HierarchicalVRNN.generate` instead, for comparison. On JAX,
 
 import time
 
+import numpy as np
 from absl import app
 from absl import flags
-
-import _common  # first: sys.path, TF log level
-import numpy as np
 
 import vrnn_tf
 from vrnn_tf import cli
 from vrnn_tf import sampling
 from vrnn_tf.analysis import flops
+
+import _common  # first: sys.path, TF log level
 
 FLAGS = flags.FLAGS
 _common.define_flags()
@@ -75,13 +75,15 @@ def main(argv):
     if FLAGS.plan_only:
         start = time.perf_counter()
         compiled = sample.lower(chunks[0]).compile()
-        numbers.update(compile_seconds=round(time.perf_counter() - start, 2),
-                       **_common.memory_plan(compiled))
+        numbers.update(
+            compile_seconds=round(time.perf_counter() - start, 2), **_common.memory_plan(compiled)
+        )
         _common.report(numbers, backend, device)
         return
     # The first call compiles; np.asarray waits for the frames.
     compile_seconds, seconds, frames = _common.time_calls(
-        lambda chunk: np.asarray(sample(chunk)), chunks)
+        lambda chunk: np.asarray(sample(chunk)), chunks
+    )
     rows = (FLAGS.contexts_per_call, FLAGS.num_samples, FLAGS.num_future)
     assert frames.shape == rows + (size, size, channels), frames.shape
     total = FLAGS.num_contexts * FLAGS.num_samples * FLAGS.num_future

@@ -19,18 +19,18 @@ what a GPU must hold before one is touched).
 
 import time
 
-from absl import app
-from absl import flags
-
-import _common  # first: sys.path, TF log level
 import keras
 import numpy as np
+from absl import app
+from absl import flags
 
 import vrnn_tf
 from vrnn_tf import cli
 from vrnn_tf import configurables
 from vrnn_tf.analysis import flops
 from vrnn_tf.backends import distribute
+
+import _common  # first: sys.path, TF log level
 
 FLAGS = flags.FLAGS
 _common.define_flags()
@@ -45,7 +45,7 @@ def clip_shape(batch_size):
 
     future = gin.query_parameter("train.future_frames")
     model_args = {
-        name: configurables.bound_argument(configurables.build_model, name)
+        name: configurables.model_setting(name)
         for name in ("image_size", "image_channels", "context_frames")
     }
     frames = model_args["context_frames"] + future
@@ -93,7 +93,8 @@ def time_keras(model, videos, steps, warmup):
     """`train_on_batch` (TF: the tf.function step); the first step's s stands for compile s."""
     # train_on_batch returns the logs as Python numbers: each call waits for the device.
     first, seconds, _ = _common.time_calls(
-        lambda batch: model.train_on_batch(batch, return_dict=True), [videos] * steps, warmup)
+        lambda batch: model.train_on_batch(batch, return_dict=True), [videos] * steps, warmup
+    )
     return dict(compile_seconds=first, seconds=seconds / steps, xla_flops=None, plan={})
 
 
@@ -108,9 +109,7 @@ def main(argv):
     shape = clip_shape(batch_size)
     videos = np.random.default_rng(0).random(shape, dtype=np.float32)
     model = vrnn_tf.build_model()
-    model.compile(
-        optimizer=vrnn_tf.build_optimizer(), jit_compile=distribute.default_jit_compile()
-    )
+    model.compile(optimizer=vrnn_tf.build_optimizer(), jit_compile=distribute.default_jit_compile())
     if keras.backend.backend() == "jax":
         run = time_jax(model, videos, FLAGS.steps, FLAGS.warmup, FLAGS.plan_only)
     else:

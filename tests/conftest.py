@@ -27,6 +27,7 @@ def cli_env(**extra):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return dict(env, PYTHONPATH=REPO, **extra)
 
+
 # A model small enough to trace and train in seconds: 16x16 frames, levels 1-4.
 TINY_MODEL_GIN = """
 frame_encoder.stage_channels = (8, 8, 16)

@@ -15,10 +15,10 @@ import keras
 import numpy as np
 
 import vrnn_tf
-from vrnn_tf.training import checkpoints
 from vrnn_tf import evaluate  # registers train.* and the datasets, which the eval gin binds
-from vrnn_tf.analysis import flops
 from vrnn_tf import sampling
+from vrnn_tf.analysis import flops
+from vrnn_tf.training import checkpoints
 
 
 def two_training_steps(model):
@@ -121,11 +121,11 @@ def evaluation(model, folder):
 
 def adam_l2_against_torch_reference():
     """`AdamL2` on the JAX backend against the numpy re-implementation of torch's Adam."""
+    from vrnn_tf.optimizers import AdamL2
+
     from test_optimizers import fixed_problem
     from test_optimizers import run_keras
     from test_optimizers import torch_adam_reference
-
-    from vrnn_tf.optimizers import AdamL2
 
     weights, gradients = fixed_problem()
     settings = dict(beta_1=0.5, beta_2=0.9, epsilon=1e-8)
@@ -133,8 +133,10 @@ def adam_l2_against_torch_reference():
     optimizer = AdamL2(learning_rate=1e-3, l2_weight_decay=1e-4, **settings)
     got = run_keras(optimizer, weights, gradients)
     scale = np.abs(weights).max()
-    return dict(max_error_over_scale=float(np.abs(got - expected).max() / scale),
-                moved=float(np.abs(got - weights).min()))
+    return dict(
+        max_error_over_scale=float(np.abs(got - expected).max() / scale),
+        moved=float(np.abs(got - weights).min()),
+    )
 
 
 def xla_flops(layer, shape):
@@ -174,7 +176,8 @@ def main(gin_text, eval_gin, folder):
             flops.upsample_flops(8, 16, 6, 4),
         ],
         tensorflow_imported=sorted(
-            m for m, module in sys.modules.items()
+            m
+            for m, module in sys.modules.items()
             if m.split(".")[0] == "tensorflow" and module is not None  # None: marked absent
         ),
     )

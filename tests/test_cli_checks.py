@@ -6,9 +6,10 @@ import gin
 import numpy as np
 import pytest
 
-from conftest import TINY_MODEL_GIN
 from data_prep import cityscapes
 from vrnn_tf import cli
+
+from conftest import TINY_MODEL_GIN
 
 
 @pytest.fixture
@@ -86,7 +87,7 @@ def test_missing_data_folder_names_the_binding(config, tmp_path, name):
     with pytest.raises(cli.ConfigError) as error:
         cli.check_train_config()
     assert f"{tmp_path}/nowhere ({name}.data_dir) does not exist" in str(error.value)
-    assert f"--gin_bindings=\"{name}.data_dir=" in str(error.value)
+    assert f'--gin_bindings="{name}.data_dir=' in str(error.value)
 
 
 def test_cityscapes_resolution_comes_from_the_conversion(config, tmp_path):
@@ -106,9 +107,7 @@ def test_unconverted_cityscapes_folder_says_how_to_convert(config, tmp_path):
         f"cityscapes_dataset.data_dir = '{tmp_path}'\nbuild_model.image_channels = 3",
         dataset="cityscapes_dataset",
     )
-    with pytest.raises(
-        cli.ConfigError, match="summary_train.json.*python -m data_prep.cityscapes"
-    ):
+    with pytest.raises(cli.ConfigError, match="summary_train.json.*python -m data_prep.cityscapes"):
         cli.check_train_config()
 
 

@@ -10,8 +10,9 @@ import pytest
 
 import vrnn_tf
 import vrnn_tf.train  # noqa: F401  (registers train and the datasets)
-from conftest import REPO
 from vrnn_tf.optimizers import AdamL2
+
+from conftest import REPO
 
 EXPERIMENTS = sorted(
     os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "gin", "*.gin"))
@@ -60,7 +61,11 @@ PAPER_CONFIGS = sorted(
 def test_every_paper_table_has_its_configs():
     names = {os.path.basename(p)[: -len(".gin")] for p in PAPER_CONFIGS}
     for prefix, count in (
-        ("table1_", 4), ("table2_", 8), ("table3_", 2), ("fig6_", 2), ("fig7_", 2)
+        ("table1_", 4),
+        ("table2_", 8),
+        ("table3_", 2),
+        ("fig6_", 2),
+        ("fig7_", 2),
     ):
         assert len([n for n in names if n.startswith(prefix)]) == count, prefix
 
@@ -76,8 +81,11 @@ def test_paper_config_parses_and_its_layers_validate(path):
     hierarchy = configurables.latent_hierarchy()
     renderer = configurables.renderer()
     assert set(hierarchy.resolutions) <= set(renderer.resolutions)
-    assert set(hierarchy.resolutions) <= set(encoder.output_resolutions(
-        configurables.bound_argument(configurables.build_model, "image_size")))
+    assert set(hierarchy.resolutions) <= set(
+        encoder.output_resolutions(
+            configurables.bound_argument(configurables.build_model, "image_size")
+        )
+    )
 
 
 def _learning_rates(optimizer, steps):
@@ -99,8 +107,9 @@ def _learning_rates(optimizer, steps):
 def test_learning_rate_follows_the_global_batch(path, bindings, expected):
     gin.parse_config_files_and_bindings([path], bindings)
     optimizer = vrnn_tf.build_optimizer()
-    np.testing.assert_allclose(_learning_rates(optimizer, expected), list(expected.values()),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        _learning_rates(optimizer, expected), list(expected.values()), rtol=1e-6
+    )
 
 
 def test_paper_optimizer_is_adam_with_coupled_l2_decay():

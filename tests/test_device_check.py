@@ -11,6 +11,7 @@ import pytest
 
 import vrnn_tf
 from bench import device_check_settings as settings  # flag-free, unlike the script
+
 from conftest import REPO
 
 
@@ -66,7 +67,6 @@ def test_the_dry_run_model_builds():
     """The toy bindings pass the model's own checks (e.g. GroupNorm group sizes), so that
     the dry run, slow and seldom run, cannot fail where a build would have said why."""
     from vrnn_tf import cli
-    from vrnn_tf import train  # noqa: F401  (registers train.*, which the gin file binds)
 
     gin.clear_config()
     # As the entry points that the dry run calls parse them.

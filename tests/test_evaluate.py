@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vrnn_tf.training import checkpoints
 from vrnn_tf import cli
 from vrnn_tf import configurables
 from vrnn_tf import evaluate as evaluate_lib
 from vrnn_tf import export
 from vrnn_tf.evaluation import protocol
 from vrnn_tf.evaluation import scoring
+from vrnn_tf.training import checkpoints
 
 # A tiny model on 32x32 frames: LPIPS's AlexNet needs at least 31x31.
 TINY_EVAL_GIN = """
@@ -198,9 +198,7 @@ def test_data_settings_are_checked_before_any_work(tmp_path):
     with pytest.raises(cli.ConfigError, match=r"yields 64x64 frames .* built for 32x32"):
         evaluate_lib.evaluate(str(tmp_path), gin_bindings=["smmnist_dataset.image_size = 64"])
     missing = tmp_path / "no_bair_here"
-    with pytest.raises(
-        cli.ConfigError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"
-    ):
+    with pytest.raises(cli.ConfigError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"):
         evaluate_lib.evaluate(
             str(tmp_path),
             future_frames=7,

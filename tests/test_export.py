@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from vrnn_tf import export
+
 from conftest import NATIVE_LOG_LINE
 from conftest import REPO
 from conftest import cli_env
-from vrnn_tf import export
 
 # Loads the export and calls `predict` in a process that has TensorFlow and
 # numpy only; fails if anything imported vrnn_tf.

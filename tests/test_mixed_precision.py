@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import vrnn_tf
+
 from conftest import TINY_MODEL_GIN
 
 

@@ -36,8 +36,9 @@ def fixed_problem(seed=0, steps=4):
     rng = np.random.default_rng(seed)
     # Gradients of very different sizes, so that epsilon and the decay term both matter.
     weights = rng.normal(size=(3, 5)) * np.array([1e-3, 1.0, 30.0])[:, None]
-    gradients = [rng.normal(size=(3, 5)) * np.array([1e-5, 1e-2, 1.0])[:, None]
-                 for _ in range(steps)]
+    gradients = [
+        rng.normal(size=(3, 5)) * np.array([1e-5, 1e-2, 1.0])[:, None] for _ in range(steps)
+    ]
     return weights, gradients
 
 

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
-from conftest import damage_bytes
 from vrnn_tf import predict
 from vrnn_tf.analysis import visualize
+
+from conftest import REPO
+from conftest import damage_bytes
 
 
 def real_video(name="bikes.mp4"):
@@ -40,9 +41,17 @@ def test_predict_cli_animates_the_futures_of_a_real_video(trained_run, tmp_path)
     model_path = os.path.join(trained_run, "saved_model")
     out = str(tmp_path / "futures.gif")
     result = subprocess.run(
-        [sys.executable, "-m", "vrnn_tf.predict", f"--model={model_path}",
-         f"--input={real_video()}", f"--out={out}", "--num_samples=3", "--num_future=4",
-         "--seed=5"],
+        [
+            sys.executable,
+            "-m",
+            "vrnn_tf.predict",
+            f"--model={model_path}",
+            f"--input={real_video()}",
+            f"--out={out}",
+            "--num_samples=3",
+            "--num_future=4",
+            "--seed=5",
+        ],
         cwd=REPO,
         env=dict(os.environ, PYTHONPATH=REPO),
         capture_output=True,
@@ -153,8 +162,10 @@ def test_read_clip_survives_corrupted_inputs(tmp_path):
     for i, frame in enumerate(as_uint8):
         iio.imwrite(valid / "frames" / f"frame_{i}.png", frame)
 
-    intact = {source: predict.read_clip(str(valid / source), 3)
-              for source in ("clip.mp4", "clip.gif", "clip.npy", "frames")}
+    intact = {
+        source: predict.read_clip(str(valid / source), 3)
+        for source in ("clip.mp4", "clip.gif", "clip.npy", "frames")
+    }
     rng = np.random.default_rng(11)
     outcomes = {}
     for source in ("clip.mp4", "clip.gif", "clip.npy", "frames"):

@@ -47,7 +47,10 @@ def test_using_the_model_runs_as_written(monkeypatch):
     )
     gin.clear_config()
     try:
-        exec(compile(snippet.replace("num_samples=100", "num_samples=2"), "README", "exec"), namespace)
+        exec(
+            compile(snippet.replace("num_samples=100", "num_samples=2"), "README", "exec"),
+            namespace,
+        )
     finally:
         gin.clear_config()
     assert set(namespace["terms"]) == {"reconstruction", "kl_level_0", "kl_level_1"}

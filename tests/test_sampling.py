@@ -1,5 +1,6 @@
 """One sampling loop: the compiled JAX Sampler equals a step-by-step loop with the documented
-noise; evaluation on JAX scores its samples as TensorFlow does; XLA agrees with vrnn_tf.analysis.flops.
+noise; evaluation on JAX scores its samples as TensorFlow does; XLA agrees with
+vrnn_tf.analysis.flops.
 On TensorFlow the same loop runs in `generate` (tests/test_model.py), the SavedModel
 (tests/test_export.py: equal to eager `generate`) and the evaluation's Sampler
 (tests/test_evaluate.py)."""

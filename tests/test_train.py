@@ -10,13 +10,16 @@ import sys
 import gin
 import pytest
 
-from conftest import REPO
-from conftest import TINY_MODEL_GIN
-from conftest import cli_env
 from vrnn_tf.training import callbacks
 from vrnn_tf.training import loop
 
-TINY_RUN_GIN = TINY_MODEL_GIN + """
+from conftest import REPO
+from conftest import TINY_MODEL_GIN
+from conftest import cli_env
+
+TINY_RUN_GIN = (
+    TINY_MODEL_GIN
+    + """
 train.dataset = @smmnist_dataset
 smmnist_dataset.image_size = 16
 smmnist_dataset.digit_size = 8
@@ -32,6 +35,7 @@ train.run_eagerly = True  # no minutes of tracing; the graph path has its own te
 # Tracing the SavedModel takes a while: tests/conftest.py trained_run covers it.
 train.export = False
 """
+)
 
 
 def run_cli(*args):
@@ -118,51 +122,59 @@ def test_trains_bair_hier_gin_on_archive_tfrecords(tmp_path):
     """gin/bair_hier.gin end to end on TFRecords in the archive's layout (tiny sizes)."""
     import numpy as np
 
-    from data_prep import _tfrecord_testing as writers
+    from tests.data_prep import tfrecord_testing as writers
 
     rng = np.random.default_rng(0)
     data_dir = tmp_path / "softmotion30_44k"
-    writers.write_bair_file(data_dir / "train" / "traj_0_to_255.tfrecords",
-                            [writers.bair_trajectory(rng) for _ in range(3)])
-    writers.write_bair_file(data_dir / "train" / "traj_256_to_511.tfrecords",
-                            [writers.bair_trajectory(rng) for _ in range(2)])
-    writers.write_bair_file(data_dir / "test" / "traj_0_to_255.tfrecords",
-                            [writers.bair_trajectory(rng) for _ in range(2)])
+    writers.write_bair_file(
+        data_dir / "train" / "traj_0_to_255.tfrecords",
+        [writers.bair_trajectory(rng) for _ in range(3)],
+    )
+    writers.write_bair_file(
+        data_dir / "train" / "traj_256_to_511.tfrecords",
+        [writers.bair_trajectory(rng) for _ in range(2)],
+    )
+    writers.write_bair_file(
+        data_dir / "test" / "traj_0_to_255.tfrecords",
+        [writers.bair_trajectory(rng) for _ in range(2)],
+    )
     workdir = str(tmp_path / "run")
     os.makedirs(workdir)
     gin.clear_config()
-    gin.parse_config_files_and_bindings([os.path.join(REPO, "gin/bair_hier.gin")], [
-        f"bair_dataset.data_dir = '{data_dir}'",
-        # Tiny sizes and few layers: eager Keras costs per layer call, not per FLOP.
-        "frame_encoder.stage_channels = (4, 4, 4, 4, 8)",
-        "frame_encoder.global_channels = 8",
-        "frame_encoder.norm_groups = 1",
-        "latent_hierarchy.resolutions = (1,)",
-        "latent_hierarchy.latent_channels = (4,)",
-        "latent_hierarchy.hidden_channels = (8,)",
-        "latent_hierarchy.lstm_norm_groups = 1",
-        "latent_hierarchy.init_norm_groups = 1",
-        "renderer.resolutions = (1, 4, 8, 16, 32, 64)",
-        "renderer.hidden_channels = (8, 4, 4, 4, 4, 4)",
-        "renderer.recurrent = (True, False, False, False, False, False)",
-        "renderer.lstm_norm_groups = 1",
-        "renderer.norm_groups = 2",
-        "train.future_frames = 1",
-        "train.batch_size = 2",
-        "train.steps = 2",
-        "train.log_every = 2",
-        "train.checkpoint_every = 2",
-        "train.eval_sequences = 2",
-        "train.sample_sequences = 1",
-        "train.samples_per_sequence = 1",
-        "train.run_eagerly = True",
-    ])
+    gin.parse_config_files_and_bindings(
+        [os.path.join(REPO, "gin/bair_hier.gin")],
+        [
+            f"bair_dataset.data_dir = '{data_dir}'",
+            # Tiny sizes and few layers: eager Keras costs per layer call, not per FLOP.
+            "frame_encoder.stage_channels = (4, 4, 4, 4, 8)",
+            "frame_encoder.global_channels = 8",
+            "frame_encoder.norm_groups = 1",
+            "latent_hierarchy.resolutions = (1,)",
+            "latent_hierarchy.latent_channels = (4,)",
+            "latent_hierarchy.hidden_channels = (8,)",
+            "latent_hierarchy.lstm_norm_groups = 1",
+            "latent_hierarchy.init_norm_groups = 1",
+            "renderer.resolutions = (1, 4, 8, 16, 32, 64)",
+            "renderer.hidden_channels = (8, 4, 4, 4, 4, 4)",
+            "renderer.recurrent = (True, False, False, False, False, False)",
+            "renderer.lstm_norm_groups = 1",
+            "renderer.norm_groups = 2",
+            "train.future_frames = 1",
+            "train.batch_size = 2",
+            "train.steps = 2",
+            "train.log_every = 2",
+            "train.checkpoint_every = 2",
+            "train.eval_sequences = 2",
+            "train.sample_sequences = 1",
+            "train.samples_per_sequence = 1",
+            "train.run_eagerly = True",
+        ],
+    )
     summary = loop.train(workdir)
     gin.clear_config()
     assert summary["steps"] == 2
-    assert (
-        np.isfinite(summary["test_neg_elbo_before"])
-        and np.isfinite(summary["test_neg_elbo_after"])
+    assert np.isfinite(summary["test_neg_elbo_before"]) and np.isfinite(
+        summary["test_neg_elbo_after"]
     )
     assert "bair_dataset.data_dir" in open(os.path.join(workdir, "config.gin")).read()
 
@@ -203,8 +215,10 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tmp_path, monkeypatc
     text = stdout.getvalue()
     lines = re.split(r"[\r\n]", text)  # tqdm redraws its bar after a carriage return
     assert [line for line in lines if line.startswith("step")] == [
-        line for line in lines
-        if re.fullmatch(r"step 7/10 \| loss 3\.5 \| steps_per_second \S+ \| ETA \d+s", line)]
+        line
+        for line in lines
+        if re.fullmatch(r"step 7/10 \| loss 3\.5 \| steps_per_second \S+ \| ETA \d+s", line)
+    ]
     assert len([line for line in lines if line.startswith("step")]) == 1
     if terminal:  # tqdm's bar: steps from 4 to 7 of 10, a rate and the time left
         assert re.search(r"train:  70%\|.*\| 7/10 \[.*<.*step/s\]", text), text
@@ -215,4 +229,9 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(tmp_path, monkeypatc
 
 def test_durations_read_like_a_clock():
     assert [callbacks.format_duration(s) for s in (0, 59.6, 61, 3600, 3725)] == [
-        "0s", "1m00s", "1m01s", "1h00m00s", "1h02m05s"]
+        "0s",
+        "1m00s",
+        "1m01s",
+        "1h00m00s",
+        "1h02m05s",
+    ]

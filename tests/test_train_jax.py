@@ -10,7 +10,9 @@ import pytest
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
 
-RUN_GIN = TINY_MODEL_GIN + """
+RUN_GIN = (
+    TINY_MODEL_GIN
+    + """
 train.dataset = @smmnist_dataset
 smmnist_dataset.image_size = 16
 smmnist_dataset.digit_size = 8
@@ -24,6 +26,7 @@ train.eval_sequences = 2
 train.sample_sequences = 1
 train.samples_per_sequence = 2
 """
+)
 
 
 @pytest.mark.slow  # several training processes: `make test-all`, not CI

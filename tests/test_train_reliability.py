@@ -16,21 +16,25 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
-from test_train import TINY_RUN_GIN
-from vrnn_tf.training import checkpoints
 from vrnn_tf.data import datasets
 from vrnn_tf.training import callbacks
+from vrnn_tf.training import checkpoints
 from vrnn_tf.training import loop
 
+from conftest import REPO
+from test_train import TINY_RUN_GIN
+
 STEPS = 8
-RESUME_GIN = TINY_RUN_GIN + f"""
+RESUME_GIN = (
+    TINY_RUN_GIN
+    + f"""
 train.steps = {STEPS}
 train.deterministic_ops = True
 train.eval_sequences = 2
 train.sample_sequences = 1
 train.samples_per_sequence = 1
 """
+)
 
 
 def start_training(workdir):
@@ -72,8 +76,9 @@ def checkpoint_arrays(path):
     with zipfile.ZipFile(path) as archive:
         with h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r") as weights:
             weights.visititems(
-                lambda name, item: arrays.__setitem__(name, item[()])
-                if isinstance(item, h5py.Dataset) else None
+                lambda name, item: (
+                    arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+                )
             )
     return arrays
 
@@ -107,6 +112,7 @@ def test_killed_twice_and_resumed_equals_uninterrupted(tmp_path):
 # Non-finite steps
 # ---------------------------------------------------------------------------------------------
 
+
 @gin.configurable("nan_smmnist")
 class NanSmmnist(datasets.StochasticMovingMnist):
     """Tiny SM-MNIST whose training videos at stream positions in `[from, until)` ranges are NaN."""
@@ -129,7 +135,9 @@ class NanSmmnist(datasets.StochasticMovingMnist):
         return tf.data.Dataset.zip(tf.data.Dataset.counter(start), data).map(damage)
 
 
-NAN_GIN = TINY_RUN_GIN + """
+NAN_GIN = (
+    TINY_RUN_GIN
+    + """
 train.dataset = @nan_smmnist
 train.steps = 6
 train.log_every = 2
@@ -137,6 +145,7 @@ train.checkpoint_every = 2
 train.max_consecutive_nonfinite = 3
 nan_smmnist.image_size = 16
 """
+)
 
 
 def test_nan_steps_are_skipped_counted_and_stop_training(tmp_path):

@@ -51,7 +51,10 @@ def analyze(workdir, num_sequences=None, out=None, gin_files=(), gin_bindings=()
         model, tqdm(batches, desc="KL per channel", unit="batch")
     )
     result = dict(
-        workdir=workdir, step=step, split=split, num_sequences=num_videos,
+        workdir=workdir,
+        step=step,
+        split=split,
+        num_sequences=num_videos,
         **kl_analysis.summary(model, mean_kl),
     )
     out = out or os.path.join(workdir, "kl_analysis")

@@ -112,7 +112,6 @@ def check_sequence_lengths(context_frames, sequence_length, max_frames=None, wha
         )
 
 
-
 def check_dataset_matches_model(dataset, image_size, image_channels):
     """The frames a dataset yields fit the model's `image_size` / `image_channels`.
 

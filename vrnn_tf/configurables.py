@@ -20,7 +20,6 @@ from vrnn_tf.layers import LatentHierarchy
 from vrnn_tf.layers import Renderer
 from vrnn_tf.model import HierarchicalVRNN
 
-
 # The three components are configured directly by their constructor
 # arguments (`frame_encoder.stage_channels = ...`); their defaults live in the
 # layer classes.

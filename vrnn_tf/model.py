@@ -221,9 +221,7 @@ class HierarchicalVRNN(keras.Model):
         logits, _ = self.renderer(
             previous,
             dict(zip(levels, latents["samples"])),
-            self.renderer.initial_states(
-                [context_features[r] for r in self.renderer.resolutions]
-            ),
+            self.renderer.initial_states([context_features[r] for r in self.renderer.resolutions]),
         )
         return logits, latents
 

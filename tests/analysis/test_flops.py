@@ -30,15 +30,13 @@ def brute_force_transposed_macs(in_size, kernel, stride, out_size, crop, c_in, c
 
 def test_convolutions_count_in_bounds_taps():
     for size, kernel in [(1, 3), (4, 3), (8, 3), (5, 1), (16, 3)]:
-        assert (
-            flops.conv_flops(size, kernel, 3, 7)
-            == 2 * brute_force_same_conv_macs(size, kernel, 3, 7)
+        assert flops.conv_flops(size, kernel, 3, 7) == 2 * brute_force_same_conv_macs(
+            size, kernel, 3, 7
         )
     # 4x4 stride-2 'same' transposed conv: full output 2n + 2, cropped by 1 each side.
     for n in (4, 8, 16):
-        assert (
-            flops.upsample_flops(n, 2 * n, 5, 2)
-            == 2 * brute_force_transposed_macs(n, 4, 2, 2 * n, 1, 5, 2)
+        assert flops.upsample_flops(n, 2 * n, 5, 2) == 2 * brute_force_transposed_macs(
+            n, 4, 2, 2 * n, 1, 5, 2
         )
     assert flops.upsample_flops(1, 4, 5, 2) == 2 * 16 * 5 * 2
 
@@ -55,8 +53,7 @@ def test_training_step_is_three_forward_passes_and_scales_with_batch(tiny_config
     # One more future frame adds one encoder pass and one step of every
     # ConvLSTM net (2 per level and the renderer) but no initial-state work.
     per_frame = flops.training_forward_flops(model, 6) - forward
-    assert (
-        per_frame
-        == flops.training_forward_flops(model, 7) - flops.training_forward_flops(model, 6)
+    assert per_frame == flops.training_forward_flops(model, 7) - flops.training_forward_flops(
+        model, 6
     )
     assert per_frame > flops.generation_flops_per_frame(model)  # posteriors add work

@@ -11,15 +11,18 @@ import gin
 import numpy as np
 import pytest
 
+from vrnn_tf.backends import distribute
+from vrnn_tf.training import checkpoints
+from vrnn_tf.training import loop
+
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
-from vrnn_tf.training import checkpoints
-from vrnn_tf.backends import distribute
-from vrnn_tf.training import loop
 
 # Global batch 4: each of the two workers trains on its half (2 videos) of
 # every global batch. Eager steps: no minutes of tracing in two processes.
-RUN_GIN = TINY_MODEL_GIN + """
+RUN_GIN = (
+    TINY_MODEL_GIN
+    + """
 train.dataset = @smmnist_dataset
 smmnist_dataset.image_size = 16
 smmnist_dataset.digit_size = 8
@@ -36,6 +39,7 @@ train.run_eagerly = True
 build_optimizer.base_learning_rate = 1e-3
 build_optimizer.peak_learning_rate = 1e-3
 """
+)
 
 # The real entry point (`train.main` with its flags); the final weights of
 # each process are also dumped to a .npz, since non-chief workers keep no files.
@@ -159,9 +163,8 @@ def test_mirrored_and_default_strategies(tmp_path):
     default = distribute.make_strategy("default")
     assert distribute.num_replicas(default) == 1
     # Outside a multi-worker cluster every process is the chief and writes the workdir.
-    assert (
-        distribute.is_chief(mirrored)
-        and distribute.output_dir(str(tmp_path), default) == str(tmp_path)
+    assert distribute.is_chief(mirrored) and distribute.output_dir(str(tmp_path), default) == str(
+        tmp_path
     )
     with pytest.raises(ValueError, match="Unknown --strategy='tpu'"):
         distribute.make_strategy("tpu")

@@ -55,7 +55,7 @@ def test_train_windows_are_consecutive_frames_and_seeded(mock_bair):
 
 
 def test_gin_dataset_reads_tfds_source(mock_bair):
-    videos = list(datasets.bair_dataset("test", 4, source="tfds"))
+    videos = list(datasets.BairRobotPushing(source="tfds")("test", 4))
     assert len(videos) == NUM_EXAMPLES and videos[0].shape == (4, 64, 64, 3)
 
 
@@ -80,4 +80,4 @@ def test_bad_arguments(kwargs, match):
 
 def test_unknown_source():
     with pytest.raises(ValueError, match="bair_dataset.source"):
-        datasets.bair_dataset("train", 4, source="hdf5")
+        datasets.BairRobotPushing(source="hdf5")

@@ -65,9 +65,9 @@ def test_load_val_and_train_windows(prepared):
     assert len(val) == 2 and val[0].shape == (6, RESOLUTION, RESOLUTION, 3)
     firsts = sorted(np.round(v * 255).astype(np.uint8).tobytes() for v in val)
     assert firsts == sorted(expected[k][:6].tobytes() for k in ("lindau_000000", "lindau_000002"))
-    train = datasets.cityscapes_dataset(
-        "train", 5, source="tfds", tfds_data_dir=data_dir, resolution=RESOLUTION
-    )
+    train = datasets.CityscapesSequences(
+        source="tfds", tfds_data_dir=data_dir, resolution=RESOLUTION
+    )("train", 5)
     videos = {
         "aachen_000000": expected["aachen_000000"],
         "bochum_000004": expected["bochum_000004"],

@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import damage_bytes
 from data_prep import bair
 from data_prep import cityscapes
 from tests.data_prep import tfrecord_testing as writers
+
+from conftest import damage_bytes
 
 TIMEOUT_S = 120
 # Every kind of damage once (`make test`); several seeded rounds of each with `make test-all`.

@@ -411,27 +411,25 @@ def test_the_gin_dataset_takes_its_geometry_from_the_conversion(converted):
 
     from vrnn_tf import cli
     from vrnn_tf.data import datasets
-    from vrnn_tf import evaluate as evaluate_lib
 
     out, _ = converted
+    dataset = datasets.OwnVideos(data_dir=out)
+    assert dataset.geometry() == datasets.Geometry(RESOLUTION, 3, CLIP_FRAMES)
+    # No paper default of predicted frames: the rest of each clip after the context.
+    assert dataset.default_future_frames(context_frames=2) == CLIP_FRAMES - 2
     gin.clear_config()
     try:
-        gin.parse_config(f"videos_dataset.data_dir = '{out}'\nbuild_model.image_channels = 3")
-        assert datasets.frame_geometry(datasets.videos_dataset) == dict(
-            image_size=RESOLUTION, image_channels=3, max_frames=CLIP_FRAMES
-        )
-        # No paper default of predicted frames: the rest of each clip after the context.
-        assert (
-            evaluate_lib.default_future_frames(
-                "videos_dataset", datasets.videos_dataset, context_frames=2
-            )
-            == CLIP_FRAMES - 2
+        gin.parse_config(
+            f"videos_dataset.data_dir = '{out}'\nbuild_model.image_channels = 3\n"
+            "train.dataset = @videos_dataset\ntrain.future_frames = 2"
         )
         with pytest.raises(cli.ConfigError, match="32x32 frames.*build_model.image_size = 32"):
-            cli.check_train_config(datasets.videos_dataset, future_frames=2)  # model: 64
-        gin.parse_config("build_model.image_size = 32\nbuild_model.context_frames = 2")
+            cli.check_train_config()  # model: 64
+        gin.parse_config(
+            "build_model.image_size = 32\nbuild_model.context_frames = 2\ntrain.future_frames = 9"
+        )
         with pytest.raises(cli.ConfigError, match="only 10"):
-            cli.check_train_config(datasets.videos_dataset, future_frames=9)
+            cli.check_train_config()
     finally:
         gin.clear_config()
 
@@ -442,9 +440,10 @@ def test_end_to_end_convert_train_two_steps_evaluate_two_sequences(converted, tm
     evaluation protocol on two test sequences of the whole clip after the context."""
     import gin
 
-    from conftest import REPO
     from vrnn_tf import evaluate as evaluate_lib
-    from vrnn_tf import train as train_lib
+    from vrnn_tf.training import loop
+
+    from conftest import REPO
 
     out, summary = converted
     workdir = str(tmp_path / "run")
@@ -481,7 +480,7 @@ def test_end_to_end_convert_train_two_steps_evaluate_two_sequences(converted, tm
         ],
     )
     try:
-        result = train_lib.train(workdir)
+        result = loop.train(workdir)
     finally:
         gin.clear_config()
     assert result["steps"] == 2 and np.isfinite(result["test_neg_elbo_after"])

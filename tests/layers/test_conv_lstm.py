@@ -72,8 +72,11 @@ def test_a_group_of_fewer_than_8_values_is_refused_at_build():
     # 32 channels in 16 groups at 1x1: 2 values per group, normalised to +-1 whatever they were.
     layer = ConvLSTM(32, norm_groups=16)
     x, state = make_inputs(batch=2, steps=1, size=1, channels=4, hidden=32)
-    with pytest.raises(ValueError, match=r"(?s)conv_lstm.*cell.*1x1.*32 channels in 16 groups.*"
-                       r"2 value.*lstm_norm_groups.*at most 4 groups"):
+    with pytest.raises(
+        ValueError,
+        match=r"(?s)conv_lstm.*cell.*1x1.*32 channels in 16 groups.*"
+        r"2 value.*lstm_norm_groups.*at most 4 groups",
+    ):
         layer(x, state)
     # The same layer at 4x4 holds 32 values per group: fine.
     ConvLSTM(32, norm_groups=16)(*make_inputs(batch=2, steps=1, size=4, channels=4, hidden=32))

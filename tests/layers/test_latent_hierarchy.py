@@ -19,8 +19,7 @@ def run(hierarchy, features, seed=0, posterior=True, shift_level_0_noise=0.0):
     rng = np.random.default_rng(seed)
     context = [rng.normal(size=(2, 2, r, r, 4)).astype("float32") for r in (1, 2, 4)]
     noise = [
-        rng.normal(size=(2, 3, r, r, z)).astype("float32")
-        for r, z in zip((1, 2, 4), (4, 3, 4))
+        rng.normal(size=(2, 3, r, r, z)).astype("float32") for r, z in zip((1, 2, 4), (4, 3, 4))
     ]
     noise[0] = noise[0] + shift_level_0_noise
     states = hierarchy.initial_states(context, posterior=posterior)
@@ -36,7 +35,9 @@ def test_shapes_of_both_modes():
     hierarchy = make_hierarchy()
     out = run(hierarchy, features())
     assert [tuple(z.shape) for z in out["samples"]] == [
-        (2, 3, 1, 1, 4), (2, 3, 2, 2, 3), (2, 3, 4, 4, 4)
+        (2, 3, 1, 1, 4),
+        (2, 3, 2, 2, 3),
+        (2, 3, 4, 4, 4),
     ]
     assert len(out["prior"]) == len(out["posterior"]) == 3
     sampled = run(hierarchy, features(), posterior=False)
@@ -58,9 +59,7 @@ def _differs(a, b, kind, level):
     "connectivity, reaches_level_1, reaches_level_2_directly",
     [("dense", True, True), ("chain", True, False), ("none", False, False)],
 )
-def test_what_the_noise_of_level_0_reaches(
-    connectivity, reaches_level_1, reaches_level_2_directly
-):
+def test_what_the_noise_of_level_0_reaches(connectivity, reaches_level_1, reaches_level_2_directly):
     hierarchy = make_hierarchy(connectivity)
     run(hierarchy, features())  # build
     _set_head_gain(hierarchy.prior_levels + hierarchy.posterior_levels, 1.0)

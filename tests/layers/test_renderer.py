@@ -45,14 +45,21 @@ def test_unreachable_resolution_is_a_clear_error():
 
 
 def test_config_round_trip():
-    renderer = Renderer((1, 4, 8), (8, 8, 8), recurrent=(True, False, True), image_channels=1,
-                        lstm_norm_groups=4, skip_resolutions=(8,))
+    renderer = Renderer(
+        (1, 4, 8),
+        (8, 8, 8),
+        recurrent=(True, False, True),
+        image_channels=1,
+        lstm_norm_groups=4,
+        skip_resolutions=(8,),
+    )
     assert Renderer.from_config(renderer.get_config()).get_config() == renderer.get_config()
 
 
 def test_skip_connection_reads_the_previous_frame_at_its_resolution():
-    renderer = Renderer((1, 4, 8, 16), (16, 8, 8, 8), image_channels=1, lstm_norm_groups=2,
-                        skip_resolutions=(8,))
+    renderer = Renderer(
+        (1, 4, 8, 16), (16, 8, 8, 8), image_channels=1, lstm_norm_groups=2, skip_resolutions=(8,)
+    )
     frame, latents, context = make_inputs()
     states = renderer.initial_states(context)
     base, _ = renderer(frame, latents, states)

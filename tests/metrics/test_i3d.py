@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import REPO
 from vrnn_tf.metrics import i3d as i3d_lib
 from vrnn_tf.metrics import i3d_logits
+
+from conftest import REPO
 
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "i3d_reference.npz")
 

@@ -5,9 +5,10 @@ import os
 import numpy as np
 import pytest
 
-from conftest import REPO
 from vrnn_tf.metrics import lpips as lpips_lib
 from vrnn_tf.metrics import lpips_distance
+
+from conftest import REPO
 
 FIXTURE = os.path.join(REPO, "tests", "fixtures", "lpips_reference.npz")
 

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 import vrnn_tf
-from conftest import TINY_MODEL_GIN
 from vrnn_tf.training import checkpoints
+
+from conftest import TINY_MODEL_GIN
 
 
 def compiled_model():
@@ -87,7 +88,10 @@ def test_corrupt_newest_falls_back_to_previous_with_a_warning(saved, workdir, ho
     assert f"Checkpoint {newest} cannot be read" in caplog.text
     assert os.path.exists(newest + ".corrupt")
     assert sorted(os.listdir(checkpoints.checkpoint_dir(workdir))) == [
-        "ckpt-00000001.keras", "ckpt-00000002.keras", "ckpt-00000003.keras.corrupt"]
+        "ckpt-00000001.keras",
+        "ckpt-00000002.keras",
+        "ckpt-00000003.keras.corrupt",
+    ]
 
 
 def test_all_unreadable_is_an_error(saved, workdir):

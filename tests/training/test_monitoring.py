@@ -7,8 +7,8 @@ import pytest
 import tensorflow as tf
 from tensorboard.backend.event_processing import event_accumulator
 
-from vrnn_tf.training import monitoring
 from vrnn_tf.analysis import visualize
+from vrnn_tf.training import monitoring
 
 # The tiny model of conftest: levels at 1x1 (4 channels) and 4x4 (3 channels).
 CHANNELS = (4, 3)
@@ -68,9 +68,9 @@ def test_train_cli_writes_every_tag(tiny_train_run):
     assert result.returncode == 0, result.stderr[-3000:]
     train = read_events(os.path.join(workdir, "tensorboard"))
     held_out = read_events(os.path.join(workdir, "tensorboard", "eval"))
-    missing = (
-        [t for t in TRAIN_TAGS if t not in train] + [t for t in EVAL_TAGS if t not in held_out]
-    )
+    missing = [t for t in TRAIN_TAGS if t not in train] + [
+        t for t in EVAL_TAGS if t not in held_out
+    ]
     assert not missing, f"missing tags {missing}; found {sorted(train) + sorted(held_out)}"
     for tag in EVAL_TAGS:
         assert [step for step, _ in held_out[tag]] == [2], tag

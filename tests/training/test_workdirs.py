@@ -1,4 +1,4 @@
-"""Reloading a training run (`vrnn_tf.training.workdirs`): a run's config and a checkpoint of its steps.
+"""Reloading a training run (`vrnn_tf.training.workdirs`): its config and a checkpoint.
 
 Each bad workdir is refused before the model is built. Loading real
 checkpoints is covered where it is used: tests/test_export.py,
@@ -10,10 +10,11 @@ import os
 import gin
 import pytest
 
-from conftest import TINY_MODEL_GIN
-from vrnn_tf.training import checkpoints
 from vrnn_tf import configurables
+from vrnn_tf.training import checkpoints
 from vrnn_tf.training import workdirs
+
+from conftest import TINY_MODEL_GIN
 
 
 @pytest.fixture

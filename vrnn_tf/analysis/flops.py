@@ -14,9 +14,7 @@ against XLA's cost analysis of the compiled step.
 def _same_taps(size, kernel):
     """Kernel taps inside the input, summed over outputs: stride 1, 'same' padding, 1 axis."""
     pad = (kernel - 1) // 2
-    return sum(
-        sum(1 for j in range(kernel) if 0 <= out - pad + j < size) for out in range(size)
-    )
+    return sum(sum(1 for j in range(kernel) if 0 <= out - pad + j < size) for out in range(size))
 
 
 def conv_flops(size, kernel, in_channels, out_channels):

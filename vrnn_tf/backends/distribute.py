@@ -63,8 +63,7 @@ def read_tf_config():
     members = config["cluster"].get(task_type)
     if not isinstance(workers, list) or members is None or not 0 <= index < len(members):
         raise ValueError(
-            f"TF_CONFIG: task {task_type}:{index} is not in the cluster "
-            f"{config['cluster']}."
+            f"TF_CONFIG: task {task_type}:{index} is not in the cluster {config['cluster']}."
         )
     return config
 

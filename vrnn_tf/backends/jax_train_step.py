@@ -80,9 +80,7 @@ def train_step(model, state, data):
         logs = {name: tracker.result() for name, tracker in model.trackers.items()}
     # Trackers this step did not update keep the value they were mapped to.
     updated = [scope.get_current_value(v) for v, _ in mapping]
-    metrics_variables = [
-        value if new is None else new for new, (_, value) in zip(updated, mapping)
-    ]
+    metrics_variables = [value if new is None else new for new, (_, value) in zip(updated, mapping)]
     new_state = (trainable, new_non_trainable, optimizer_variables, metrics_variables)
     return logs, new_state
 

@@ -98,9 +98,7 @@ def evaluate_chunk(sample, clips, settings, chunk, first_sequence):
     samples = draw_futures(
         sample, clips[:, :context_frames], num_samples, contexts_per_call, chunk_seed
     )  # [B, N, F, H, W, C]
-    result = scoring.best_of_n_curves(
-        clips[:, context_frames:], samples, settings["lpips_weights"]
-    )
+    result = scoring.best_of_n_curves(clips[:, context_frames:], samples, settings["lpips_weights"])
     result.update(
         scoring.fvd_logits(
             clips,
@@ -162,7 +160,9 @@ def score_chunks(make_sampler, data, settings, partial_dir):
     if total == math.inf:
         raise DataError(f"Split {settings['split']!r} is endless: set --num_sequences.")
     if total is not None and total < 2:
-        raise DataError(f"FVD needs at least 2 sequences; split {settings['split']!r} gives {total}.")
+        raise DataError(
+            f"FVD needs at least 2 sequences; split {settings['split']!r} gives {total}."
+        )
     sample = None
     parts = []
     first_sequence = 0

@@ -82,9 +82,7 @@ class ConvLSTM(keras.layers.Layer):
         hidden, cell = state
         gates = input_gates + self.hidden_norm(self.hidden_conv(hidden))
         in_gate, forget_gate, out_gate, candidate = ops.split(gates, 4, axis=-1)
-        cell = ops.sigmoid(forget_gate) * cell + ops.sigmoid(in_gate) * ops.tanh(
-            candidate
-        )
+        cell = ops.sigmoid(forget_gate) * cell + ops.sigmoid(in_gate) * ops.tanh(candidate)
         cell = self.cell_norm(cell)
         hidden = ops.sigmoid(out_gate) * ops.tanh(cell)
         return hidden, (hidden, cell)

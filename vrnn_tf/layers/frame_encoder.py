@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 from vrnn_tf.layers.ops_util import check_group_size
 from vrnn_tf.layers.ops_util import check_groups
-from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")

@@ -37,12 +37,20 @@ class InitialState(keras.layers.Layer):
         check_groups(stacked, self.norm_groups, f"InitialState {self.name}")
         name = f"InitialState {self.path or self.name}"
         check_group_size(
-            f"{name} (mix_norm)", stacked, self.norm_groups, height, width,
+            f"{name} (mix_norm)",
+            stacked,
+            self.norm_groups,
+            height,
+            width,
             setting="its `norm_groups` (gin: `latent_hierarchy.init_norm_groups` for the latent "
             "levels, `renderer.norm_groups` for the renderer)",
         )
         check_group_size(
-            f"{name} (project_norm)", 2 * self.hidden_channels, 1, height, width,
+            f"{name} (project_norm)",
+            2 * self.hidden_channels,
+            1,
+            height,
+            width,
             setting="the hidden channels of the ConvLSTM it initialises",
         )
         policy = self.dtype_policy

@@ -111,8 +111,7 @@ class LatentHierarchy(BuildsOnFirstCall, keras.layers.Layer):
         }
         if posterior:
             states["posterior"] = [
-                level.initial_state(x)
-                for level, x in zip(self.posterior_levels, context_features)
+                level.initial_state(x) for level, x in zip(self.posterior_levels, context_features)
             ]
         return states
 

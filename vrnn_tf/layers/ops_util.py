@@ -54,11 +54,13 @@ def check_group_size(what, channels, groups, height, width, setting):
     if values >= MIN_GROUP_VALUES:
         return
     fewer = [
-        g for g in range(groups - 1, 0, -1)
+        g
+        for g in range(groups - 1, 0, -1)
         if channels % g == 0 and channels // g * height * width >= MIN_GROUP_VALUES
     ]
     fix = (
-        f"use at most {fewer[0]} group{'s' if fewer[0] > 1 else ''}" if fewer
+        f"use at most {fewer[0]} group{'s' if fewer[0] > 1 else ''}"
+        if fewer
         else f"it has only {channels * height * width} values in all: use more channels"
     )
     raise ValueError(

@@ -5,10 +5,10 @@ from keras import ops
 
 from vrnn_tf.layers.conv_lstm import ConvLSTM
 from vrnn_tf.layers.init_state import InitialState
+from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 from vrnn_tf.layers.ops_util import BuildsOnFirstCall
 from vrnn_tf.layers.ops_util import check_group_size
 from vrnn_tf.layers.ops_util import check_groups
-from vrnn_tf.layers.ops_util import LEAKY_SLOPE
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
 
@@ -150,7 +150,11 @@ class Renderer(BuildsOnFirstCall, keras.layers.Layer):
         for size, channels in sizes + [(self.resolutions[-1], self.hidden_channels[-1])]:
             check_group_size(
                 f"Renderer {self.path or self.name} (convolution at {size}x{size})",
-                channels, self.norm_groups, size, size, setting="`renderer.norm_groups`",
+                channels,
+                self.norm_groups,
+                size,
+                size,
+                setting="`renderer.norm_groups`",
             )
         super().build(input_shape)
 

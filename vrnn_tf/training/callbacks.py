@@ -63,8 +63,12 @@ class ProgressLogger(keras.callbacks.Callback):
             from tqdm import tqdm
 
             self.bar = tqdm(
-                total=self.total_steps, initial=self.start_step, desc="train", unit="step",
-                file=sys.stdout, dynamic_ncols=True,
+                total=self.total_steps,
+                initial=self.start_step,
+                desc="train",
+                unit="step",
+                file=sys.stdout,
+                dynamic_ncols=True,
             )
 
     def on_train_batch_end(self, batch, logs=None):

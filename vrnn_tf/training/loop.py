@@ -145,7 +145,9 @@ def train(
     progress = callbacks.ProgressLogger(workdir, steps, batch_size)
     start = time.time()
     try:
-        fit_until(model, train_batches, steps, log_every, checkpoint_every, [progress] + own + held_out)
+        fit_until(
+            model, train_batches, steps, log_every, checkpoint_every, [progress] + own + held_out
+        )
     finally:
         progress.close()
     summary["train_seconds"] = time.time() - start

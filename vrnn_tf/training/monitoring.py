@@ -22,9 +22,9 @@ import keras
 import numpy as np
 from absl import logging
 
-from vrnn_tf.data import inputs
 from vrnn_tf.analysis import kl_analysis
 from vrnn_tf.analysis import visualize
+from vrnn_tf.data import inputs
 
 
 def check_interval(name, every, log_every):
