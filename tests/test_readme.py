@@ -13,6 +13,12 @@ from conftest import TINY_MODEL_GIN
 from conftest import cli_env
 
 README = open(f"{REPO}/README.md").read()
+# The paper config's bindings that TINY_MODEL_GIN leaves alone and that do not fit its sizes.
+PAPER_BINDINGS_OF_OTHER_SIZES = """
+renderer.recurrent = (True, True, True, True)
+renderer.norm_groups = 2
+latent_hierarchy.init_norm_groups = 1
+"""
 
 
 def snippets(language):
@@ -36,7 +42,7 @@ def test_using_the_model_runs_as_written(monkeypatch):
 
     def parse_then_shrink(path):  # the paper's config, then a model small enough for a test
         real_parse(path)
-        gin.parse_config(TINY_MODEL_GIN)
+        gin.parse_config(TINY_MODEL_GIN + PAPER_BINDINGS_OF_OTHER_SIZES)
 
     monkeypatch.setattr(gin, "parse_config_file", parse_then_shrink)
     monkeypatch.chdir(REPO)
