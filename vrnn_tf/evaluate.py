@@ -118,12 +118,13 @@ def evaluate(
     """
     if (workdir is None) == (saved_model is None):
         raise cli.ConfigError("Give --workdir (a training run) or --saved_model (an export).")
-    for name, value in (
-        ("num_samples", num_samples),
-        ("fvd_repeats", fvd_repeats),
-        ("chunk_size", chunk_size),
-        ("futures_per_call", futures_per_call),
-    ):
+    counts = dict(
+        num_samples=num_samples,
+        fvd_repeats=fvd_repeats,
+        chunk_size=chunk_size,
+        futures_per_call=futures_per_call,
+    )
+    for name, value in counts.items():
         if value < 1:
             raise cli.ConfigError(f"--{name} must be >= 1, got {value}.")
     if saved_model is None:
@@ -145,15 +146,12 @@ def evaluate(
         checkpoint_step=step,
         dataset=dataset.name,
         split=split,
-        num_samples=num_samples,
         num_sequences=num_sequences,
         context_frames=configurables.model_setting("context_frames"),
         future_frames=future_frames,
         fvd_with_context=fvd_with_context,
         fvd_clip_frames=clip_frames(future_frames, fvd_with_context),
-        fvd_repeats=fvd_repeats,
-        chunk_size=chunk_size,
-        futures_per_call=futures_per_call,
+        **counts,
         seed=seed,
         lpips_weights=lpips_weights,
         i3d_weights=i3d_weights,
@@ -165,22 +163,30 @@ def evaluate(
     if num_sequences is not None:
         data = data.take(num_sequences)
 
+    try:
+        return protocol.run(sampler_factory(settings), data, settings, out)
+    except protocol.DataError as error:
+        raise cli.ConfigError(f"{dataset.name}: {error}") from error
+
+
+def sampler_factory(settings):
+    """`make_sampler(samples_per_call)` for the protocol: the compiled `Sampler` of the
+    checkpoint that `settings` names, or the export's `predict` endpoint."""
+    future_frames = settings["future_frames"]
+
     def make_sampler(samples_per_call):
-        if saved_model is not None:
+        if settings["saved_model"] is not None:
             from vrnn_tf import export
 
-            exported = export.ExportedModel(saved_model)
+            exported = export.ExportedModel(settings["saved_model"])
             return lambda context, seed: exported.generate(
                 context, future_frames, samples_per_call, seed
             )
         model = configurables.build_model()
-        model.load_weights(checkpoint)  # the step that settings name
+        model.load_weights(settings["checkpoint"])  # the step that settings name
         return sampling.Sampler(model, future_frames, samples_per_call)
 
-    try:
-        return protocol.run(make_sampler, data, settings, out)
-    except protocol.DataError as error:
-        raise cli.ConfigError(f"{dataset.name}: {error}") from error
+    return make_sampler
 
 
 def clip_frames(future_frames, fvd_with_context):
