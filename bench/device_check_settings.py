@@ -65,5 +65,6 @@ DRY_RUN_BINDINGS = [
     "renderer.lstm_norm_groups = 2",
     "renderer.norm_groups = 2",
     "build_model.image_size = 8",
+    "synthetic_dataset.image_size = 8",  # the train_cli part's data
     "train.future_frames = 1",
 ]

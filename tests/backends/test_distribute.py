@@ -47,15 +47,15 @@ WORKER = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from absl import app
-    from vrnn_tf.training import checkpoints, train
+    from vrnn_tf import train
+    from vrnn_tf.training import checkpoints
     dump_path = sys.argv.pop(1)
     save = checkpoints.save
     def save_and_dump(model, workdir, step, keep=3):
         np.savez(dump_path, *model.get_weights())
         return save(model, workdir, step, keep)
     checkpoints.save = save_and_dump
-    app.run(train.main)
+    train.run()
     """
 )
 
