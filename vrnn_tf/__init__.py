@@ -16,8 +16,9 @@ from vrnn_tf.configurables import build_optimizer  # noqa: E402
 from vrnn_tf.model import HierarchicalVRNN  # noqa: E402
 
 # Registers `train` and the datasets with gin, so that `gin.parse_config_file(
-# 'gin/bair_hier.gin')` works after `import vrnn_tf` alone.
-from vrnn_tf.training.loop import train  # noqa: E402
+# 'gin/bair_hier.gin')` works after `import vrnn_tf` alone. (Not re-exported: `vrnn_tf.train`
+# is the entry-point module.)
+from vrnn_tf.training import loop as _loop  # noqa: E402, F401
 
-__all__ = ["HierarchicalVRNN", "build_model", "build_optimizer", "train"]
+__all__ = ["HierarchicalVRNN", "build_model", "build_optimizer"]
 __version__ = "0.1.0"
