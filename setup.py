@@ -52,6 +52,7 @@ setup(
         "console_scripts": [
             "vrnn-train = vrnn_tf.train:run",
             "vrnn-evaluate = vrnn_tf.evaluate:run",
+            "vrnn-score = vrnn_tf.score:run",
             "vrnn-export = vrnn_tf.export:run",
             "vrnn-predict = vrnn_tf.predict:run",
             "vrnn-analyze-kl = vrnn_tf.analyze_kl:run",

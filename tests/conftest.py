@@ -76,6 +76,38 @@ def tiny_config():
     gin.clear_config()
 
 
+@pytest.fixture
+def tiny_workdir(tmp_path):
+    """A workdir as vrnn_tf.train leaves it: config.gin (tests/test_evaluate.py's TINY_EVAL_GIN,
+    32x32 frames) and a checkpoint at step 7. Shared by the evaluation and score tests.
+
+    Returns:
+        (workdir, the renderer's first kernel as saved).
+    """
+    import keras
+    import numpy as np
+    from test_evaluate import TINY_EVAL_GIN
+
+    from vrnn_tf import configurables
+    from vrnn_tf.training import checkpoints
+
+    workdir = str(tmp_path / "run")
+    gin.clear_config()
+    gin.parse_config(TINY_EVAL_GIN)
+    keras.utils.set_random_seed(0)  # the same untrained weights whatever ran before
+    model = configurables.build_model()
+    # Shift one kernel, so that a freshly initialised model cannot pass for the saved one.
+    variable = model.renderer.trainable_weights[0]
+    variable.assign(variable.numpy() + 0.5)
+    checkpoints.save(model, workdir, 7)
+    with open(os.path.join(workdir, "config.gin"), "w") as f:
+        f.write(gin.config_str())
+    kernel = np.array(model.renderer.trainable_weights[0].numpy())
+    gin.clear_config()
+    yield workdir, kernel
+    gin.clear_config()
+
+
 @pytest.fixture(scope="session")
 def tiny_train_run(tmp_path_factory):
     """Runs the train CLI once on tiny SM-MNIST (2 steps, checkpoints 1 and 2), with

@@ -4,6 +4,7 @@ DIR` prints one JSON report, read by the `jax_report` fixture (tests/conftest.py
 tests/test_jax_backend.py and tests/test_sampling.py; the evaluation's outputs go into DIR.
 """
 
+import glob
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ import numpy as np
 import vrnn_tf
 from vrnn_tf import evaluate  # registers train.* and the datasets, which the eval gin binds
 from vrnn_tf import sampling
+from vrnn_tf import score
 from vrnn_tf.analysis import flops
 from vrnn_tf.training import checkpoints
 
@@ -102,7 +104,8 @@ def sampler_against_step_by_step(model):
 
 def evaluation(model, folder):
     """`vrnn_tf.evaluate` of a checkpoint of `model` (gin's config) on SM-MNIST: 3 sequences in
-    one chunk, the futures drawn 2 contexts x 2 samples per call (the second call padded)."""
+    one chunk, the futures drawn 2 contexts x 2 samples per call (the second call padded); then
+    `vrnn_tf.score` of the clips and samples it drew."""
     workdir = os.path.join(folder, "run")
     checkpoints.save(model, workdir, 3)
     with open(os.path.join(workdir, "config.gin"), "w") as f:
@@ -116,7 +119,21 @@ def evaluation(model, folder):
         chunk_size=3,
         futures_per_call=4,
     )
-    return dict(out=os.path.join(workdir, "eval_test"), results=results)
+    out = os.path.join(workdir, "eval_test")
+    # Its clips and samples (all of them: 3 sequences x 2 samples fit in its GIF arrays),
+    # scored by `vrnn_tf.score` on JAX.
+    (part,) = [dict(np.load(p)) for p in glob.glob(f"{out}/partial/*.npz")]
+    np.save(os.path.join(folder, "real.npy"), part["gif_clips"])
+    np.save(os.path.join(folder, "fake.npy"), part["gif_samples"])
+    scored = score.score(
+        os.path.join(folder, "real.npy"),
+        os.path.join(folder, "fake.npy"),
+        os.path.join(folder, "scored"),
+        context_frames=2,
+        fvd_repeats=1,
+        chunk_size=3,
+    )
+    return dict(out=out, results=results, scored=scored)
 
 
 def adam_l2_against_torch_reference():

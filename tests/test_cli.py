@@ -15,6 +15,7 @@ from conftest import cli_env
 COMMANDS = {
     "vrnn-train": "vrnn_tf.train:run",
     "vrnn-evaluate": "vrnn_tf.evaluate:run",
+    "vrnn-score": "vrnn_tf.score:run",
     "vrnn-export": "vrnn_tf.export:run",
     "vrnn-predict": "vrnn_tf.predict:run",
     "vrnn-analyze-kl": "vrnn_tf.analyze_kl:run",

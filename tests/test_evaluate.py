@@ -6,18 +6,15 @@ import json
 import os
 
 import gin
-import keras
 import numpy as np
 import pytest
 from PIL import Image
 
 from vrnn_tf import cli
-from vrnn_tf import configurables
 from vrnn_tf import evaluate as evaluate_lib
 from vrnn_tf import export
 from vrnn_tf.evaluation import protocol
 from vrnn_tf.evaluation import scoring
-from vrnn_tf.training import checkpoints
 
 # A tiny model on 32x32 frames: LPIPS's AlexNet needs at least 31x31.
 TINY_EVAL_GIN = """
@@ -99,26 +96,6 @@ def test_futures_are_drawn_in_calls_of_one_shape():
     assert protocol.calls_shape(2, 8, 5) == (2, 2)
     contexts, samples = protocol.calls_shape(100, 256, protocol.DEFAULT_FUTURES_PER_CALL)
     assert contexts * samples <= 800 and samples == 100  # 256 x 100 is never one call
-
-
-@pytest.fixture
-def tiny_workdir(tmp_path):
-    """A workdir as vrnn_tf.train leaves it: config.gin and a checkpoint."""
-    workdir = str(tmp_path / "run")
-    gin.clear_config()
-    gin.parse_config(TINY_EVAL_GIN)
-    keras.utils.set_random_seed(0)  # the same untrained weights whatever ran before
-    model = configurables.build_model()
-    # Shift one kernel, so that a freshly initialised model cannot pass for the saved one.
-    variable = model.renderer.trainable_weights[0]
-    variable.assign(variable.numpy() + 0.5)
-    checkpoints.save(model, workdir, 7)
-    with open(os.path.join(workdir, "config.gin"), "w") as f:
-        f.write(gin.config_str())
-    kernel = np.array(model.renderer.trainable_weights[0].numpy())
-    gin.clear_config()
-    yield workdir, kernel
-    gin.clear_config()
 
 
 def test_tiny_model_evaluates_end_to_end_and_resumes(tiny_workdir, monkeypatch):

@@ -1,5 +1,6 @@
 """One sampling loop: the compiled JAX Sampler equals a step-by-step loop with the documented
-noise; evaluation on JAX scores its samples as TensorFlow does; XLA agrees with
+noise; evaluation on JAX scores its samples as TensorFlow does, and as `vrnn_tf.score` on JAX
+does; XLA agrees with
 vrnn_tf.analysis.flops.
 On TensorFlow the same loop runs in `generate` (tests/test_model.py), the SavedModel
 (tests/test_export.py: equal to eager `generate`) and the evaluation's Sampler
@@ -52,3 +53,9 @@ def test_evaluation_on_jax_scores_its_samples_as_tensorflow_does(jax_report):
             np.concatenate([p[f"{name}_curve"] for p in parts]), curve, rtol=1e-4, atol=1e-5
         )
         np.testing.assert_allclose(results[name]["mean"], curve.mean(), rtol=1e-4, atol=1e-6)
+    # vrnn_tf.score on JAX, without TensorFlow, scores those samples as the evaluation did.
+    scored = report["scored"]
+    assert scored["settings"]["backend"] == "jax" and scored["num_sequences"] == 3
+    for name in scoring.METRICS:
+        np.testing.assert_allclose(scored[name]["mean"], results[name]["mean"], rtol=1e-6)
+    np.testing.assert_allclose(scored["fvd"]["repeats"], results["fvd"]["repeats"], rtol=1e-6)

@@ -1,9 +1,12 @@
 """The protocol, run chunk by chunk: draw futures, score them, aggregate, write the outputs.
 
 Everything here receives values (the settings, the data, a way to sample); reading a run's
-or an export's configuration is `vrnn_tf.evaluate`'s. Futures are drawn at most
-`futures_per_call` (contexts x samples) per call, always in calls of one shape (one
-compilation). Each chunk of sequences is saved under `partial/` as it finishes: a rerun
+or an export's configuration is `vrnn_tf.evaluate`'s, reading sample files is
+`vrnn_tf.evaluation.sample_files`'s. An evaluation is "sample, then score": `evaluate_chunk`
+draws a chunk's futures (`sample_chunk`) and scores them (`score_chunk`); `score` runs the
+same scoring on futures that are given (`vrnn_tf.score`: samples of any model). Futures are
+drawn at most `futures_per_call` (contexts x samples) per call, always in calls of one shape
+(one compilation). Each chunk of sequences is saved under `partial/` as it finishes: a rerun
 with the same settings reuses it, so a killed run loses at most one chunk.
 """
 
@@ -76,28 +79,45 @@ def draw_futures(sample, context, num_samples, contexts_per_call, seed):
     return np.concatenate(groups)
 
 
-def evaluate_chunk(sample, clips, settings, chunk, first_sequence):
-    """Samples, metrics and I3D logits of one chunk of sequences.
+def sample_chunk(sample, clips, settings, chunk):
+    """The futures of one chunk of sequences (seeded by the chunk's index).
 
     Args:
         sample: callable `(context, seed) -> futures`, as `draw_futures` calls it.
         clips: float `[B, context + future, H, W, C]`.
         settings: dict of the evaluation settings.
-        chunk: int. Index of the chunk (seeds its randomness).
+        chunk: int. Index of the chunk.
+
+    Returns:
+        float32 `[B, num_samples, F, H, W, C]`.
+    """
+    contexts_per_call, _ = calls_shape(
+        settings["num_samples"], settings["chunk_size"], settings["futures_per_call"]
+    )
+    return draw_futures(
+        sample,
+        clips[:, : settings["context_frames"]],
+        settings["num_samples"],
+        contexts_per_call,
+        sampling.derive_seed(settings["seed"], chunk),
+    )
+
+
+def score_chunk(clips, samples, settings, chunk, first_sequence):
+    """Best-of-N curves and I3D logits of one chunk of (clips, their samples).
+
+    Args:
+        clips: float `[B, context + F, H, W, C]` in [0, 1].
+        samples: float `[B, S, F, H, W, C]` in [0, 1].
+        settings: dict with `context_frames`, `fvd_with_context`, `fvd_repeats`, `seed`,
+            `lpips_weights`, `i3d_weights`.
+        chunk: int. Index of the chunk (seeds the FVD sample choice).
         first_sequence: int. Index of its first sequence in the split.
 
     Returns:
         dict of arrays (saved as the chunk's partial result).
     """
     context_frames = settings["context_frames"]
-    num_samples = settings["num_samples"]
-    contexts_per_call, _ = calls_shape(
-        num_samples, settings["chunk_size"], settings["futures_per_call"]
-    )
-    chunk_seed = sampling.derive_seed(settings["seed"], chunk)
-    samples = draw_futures(
-        sample, clips[:, :context_frames], num_samples, contexts_per_call, chunk_seed
-    )  # [B, N, F, H, W, C]
     result = scoring.best_of_n_curves(clips[:, context_frames:], samples, settings["lpips_weights"])
     result.update(
         scoring.fvd_logits(
@@ -117,6 +137,12 @@ def evaluate_chunk(sample, clips, settings, chunk, first_sequence):
     return result
 
 
+def evaluate_chunk(sample, clips, settings, chunk, first_sequence):
+    """Samples of one chunk of sequences, then their scores (`score_chunk`'s result)."""
+    samples = sample_chunk(sample, clips, settings, chunk)  # [B, N, F, H, W, C]
+    return score_chunk(clips, samples, settings, chunk, first_sequence)
+
+
 def run(make_sampler, data, settings, out):
     """Runs the protocol over `data` and writes results.json, curves.*, samples.gif.
 
@@ -133,11 +159,57 @@ def run(make_sampler, data, settings, out):
     """
     start = time.time()
     parts = score_chunks(make_sampler, data, settings, os.path.join(out, "partial"))
+    return write_outputs(parts, settings, out, time.time() - start)
+
+
+def score(read_chunk, num_sequences, settings, out, inputs_identity=None):
+    """The protocol's scores of given futures: `run` without the sampling.
+
+    Args:
+        read_chunk: callable `(start, stop) -> (clips [B, context + F, H, W, C], samples
+            [B, S, F, H, W, C])`, float in [0, 1], of sequences `start..stop - 1`.
+        num_sequences: int (>= 2).
+        settings: dict of every setting, as `score_chunk` reads them and `chunk_size`.
+        out: str. Output folder (exists).
+        inputs_identity: JSON-able, or None. Joins the fingerprint of the partial results
+            (and not results.json): changed input files are scored again.
+
+    Returns:
+        dict: the contents of results.json.
+    """
+    start = time.time()
+    size = settings["chunk_size"]
+    chunks = [
+        (min(size, num_sequences - first), (first, min(first + size, num_sequences)))
+        for first in range(0, num_sequences, size)
+    ]
+
+    def compute(chunk, bounds, first_sequence):
+        clips, samples = read_chunk(*bounds)
+        return score_chunk(clips, samples, settings, chunk, first_sequence)
+
+    parts = resumable_parts(
+        chunks,
+        compute,
+        dict(settings, inputs_identity=inputs_identity),
+        os.path.join(out, "partial"),
+        total=num_sequences,
+        desc="score",
+    )
+    return write_outputs(parts, settings, out, time.time() - start)
+
+
+def write_outputs(parts, settings, out, seconds):
+    """Aggregates the chunks' partial results; writes results.json, curves.*, samples.gif.
+
+    Returns:
+        dict: the contents of results.json.
+    """
     results, curves = scoring.aggregate(parts)
     results["settings"] = settings
     results["metric_definitions"] = scoring.metric_definitions(settings["fvd_with_context"])
     results["curves"] = {name: curves[name].tolist() for name in scoring.METRICS}
-    results["seconds"] = time.time() - start
+    results["seconds"] = seconds
     files.write_json(os.path.join(out, "results.json"), results)
     scoring.write_curves(out, curves, settings["context_frames"])
     write_gif(
@@ -151,11 +223,6 @@ def run(make_sampler, data, settings, out):
 
 def score_chunks(make_sampler, data, settings, partial_dir):
     """The partial result of every chunk of `data`: loaded if saved, else computed and saved."""
-    from tqdm import tqdm
-
-    os.makedirs(partial_dir, exist_ok=True)
-    # Partial results are reused only under identical settings (the fingerprint names them).
-    fingerprint = hashlib.sha1(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:12]
     total = inputs.num_videos(data)  # None: unknown
     if total == math.inf:
         raise DataError(f"Split {settings['split']!r} is endless: set --num_sequences.")
@@ -164,29 +231,59 @@ def score_chunks(make_sampler, data, settings, partial_dir):
             f"FVD needs at least 2 sequences; split {settings['split']!r} gives {total}."
         )
     sample = None
+
+    def compute(chunk, clips, first_sequence):
+        nonlocal sample
+        if sample is None:
+            _, samples_per_call = calls_shape(
+                settings["num_samples"], settings["chunk_size"], settings["futures_per_call"]
+            )
+            sample = make_sampler(samples_per_call)
+        return evaluate_chunk(sample, clips, settings, chunk, first_sequence)
+
+    batches = ((len(c), c) for c in inputs.numpy_batches(data, settings["chunk_size"]))
+    parts = resumable_parts(batches, compute, settings, partial_dir, total, desc="evaluate")
+    if not parts:
+        raise DataError(f"Split {settings['split']!r} holds no sequences.")
+    return parts
+
+
+def resumable_parts(chunks, compute, fingerprinted, partial_dir, total, desc):
+    """Every chunk's partial result: loaded from `partial_dir` if saved, else computed, saved.
+
+    Args:
+        chunks: iterable of `(number of sequences, payload)`, in order.
+        compute: callable `(chunk index, payload, index of its first sequence) -> dict of
+            arrays`.
+        fingerprinted: JSON-able. Names the saved results (a hash of it): results are reused
+            only when it is identical.
+        partial_dir: str.
+        total: int or None. Sequences in all (for the progress bar).
+        desc: str. The progress bar's label.
+
+    Returns:
+        list of dicts of arrays.
+    """
+    from tqdm import tqdm
+
+    os.makedirs(partial_dir, exist_ok=True)
+    fingerprint = hashlib.sha1(json.dumps(fingerprinted, sort_keys=True).encode()).hexdigest()[:12]
     parts = []
     first_sequence = 0
-    progress = tqdm(total=total, unit="seq", desc="evaluate", file=sys.stdout)
-    for chunk, clips in enumerate(inputs.numpy_batches(data, settings["chunk_size"])):
+    progress = tqdm(total=total, unit="seq", desc=desc, file=sys.stdout)
+    for chunk, (count, payload) in enumerate(chunks):
         path = os.path.join(partial_dir, f"chunk-{chunk:05d}-{fingerprint}.npz")
         if os.path.exists(path):
             with np.load(path) as saved:
                 part = dict(saved)
         else:
-            if sample is None:
-                _, samples_per_call = calls_shape(
-                    settings["num_samples"], settings["chunk_size"], settings["futures_per_call"]
-                )
-                sample = make_sampler(samples_per_call)
-            part = evaluate_chunk(sample, clips, settings, chunk, first_sequence)
+            part = compute(chunk, payload, first_sequence)
             with files.atomic_path(path) as tmp:
                 np.savez(tmp, **part)
         parts.append(part)
-        first_sequence += len(clips)
-        progress.update(len(clips))
+        first_sequence += count
+        progress.update(count)
     progress.close()
-    if not parts:
-        raise DataError(f"Split {settings['split']!r} holds no sequences.")
     return parts
 
 

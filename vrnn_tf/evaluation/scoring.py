@@ -116,10 +116,9 @@ def aggregate(parts):
     for name in METRICS:
         curve = np.concatenate([p[f"{name}_curve"] for p in parts])  # [S, F]
         per_sequence = curve.mean(axis=1)
-        results[name] = {
-            "mean": float(per_sequence.mean()),
-            "std_over_sequences": float(per_sequence.std()),
-        }
+        with np.errstate(invalid="ignore"):  # PSNR of a perfect sample: inf, its std NaN
+            std = float(per_sequence.std())
+        results[name] = {"mean": float(per_sequence.mean()), "std_over_sequences": std}
         curves[name] = curve.mean(axis=0)
     real = np.concatenate([p["real_logits"] for p in parts])
     fake = np.concatenate([p["fake_logits"] for p in parts], axis=1)  # [R, S, 400]
