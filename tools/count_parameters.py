@@ -107,4 +107,4 @@ def print_counts(configs, bindings, by_part):
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run(main, positional_args=True)

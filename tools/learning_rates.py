@@ -49,4 +49,4 @@ def print_table(configs):
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run(main, positional_args=True)

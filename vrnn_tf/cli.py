@@ -188,14 +188,15 @@ def check_train_config():
     )
 
 
-def run(main):
-    """``app.run(main)``: Python logging at WARNING unless ``--verbosity`` is given, extra
-    arguments refused, and a `ConfigError` shown as a usage error."""
+def run(main, positional_args=False):
+    """``app.run(main)``: Python logging at WARNING unless ``--verbosity`` is given, a
+    `ConfigError` shown as a usage error, and arguments that are not flags refused unless
+    `positional_args` (tools that take a list of gin files)."""
 
     def main_with_quiet_logs(argv):
         if not flags.FLAGS["verbosity"].present:
             logging.set_verbosity(logging.WARNING)
-        if len(argv) > 1:
+        if len(argv) > 1 and not positional_args:
             raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
         try:
             return main(argv)
