@@ -30,20 +30,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-VIDEO_EXTENSIONS = (
-    ".mp4",
-    ".avi",
-    ".mov",
-    ".mkv",
-    ".webm",
-    ".m4v",
-    ".mpg",
-    ".mpeg",
-    ".wmv",
-    ".flv",
-    ".gif",
-)
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+from data_prep import videos as video_converter
+
+# The formats that the video converter reads (data_prep.videos imports no TensorFlow).
+VIDEO_EXTENSIONS = video_converter.VIDEO_EXTENSIONS
+IMAGE_EXTENSIONS = video_converter.IMAGE_EXTENSIONS
 FLOAT_VALUES = "float 0-1"
 UINT8_VALUES = "uint8 0-255 (divided by 255)"
 # Float arrays are checked for NaNs and range in slices of this many bytes (bounded memory).
