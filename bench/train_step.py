@@ -67,7 +67,7 @@ def time_jax(model, videos, steps, warmup, plan_only=False):
         [v.value for v in model.optimizer.variables],
         [v.value for v in model.metrics_variables],
     )
-    data = (jax.numpy.asarray(videos),)
+    data = (jax.tree.map(jax.numpy.asarray, videos),)
     start = time.perf_counter()
     compiled = jax.jit(model.train_step, donate_argnums=0).lower(state, data).compile()
     result = dict(
@@ -109,6 +109,10 @@ def main(argv):
     shape = clip_shape(batch_size)
     videos = np.random.default_rng(0).random(shape, dtype=np.float32)
     model = vrnn_tf.build_model()
+    if model.action_dim:  # an action model's batch: random actions with the videos
+        actions_shape = (batch_size, shape[1] - 1, model.action_dim)
+        actions = np.random.default_rng(1).uniform(-1, 1, actions_shape).astype(np.float32)
+        videos = {"video": videos, "actions": actions}
     model.compile(optimizer=vrnn_tf.build_optimizer(), jit_compile=distribute.default_jit_compile())
     if keras.backend.backend() == "jax":
         run = time_jax(model, videos, FLAGS.steps, FLAGS.warmup, FLAGS.plan_only)

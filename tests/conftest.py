@@ -86,10 +86,11 @@ def tiny_workdir(tmp_path):
     """
     import keras
     import numpy as np
-    from test_evaluate import TINY_EVAL_GIN
 
     from vrnn_tf import configurables
     from vrnn_tf.training import checkpoints
+
+    from test_evaluate import TINY_EVAL_GIN
 
     workdir = str(tmp_path / "run")
     gin.clear_config()

@@ -102,6 +102,35 @@ def sampler_against_step_by_step(model):
     )
 
 
+def action_model(model):
+    """An action model (`build_model.action_dim = 2`) on JAX: a jitted training step on dict
+    batches, and the compiled Sampler following the actions within the horizon only."""
+    model.compile(
+        optimizer=vrnn_tf.build_optimizer(global_batch_size=2, base_learning_rate=1e-3),
+        jit_compile=True,
+    )
+    rng = np.random.default_rng(0)
+    batch = {
+        "video": rng.uniform(size=(2, 3, 16, 16, 1)).astype("float32"),
+        "actions": rng.uniform(-1, 1, size=(2, 2, 2)).astype("float32"),
+    }
+    logs = model.fit(batch, batch_size=2, epochs=1, verbose=0).history
+    context = batch["video"][:, :2]
+    # Steps 0..2 read actions 1..3 (context_frames - 1 + t); actions 4 and 5 lie beyond.
+    actions = rng.uniform(-1, 1, size=(2, 6, 2)).astype("float32")
+    sampler = sampling.Sampler(model, 3, 2)
+    reference = np.asarray(sampler(context, 1, actions))
+    later, within = actions.copy(), actions.copy()
+    later[:, 4:] += 1.0  # after the horizon
+    within[:, 2] += 1.0  # read by the second predicted frame
+    moved = np.abs(np.asarray(sampler(context, 1, within)) - reference).max(axis=(0, 1, 3, 4, 5))
+    return dict(
+        loss=[float(x) for x in logs["loss"]],
+        after_horizon_diff=float(np.abs(np.asarray(sampler(context, 1, later)) - reference).max()),
+        within_horizon_moved=[float(m) for m in moved],
+    )
+
+
 def evaluation(model, folder):
     """`vrnn_tf.evaluate` of a checkpoint of `model` (gin's config) on SM-MNIST: 3 sequences in
     one chunk, the futures drawn 2 contexts x 2 samples per call (the second call padded); then
@@ -174,6 +203,8 @@ def main(gin_text, eval_gin, folder):
     assert keras.backend.backend() == "jax", keras.backend.backend()
     gin.parse_config(gin_text)
     report = dict(training=two_training_steps(vrnn_tf.build_model()))
+    gin.parse_config("build_model.action_dim = 2")
+    report["actions"] = action_model(vrnn_tf.build_model())
     gin.clear_config()
     gin.parse_config(eval_gin)  # 32x32 frames: LPIPS needs 31x31
     model = vrnn_tf.build_model()

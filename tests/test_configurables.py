@@ -45,12 +45,17 @@ def test_bair_parameter_counts_are_recorded():
     # Paper: 230.74M (1-8-32) and 166.55M (1 level); the public release's
     # models count 207.89M and 151.42M. docs/ARCHITECTURE.md explains ours.
     counts = {}
-    for name in ("bair_hier", "bair_nohier"):
+    for name in ("bair_hier", "bair_nohier", "bair_hier_actions", "bair_nohier_actions"):
         gin.clear_config()
         gin.parse_config_file(f"gin/{name}.gin")
         counts[name] = vrnn_tf.build_model().count_params()
     assert 200e6 < counts["bair_hier"] < 240e6, counts
     assert 145e6 < counts["bair_nohier"] < 175e6, counts
+    # The 4 action channels widen the input 1x1 convs of every prior and posterior (hidden
+    # 512, 512, 128 in 1-8-32; 512 in one level) and the renderer's first 3x3 ConvLSTM (512).
+    renderer = 4 * 9 * 4 * 512
+    assert counts["bair_hier_actions"] - counts["bair_hier"] == 4 * 2 * 1152 + renderer
+    assert counts["bair_nohier_actions"] - counts["bair_nohier"] == 4 * 2 * 512 + renderer
 
 
 PAPER_CONFIGS = sorted(

@@ -31,6 +31,16 @@ def test_a_nan_step_is_skipped_on_jax(jax_report):
     assert report["optimizer_iterations"] == 3
 
 
+def test_an_action_model_trains_and_follows_its_actions_on_jax(jax_report):
+    # As tests/test_actions.py on TensorFlow: the compiled sampler (one lax.scan) reads the
+    # action of each predicted frame, and none after the horizon.
+    report = jax_report["actions"]
+    assert all(np.isfinite(report["loss"]))
+    assert report["after_horizon_diff"] == 0.0
+    moved = report["within_horizon_moved"]
+    assert moved[0] == 0.0 and moved[1] > 1e-4 and moved[2] > 1e-4, moved
+
+
 def test_adam_l2_matches_torch_adam_on_jax(jax_report):
     # As tests/test_optimizers.py on TensorFlow: float32 against float64.
     report = jax_report["adam_l2"]

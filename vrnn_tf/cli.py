@@ -112,12 +112,13 @@ def check_sequence_lengths(context_frames, sequence_length, max_frames=None, wha
         )
 
 
-def check_dataset_matches_model(dataset, image_size, image_channels):
-    """The frames a dataset yields fit the model's `image_size` / `image_channels`.
+def check_dataset_matches_model(dataset, image_size, image_channels, action_dim=0):
+    """The frames (and actions) a dataset yields fit the model's `image_size`,
+    `image_channels` and `action_dim`.
 
     Args:
         dataset: a `vrnn_tf.data.datasets.VideoDataset`.
-        image_size, image_channels: int. `build_model`'s.
+        image_size, image_channels, action_dim: int. `build_model`'s.
 
     Returns:
         The dataset's `Geometry`.
@@ -140,6 +141,17 @@ def check_dataset_matches_model(dataset, image_size, image_channels):
             f"{dataset.name} yields frames of {geometry.image_channels} channel(s) but "
             f"build_model.image_channels = {image_channels}; set build_model.image_channels = "
             f"{geometry.image_channels}."
+        )
+    if geometry.action_dim != action_dim:
+        if not action_dim:
+            fix = "a model without actions needs a dataset without them"
+        elif not geometry.action_dim:
+            fix = "an action model needs clips with actions (bair_dataset.with_actions = True)"
+        else:
+            fix = f"set build_model.action_dim = {geometry.action_dim}"
+        raise ConfigError(
+            f"{dataset.name} yields actions of size {geometry.action_dim} per frame but "
+            f"build_model.action_dim = {action_dim}: {fix}."
         )
     return geometry
 
@@ -179,6 +191,7 @@ def check_train_config():
         bound_dataset(),
         configurables.model_setting("image_size"),
         configurables.model_setting("image_channels"),
+        configurables.model_setting("action_dim"),
     )
     check_sequence_lengths(
         context_frames,

@@ -50,13 +50,15 @@ def build_model(
     beta=_MODEL_DEFAULTS["beta"],
     beta_warmup_steps=_MODEL_DEFAULTS["beta_warmup_steps"],
     seed=_MODEL_DEFAULTS["seed"],
+    action_dim=_MODEL_DEFAULTS["action_dim"],
     precision="float32",
 ):
     """The `HierarchicalVRNN` of the parsed gin configuration, built (weights exist).
 
     Args:
         image_size, image_channels, context_frames, likelihood, beta,
-            beta_warmup_steps, seed: `HierarchicalVRNN`'s (defaults: its own).
+            beta_warmup_steps, seed, action_dim: `HierarchicalVRNN`'s (defaults: its
+            own; `action_dim = 4` conditions BAIR's model on the robot's actions).
         precision: "float32", or "mixed_bfloat16": bfloat16 activations and
             float32 variables; the Gaussians' parameters, the KL, the
             likelihood and GroupNorm's statistics stay float32.
@@ -77,6 +79,7 @@ def build_model(
         beta=beta,
         beta_warmup_steps=beta_warmup_steps,
         seed=seed,
+        action_dim=action_dim,
         name="hierarchical_vrnn",
         dtype=precision,
     )

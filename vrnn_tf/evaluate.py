@@ -7,7 +7,8 @@ Reads the training workdir (`config.gin`, newest checkpoint in `checkpoints/`)
 or a `vrnn_tf.export` SavedModel (its `predict` endpoint; the data settings
 come from the gin config kept in its metadata, TensorFlow backend only),
 and for every sequence of the split draws `num_samples` futures from the
-prior given the context frames. Per metric (SSIM, PSNR, LPIPS) it keeps the
+prior given the context frames (an action model: and the clip's own actions, as SAVP
+evaluates). Per metric (SSIM, PSNR, LPIPS) it keeps the
 best sample of each sequence (by its mean over the predicted frames) and
 averages over the sequences; FVD compares the real clips with one random
 sample per sequence, repeated `fvd_repeats` times (mean and std reported).
@@ -158,6 +159,9 @@ def evaluate(
         gin_bindings=list(gin_bindings),
         backend=keras.backend.backend(),
     )
+    action_dim = configurables.model_setting("action_dim")
+    if action_dim:  # (absent for the paper's action-free model: its settings stay as they were)
+        settings.update(action_dim=action_dim, actions="each test clip's own (SAVP protocol)")
     files.write_text(os.path.join(out, "command.txt"), " ".join(sys.argv) + "\n")
     data = dataset(split, settings["context_frames"] + future_frames)
     if num_sequences is not None:
@@ -179,8 +183,8 @@ def sampler_factory(settings):
             from vrnn_tf import export
 
             exported = export.ExportedModel(settings["saved_model"])
-            return lambda context, seed: exported.generate(
-                context, future_frames, samples_per_call, seed
+            return lambda context, seed, actions=None: exported.generate(
+                context, future_frames, samples_per_call, seed, actions
             )
         model = configurables.build_model()
         model.load_weights(settings["checkpoint"])  # the step that settings name
@@ -210,6 +214,7 @@ def checked_data(split, future_frames, fvd_with_context):
         dataset,
         configurables.model_setting("image_size"),
         configurables.model_setting("image_channels"),
+        configurables.model_setting("action_dim"),
     )
     if future_frames is None:
         try:

@@ -12,13 +12,20 @@ needs TensorFlow only (no vrnn_tf, no gin):
     context: float32 `[B, context_frames, H, W, 3]`, RGB in [0, 1].
     futures: float32 `[B, num_samples, num_future, H, W, 3]` in [0, 1].
 
+A model conditioned on actions (`build_model.action_dim > 0`) takes them second:
+
+    futures = exported.predict(context, actions, num_future=28, num_samples=5, seed=0)
+
+    actions: float32 `[B, >= context_frames + num_future - 1, action_dim]`: action t is
+        taken at frame t (the first context frame is frame 0).
+
 A grayscale model (SM-MNIST) reads the luminance of the context and returns
 gray RGB frames. The same seed gives the same futures, those of the model's
 own `generate`. `num_future` may exceed the training horizon: sampling is
 `vrnn_tf.sampling.sample_futures`, a `tf.while_loop` of one step per frame.
 
 The export folder also holds `vrnn_tf_export.json`: image size, context
-frames, the gin config and the checkpoint step (`load_metadata` reads it).
+frames, `action_dim`, the gin config and the checkpoint step (`load_metadata` reads it).
 """
 
 import json
@@ -31,6 +38,7 @@ from absl import flags
 
 from vrnn_tf import cli
 from vrnn_tf import files
+from vrnn_tf import model as model_lib
 from vrnn_tf import sampling
 from vrnn_tf.training import checkpoints
 from vrnn_tf.training import workdirs
@@ -47,7 +55,9 @@ def predict_function(model):
 
     Returns:
         `predict(context, num_future, num_samples, seed)`: context float32
-        `[B, C, H, W, 3]`, the rest int32 scalars -> float32 `[B, S, F, H, W, 3]`.
+        `[B, C, H, W, 3]`, the rest int32 scalars -> float32 `[B, S, F, H, W, 3]`;
+        for an action model `predict(context, actions, num_future, num_samples, seed)`,
+        actions float32 `[B, >= C + F - 1, action_dim]`.
     """
     if model.image_channels not in (1, 3):
         raise ValueError(
@@ -55,19 +65,42 @@ def predict_function(model):
             f"{model.image_channels} image channels."
         )
 
-    def predict(context, num_future, num_samples, seed):
+    def predict_with_actions(context, actions, num_future, num_samples, seed):
         checks = [
             tf.debugging.assert_positive(num_future, message="num_future must be >= 1"),
             tf.debugging.assert_positive(num_samples, message="num_samples must be >= 1"),
         ]
-        with tf.control_dependencies(checks):
+        if actions is not None:
+            needed = model.context_frames + num_future - 1
+            checks += [
+                tf.debugging.assert_equal(
+                    tf.shape(actions)[0],
+                    tf.shape(context)[0],
+                    message="actions and context must hold the same number of clips",
+                ),
+                tf.debugging.assert_greater_equal(
+                    tf.shape(actions)[1],
+                    needed,
+                    message="actions must hold context_frames + num_future - 1 actions per "
+                    "clip: one per predicted frame, from the last context frame on",
+                ),
+            ]
+        with tf.control_dependencies(checks):  # before anything reads the inputs
             context = tf.identity(context)
+            if actions is not None:
+                actions = tf.identity(actions)
         if model.image_channels == 1:
             context = tf.image.rgb_to_grayscale(context)
-        frames = sampling.sample_futures(model, context, num_future, num_samples, seed)
+        frames = sampling.sample_futures(model, context, num_future, num_samples, seed, actions)
         if model.image_channels == 1:
             frames = tf.repeat(frames, 3, axis=-1)
         return frames
+
+    if model.action_dim:
+        return predict_with_actions
+
+    def predict(context, num_future, num_samples, seed):
+        return predict_with_actions(context, None, num_future, num_samples, seed)
 
     return predict
 
@@ -131,24 +164,30 @@ def export_saved_model(model, path, gin_config="", step=None):
     # trace of the sampling loop is most of an export's time.
     module = tf.Module()
     module.model_variables = [variable.value for variable in model.variables]
+    context_spec = tf.TensorSpec([None, num_context, size, size, 3], tf.float32, name="context")
+    actions_spec = tf.TensorSpec([None, None, model.action_dim], tf.float32, name="actions")
+    counts_spec = [
+        tf.TensorSpec([], tf.int32, name=name) for name in ("num_future", "num_samples", "seed")
+    ]
     module.predict = tf.function(
         predict_function(model),
-        input_signature=[
-            tf.TensorSpec([None, num_context, size, size, 3], tf.float32, name="context"),
-            tf.TensorSpec([], tf.int32, name="num_future"),
-            tf.TensorSpec([], tf.int32, name="num_samples"),
-            tf.TensorSpec([], tf.int32, name="seed"),
-        ],
+        input_signature=[context_spec] + ([actions_spec] if model.action_dim else []) + counts_spec,
         autograph=False,  # the loop is an explicit tf.while_loop
+    )
+    actions = (
+        f", actions float32 [B, >= context_frames + num_future - 1, {model.action_dim}]"
+        if model.action_dim
+        else ""
     )
     metadata = {
         "format": FORMAT,
         "image_size": size,
         "context_frames": num_context,
         "model_image_channels": model.image_channels,
+        "action_dim": model.action_dim,
         "step": step,
-        "endpoint": "predict(context float32 [B, context_frames, H, W, 3] in [0, 1], "
-        "num_future int32, num_samples int32, seed int32) -> float32 "
+        "endpoint": "predict(context float32 [B, context_frames, H, W, 3] in [0, 1]"
+        f"{actions}, num_future int32, num_samples int32, seed int32) -> float32 "
         "[B, num_samples, num_future, H, W, 3] in [0, 1]",
         "gin_config": gin_config,
     }
@@ -184,15 +223,26 @@ class ExportedModel:
 
     def __init__(self, path):
         metadata = load_metadata(path)
+        self.path = path
         self.image_channels = metadata["model_image_channels"]
+        self.context_frames = metadata["context_frames"]
+        self.action_dim = metadata.get("action_dim", 0)  # absent from older exports: none
         self._exported = tf.saved_model.load(path)
 
-    def generate(self, context, num_future, num_samples=1, seed=0):
-        """float `[B, context_frames, H, W, C]` -> float32 `[B, samples, future, H, W, C]`."""
+    def generate(self, context, num_future, num_samples=1, seed=0, actions=None):
+        """float `[B, context_frames, H, W, C]` (and, for an action model, actions
+        `[B, >= context_frames + num_future - 1, A]`) -> float32 `[B, samples, future, H, W, C]`.
+        """
         context = np.asarray(context, np.float32)
         if context.shape[-1] == 1:
             context = np.repeat(context, 3, axis=-1)
-        futures = self._exported.predict(context, int(num_future), int(num_samples), int(seed))
+        counts = (int(num_future), int(num_samples), int(seed))
+        transitions = self.context_frames + int(num_future) - 1
+        model_lib.check_actions(self.action_dim, actions, transitions, "the actions")
+        if not self.action_dim:
+            futures = self._exported.predict(context, *counts)
+        else:
+            futures = self._exported.predict(context, np.asarray(actions, np.float32), *counts)
         return futures.numpy()[..., : self.image_channels]
 
 

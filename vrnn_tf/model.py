@@ -9,19 +9,57 @@ Data flow, per future step t (context frames c set every initial state):
 Training teacher-forces x_{t-1} and samples z_t from the posterior; generation
 samples z_t from the prior and feeds its own frames back, one step at a time,
 so its cost is linear in the number of predicted frames.
+
+With `action_dim > 0` the action a_{t-1} taken at frame t-1 also conditions the step
+that predicts x_t: tiled to each map's size, it joins the encoder features the prior
+and the posterior of every level and the renderer's first block read
+(`_step_inputs`; docs/ARCHITECTURE.md, "Actions").
 """
 
 import keras
+import numpy as np
 from keras import ops
 
 from vrnn_tf import distributions
 from vrnn_tf import elbo
 from vrnn_tf import schedules
+from vrnn_tf.data.inputs import split_batch
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
 
 # Where `save_own_variables` keeps the latent noise generator's state.
 NOISE_STATE_KEY = "noise_seed_state"
+
+
+def check_actions(action_dim, actions, transitions, what="actions"):
+    """Raises a ValueError unless `actions` suit a model with `action_dim`: None without
+    actions, else float `[B, >= transitions, action_dim]` (`transitions` None: unknown)."""
+    if not action_dim:
+        if actions is not None:
+            raise ValueError(
+                f"This model takes no actions (build_model.action_dim = 0), but {what} "
+                "were given; train a model with build_model.action_dim > 0 to condition "
+                "on them."
+            )
+        return
+    if actions is None:
+        raise ValueError(
+            f"This model is conditioned on actions (build_model.action_dim = "
+            f"{action_dim}): pass {what}, float [batch, frames - 1, {action_dim}]"
+            ", the action taken at each frame but the last."
+        )
+    shape = tuple(actions.shape) if hasattr(actions, "shape") else np.shape(actions)
+    if len(shape) != 3 or shape[-1] != action_dim:
+        raise ValueError(
+            f"{what} must be shaped [batch, transitions, {action_dim}] for this "
+            f"model; got {list(shape)}."
+        )
+    if transitions is not None and shape[1] is not None and shape[1] < transitions:
+        raise ValueError(
+            f"{what} hold {shape[1]} actions per clip, but {transitions} are needed: one "
+            "per predicted frame, from the last context frame on (action t leads to "
+            "frame t + 1)."
+        )
 
 
 @keras.saving.register_keras_serializable(package="vrnn_tf")
@@ -40,9 +78,13 @@ class HierarchicalVRNN(keras.Model):
         beta: float. Final KL weight. Defaults to 1.0.
         beta_warmup_steps: int. Steps over which beta rises from 0. Defaults to 0.
         seed: int or None. Seed of the latent noise (None: a random one). Defaults to 0.
+        action_dim: int. Size of the action that conditions each step (4 for BAIR's
+            robot); 0, the paper's model, takes none. Defaults to 0.
 
     Call arguments:
-        video: float `[B, T, H, W, C]` in [0, 1], T > context_frames.
+        inputs: the video, float `[B, T, H, W, C]` in [0, 1], T > context_frames; with
+            `action_dim > 0` the dict `{"video": ..., "actions": float [B, >= T - 1, A]}`
+            (action t is taken at frame t and leads to frame t + 1).
         training: bool.
         batch_offset, global_batch_size: this replica's rows of the global
             batch (set by the distributed train step; see
@@ -64,6 +106,7 @@ class HierarchicalVRNN(keras.Model):
         beta=1.0,
         beta_warmup_steps=0,
         seed=0,
+        action_dim=0,
         **kwargs,
     ):
         # Videos stay float32 under mixed precision: the likelihood's targets
@@ -80,6 +123,7 @@ class HierarchicalVRNN(keras.Model):
         self.beta = beta
         self.beta_warmup_steps = beta_warmup_steps
         self.seed = seed
+        self.action_dim = action_dim
         self._check_architecture()
         self.noise_seed = keras.random.SeedGenerator(seed, name="noise_seed")
         # The ELBO's own step counter: beta warmup reads it. It is a model
@@ -106,6 +150,10 @@ class HierarchicalVRNN(keras.Model):
         elbo.check_likelihood(self.likelihood)
         if self.context_frames < 1:
             raise ValueError(f"context_frames must be >= 1, got {self.context_frames}.")
+        if isinstance(self.action_dim, bool) or not (
+            isinstance(self.action_dim, int) and self.action_dim >= 0
+        ):
+            raise ValueError(f"action_dim must be an int >= 0, got {self.action_dim!r}.")
         available = self.encoder.output_resolutions(self.image_size)
         for what, resolutions in [
             ("latent level", self.hierarchy.resolutions),
@@ -145,11 +193,12 @@ class HierarchicalVRNN(keras.Model):
         # (jax.eval_shape) is the fast one: eager ops compile one by one. The
         # fixed seed leaves the model's own noise stream where it was.
         shape = (1, self.context_frames + 1, self.image_size, self.image_size, self.image_channels)
+        actions_shape = (1, self.context_frames, self.action_dim)
         if keras.backend.backend() == "tensorflow":
-            video = ops.zeros(shape, "float32")
+            video, actions = ops.zeros(shape, "float32"), ops.zeros(actions_shape, "float32")
         else:
-            video = keras.KerasTensor(shape)
-        self._training_pass(video, seed=0)
+            video, actions = keras.KerasTensor(shape), keras.KerasTensor(actions_shape)
+        self._training_pass(video, actions if self.action_dim else None, seed=0)
         self.built = True
 
     def compile(self, *args, **kwargs):
@@ -180,6 +229,47 @@ class HierarchicalVRNN(keras.Model):
                 + (" + 1 to predict)." if min_frames > self.context_frames else ").")
             )
 
+    def check_actions(self, actions, transitions, what="actions"):
+        """`check_actions` for this model's `action_dim`."""
+        check_actions(self.action_dim, actions, transitions, what)
+
+    def _step_inputs(self, previous, actions=None, current=None):
+        """What the networks of a step read: x_{t-1}'s encoding (and x_t's), and a_{t-1}.
+
+        With actions, the action is tiled over each map and concatenated as `A` more
+        channels to what the prior and posterior of every level and the renderer's first
+        block read (docs/ARCHITECTURE.md, "Actions"); without, the features as they are.
+
+        Args:
+            previous: dict `{R: [B, T, R, R, C_R]}`: encodings of x_{t-1}.
+            actions: None, or float `[B, T, A]`: a_{t-1} of each step.
+            current: None, or the encodings of x_t (training: the posterior's input).
+
+        Returns:
+            `(prior_features, posterior_features, render_features)`: lists per level
+            (the second None without `current`) and the renderer's dict.
+        """
+
+        def with_action(features):
+            if actions is None:
+                return features
+            size = features.shape[2]
+            tiled = ops.broadcast_to(
+                ops.cast(actions, features.dtype)[:, :, None, None, :],
+                (ops.shape(features)[0], features.shape[1], size, size, self.action_dim),
+            )
+            return ops.concatenate([features, tiled], axis=-1)
+
+        levels = self.hierarchy.resolutions
+        first_block = self.renderer.resolutions[0]
+        render_features = dict(previous)
+        render_features[first_block] = with_action(previous[first_block])
+        return (
+            [with_action(previous[r]) for r in levels],
+            None if current is None else [with_action(current[r]) for r in levels],
+            render_features,
+        )
+
     def encode(self, video):
         """Encoder features of every frame: dict `{R: [B, T, R, R, C_R]}`."""
         num_steps = video.shape[1]
@@ -194,10 +284,13 @@ class HierarchicalVRNN(keras.Model):
         ]
         return distributions.draw_standard_normal(shapes, seed, global_batch_size, batch_offset)
 
-    def _training_pass(self, video, batch_offset=0, global_batch_size=None, seed=None):
+    def _training_pass(
+        self, video, actions=None, batch_offset=0, global_batch_size=None, seed=None
+    ):
         """Posterior samples with teacher forcing; returns logits and distributions.
 
-        `seed`: the latent noise's seed; defaults to the model's `noise_seed`.
+        `actions`: None, or float `[B, >= T - 1, A]`. `seed`: the latent noise's seed;
+        defaults to the model's `noise_seed`.
         """
         context = self.context_frames
         num_future = video.shape[1] - context
@@ -205,9 +298,14 @@ class HierarchicalVRNN(keras.Model):
         context_features = {r: f[:, :context] for r, f in features.items()}
         previous = {r: f[:, context - 1 : -1] for r, f in features.items()}  # x_{t-1}
         current = {r: f[:, context:] for r, f in features.items()}  # x_t
+        if actions is not None:  # a_{t-1}, the action that leads from x_{t-1} to x_t
+            actions = actions[:, context - 1 : context - 1 + num_future]
+        prior_features, posterior_features, render_features = self._step_inputs(
+            previous, actions, current
+        )
         levels = self.hierarchy.resolutions
         latents = self.hierarchy(
-            [previous[r] for r in levels],
+            prior_features,
             self.hierarchy.initial_states([context_features[r] for r in levels]),
             self._noise(
                 ops.shape(video)[0],
@@ -216,18 +314,20 @@ class HierarchicalVRNN(keras.Model):
                 global_batch_size,
                 batch_offset,
             ),
-            posterior_features=[current[r] for r in levels],
+            posterior_features=posterior_features,
         )
         logits, _ = self.renderer(
-            previous,
+            render_features,
             dict(zip(levels, latents["samples"])),
             self.renderer.initial_states([context_features[r] for r in self.renderer.resolutions]),
         )
         return logits, latents
 
-    def call(self, video, training=False, batch_offset=0, global_batch_size=None):
+    def call(self, inputs, training=False, batch_offset=0, global_batch_size=None):
+        video, actions = split_batch(inputs)
         self.check_video(video)
-        logits, latents = self._training_pass(video, batch_offset, global_batch_size)
+        self.check_actions(actions, video.shape[1] - 1)
+        logits, latents = self._training_pass(video, actions, batch_offset, global_batch_size)
         return elbo.elbo_terms(
             self.likelihood,
             logits,
@@ -236,24 +336,31 @@ class HierarchicalVRNN(keras.Model):
             latents["prior"],
         )
 
-    def latent_distributions(self, video):
+    def latent_distributions(self, inputs):
         """Posterior and prior of every level on a video (teacher forcing, posterior samples).
+
+        Args:
+            inputs: as `call`'s (a video, or a dict with actions).
 
         Returns:
             `(posterior, prior)`: lists per level of `(mean, scale)`, each
             float32 `[B, T - context_frames, R, R, Z]`.
         """
+        video, actions = split_batch(inputs)
         self.check_video(video)
-        _, latents = self._training_pass(video)
+        self.check_actions(actions, video.shape[1] - 1)
+        _, latents = self._training_pass(video, actions)
         return latents["posterior"], latents["prior"]
 
-    def reconstruct(self, video):
+    def reconstruct(self, inputs):
         """Posterior reconstructions of the future frames, `[B, T - context, H, W, C]`."""
+        video, actions = split_batch(inputs)
         self.check_video(video)
-        logits, _ = self._training_pass(video)
+        self.check_actions(actions, video.shape[1] - 1)
+        logits, _ = self._training_pass(video, actions)
         return elbo.frame_mean(logits)
 
-    def generate(self, context, num_future, num_samples=1, seed=None):
+    def generate(self, context, num_future, num_samples=1, seed=None, actions=None):
         """Samples futures from the prior, one step at a time (ancestral sampling).
 
         The loop of `vrnn_tf.sampling.sample_futures`, run as called (eagerly, or
@@ -266,13 +373,16 @@ class HierarchicalVRNN(keras.Model):
             num_samples: int. Futures per context, drawn in one batched pass.
             seed: int, integer scalar tensor, `keras.random.SeedGenerator` or
                 None (the model's own).
+            actions: float `[B, >= context_frames + num_future - 1, action_dim]`, one
+                per transition from the first frame on (an action model only; the
+                actions of the context's transitions are not read).
 
         Returns:
             float32 `[B, num_samples, num_future, H, W, C]` in [0, 1].
         """
         from vrnn_tf import sampling  # the loop is backend-specific
 
-        return sampling.sample_futures(self, context, num_future, num_samples, seed)
+        return sampling.sample_futures(self, context, num_future, num_samples, seed, actions)
 
     def start_generation(self, context, num_samples=1):
         """The state step-wise sampling starts from (see `generation_step`).
@@ -306,22 +416,24 @@ class HierarchicalVRNN(keras.Model):
             ),
         }
 
-    def generation_step(self, state, noise):
+    def generation_step(self, state, noise, actions=None):
         """Samples the latents of one step from the prior, renders the frame, encodes it.
 
         Args:
             state: dict from `start_generation` (or the previous step).
             noise: list, per level, of float32 `[B * S, 1, R, R, Z]`, N(0, 1).
+            actions: None, or float `[B * S, 1, A]`: the action taken at the previous
+                frame (an action model).
 
         Returns:
             `(frame, state)`: float32 `[B * S, 1, H, W, C]` in [0, 1] and the
             state of the next step, whose `previous` is this frame's encoding.
         """
         levels = self.hierarchy.resolutions
-        previous = state["previous"]
-        latents = self.hierarchy([previous[r] for r in levels], state["latent"], noise)
+        prior_features, _, render_features = self._step_inputs(state["previous"], actions)
+        latents = self.hierarchy(prior_features, state["latent"], noise)
         logits, render_states = self.renderer(
-            previous,
+            render_features,
             dict(zip(levels, latents["samples"])),
             state["render"],
         )
@@ -390,9 +502,9 @@ class HierarchicalVRNN(keras.Model):
         if keras.backend.backend() == "tensorflow":
             from vrnn_tf.backends import tf_train_step  # TensorFlow only where it is the backend
 
-            # fit() passes the video; train_on_batch() passes (video, None, None).
-            video, _, _ = keras.utils.unpack_x_y_sample_weight(args[0])
-            return tf_train_step.train_step(self, video)
+            # fit() passes the batch; train_on_batch() passes (batch, None, None).
+            batch, _, _ = keras.utils.unpack_x_y_sample_weight(args[0])
+            return tf_train_step.train_step(self, batch)
         from vrnn_tf.backends import jax_train_step  # JAX only where it is the backend
 
         return jax_train_step.train_step(self, *args)
@@ -429,6 +541,7 @@ class HierarchicalVRNN(keras.Model):
             beta=self.beta,
             beta_warmup_steps=self.beta_warmup_steps,
             seed=self.seed,
+            action_dim=self.action_dim,
         )
         return config
 

@@ -1,7 +1,8 @@
 """Samples futures of your own video with an exported model.
 
     python -m vrnn_tf.predict --model runs/demo/saved_model --input clip.mp4 \\
-        --out futures.gif [--num_samples 5 --num_future 28 --seed 0 --fps 8]
+        --out futures.gif [--num_samples 5 --num_future 28 --seed 0 --fps 8] \\
+        [--actions moves.npy]   # an action model only
 
 `--input` is a video file (MP4, GIF, anything imageio with its ffmpeg plugin
 reads), a folder of frames (sorted by name) or a `.npy` array `[T, H, W(, 1 or
@@ -12,7 +13,11 @@ one tile per sample: the context (green frame) followed by that sample's
 future (red frame).
 
 `--model` is a SavedModel written by `vrnn_tf.export` (training writes one to
-`WORKDIR/saved_model`).
+`WORKDIR/saved_model`). A model conditioned on actions (`build_model.action_dim > 0`, e.g.
+`gin/bair_hier_actions.gin`) also needs `--actions`, a `.npy` array `[N, action_dim]` with
+N >= context_frames + num_future - 1: action t is the one taken at frame t of the clip
+(BAIR: the robot's commanded move), so the futures show what the camera would see if the
+robot did this.
 """
 
 import os
@@ -142,8 +147,58 @@ def animation_frames(context, futures):
     )
 
 
-def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28, seed=0, fps=8):
+def read_actions(path, action_dim, transitions):
+    """The `--actions` array: float32 `[1, N, action_dim]`, N >= `transitions`.
+
+    Raises:
+        ValueError: no actions for an action model, actions for one without, or a file
+            that is not a finite float array of that shape; the message names the file.
+    """
+    if not action_dim:
+        if path:
+            raise ValueError(
+                f"--actions {path}: this model takes no actions (its action_dim is 0)."
+            )
+        return None
+    if not path:
+        raise ValueError(
+            f"--actions is required: the model is conditioned on actions (action_dim "
+            f"{action_dim}); give a .npy array [N, {action_dim}], N >= {transitions}."
+        )
+    try:
+        actions = np.load(path, allow_pickle=False)
+    except Exception as error:  # OSError, ValueError, EOFError, SyntaxError: as --input
+        raise ValueError(f"--actions {path}: not a readable .npy array: {error!r}") from error
+    if (
+        actions.ndim != 2
+        or actions.shape[1] != action_dim
+        or len(actions) < transitions
+        or not np.issubdtype(actions.dtype, np.number)
+    ):
+        raise ValueError(
+            f"--actions {path}: expected a numeric array [N, {action_dim}] with N >= "
+            f"{transitions} (context frames + --num_future - 1), got {actions.dtype} "
+            f"{list(actions.shape)}."
+        )
+    actions = actions.astype(np.float32)
+    if not np.all(np.isfinite(actions)):
+        raise ValueError(f"--actions {path}: holds NaN or Inf.")
+    return actions[None]
+
+
+def predict_clip(
+    model_path,
+    input_path,
+    out_path,
+    num_samples=5,
+    num_future=28,
+    seed=0,
+    fps=8,
+    actions_path=None,
+):
     """Reads a clip, samples futures of its first frames and writes the animated grid.
+
+    `actions_path`: a `.npy` of the actions to follow (an action model; module doc).
 
     Returns:
         float32 `[num_samples, num_future, H, W, 3]`: the sampled futures.
@@ -160,6 +215,9 @@ def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28,
     # the SavedModel itself is loaded: that takes seconds.
     metadata = export.load_metadata(model_path)
     num_context, size = metadata["context_frames"], metadata["image_size"]
+    actions = read_actions(
+        actions_path, metadata.get("action_dim", 0), num_context + num_future - 1
+    )
     clip = read_clip(input_path, num_context)
     if len(clip) < num_context:
         raise ValueError(
@@ -174,7 +232,9 @@ def predict_clip(model_path, input_path, out_path, num_samples=5, num_future=28,
         f"{size}x{size} context frames ...",
         flush=True,
     )
-    futures = model.predict(context[None], num_future, num_samples, seed).numpy()[0]
+    conditioning = () if actions is None else (actions,)
+    futures = model.predict(context[None], *conditioning, num_future, num_samples, seed)
+    futures = futures.numpy()[0]
     if metadata["model_image_channels"] == 1:  # show the context as the model saw it
         context = np.repeat(tf.image.rgb_to_grayscale(context).numpy(), 3, axis=-1)
     visualize.write_animation(out_path, animation_frames(context, futures), fps)
@@ -193,6 +253,12 @@ def define_flags():
     flags.DEFINE_integer("num_future", 28, "Predicted frames per sample.")
     flags.DEFINE_integer("seed", 0, "Seed of the latent noise: the same seed, the same futures.")
     flags.DEFINE_float("fps", 8.0, "Frames per second of the output.")
+    flags.DEFINE_string(
+        "actions",
+        None,
+        "An action model's actions to follow: .npy [N, action_dim], action t "
+        "taken at frame t, N >= context frames + num_future - 1.",
+    )
 
 
 def main(argv):
@@ -210,6 +276,7 @@ def main(argv):
             FLAGS.num_future,
             FLAGS.seed,
             FLAGS.fps,
+            FLAGS.actions,
         )
     except ValueError as error:
         raise app.UsageError(str(error)) from error

@@ -26,7 +26,7 @@ def derive_seed(*parts):
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0] % (2**31 - 1))
 
 
-def sample_futures(model, context, num_future, num_samples=1, seed=None):
+def sample_futures(model, context, num_future, num_samples=1, seed=None, actions=None):
     """Samples `num_samples` futures per context from the prior, one step per frame.
 
     Args:
@@ -37,10 +37,16 @@ def sample_futures(model, context, num_future, num_samples=1, seed=None):
         num_samples: int (or int32 scalar tensor on TensorFlow). Futures per context.
         seed: int in [0, 2**31 - 1), integer scalar tensor, `keras.random.SeedGenerator`
             (one draw from it seeds the whole call) or None (the model's `noise_seed`).
+        actions: None, or (an action model) float `[B, >= context_frames + num_future - 1,
+            action_dim]`: action t is taken at frame t; step t reads action
+            `context_frames - 1 + t`, the same for every sample of a context.
 
     Returns:
         float32 `[B, num_samples, num_future, H, W, C]` in [0, 1].
     """
+    # A tensor `num_future` (the SavedModel's) is checked by the caller.
+    transitions = model.context_frames + num_future - 1 if isinstance(num_future, int) else None
+    model.check_actions(actions, transitions, "the actions")
     state = model.start_generation(context, num_samples)
     rows = ops.shape(context)[0] * num_samples
     if seed is None or isinstance(seed, keras.random.SeedGenerator):
@@ -51,8 +57,17 @@ def sample_futures(model, context, num_future, num_samples=1, seed=None):
         for r, z in zip(model.hierarchy.resolutions, model.hierarchy.latent_channels)
     ]
 
+    step_actions = None
+    if actions is not None:  # time-major [F, B * S, 1, A], sample-major within a context
+        first = model.context_frames - 1
+        step_actions = ops.repeat(actions[:, first : first + num_future], num_samples, axis=0)
+        step_actions = ops.moveaxis(ops.cast(step_actions, "float32"), 1, 0)[:, :, None]
+
     def step(t, state):
-        return model.generation_step(state, distributions.draw_step_noise(shapes, seed, t))
+        noise = distributions.draw_step_noise(shapes, seed, t)
+        if step_actions is None:
+            return model.generation_step(state, noise)
+        return model.generation_step(state, noise, ops.take(step_actions, t, axis=0))
 
     frames = _frame_loop(step, state, num_future)  # [F, B * S, H, W, C]
     frames = ops.moveaxis(frames, 0, 1)  # -> [B * S, F, H, W, C]
@@ -60,21 +75,21 @@ def sample_futures(model, context, num_future, num_samples=1, seed=None):
     return ops.reshape(frames, (-1, num_samples, num_future, size, size, channels))
 
 
-def sample_once(model, context, num_future, num_samples, seed):
+def sample_once(model, context, num_future, num_samples, seed, actions=None):
     """`sample_futures` for a single call, the fastest way: compiled on JAX, where eager
     ops compile one by one; eager elsewhere, where one call does not repay a trace.
 
     Args:
-        model, context, num_future, num_samples: as in `sample_futures`.
+        model, context, num_future, num_samples, actions: as in `sample_futures`.
         seed: int in [0, 2**31 - 1).
 
     Returns:
         float32 numpy `[B, num_samples, num_future, H, W, C]`.
     """
     if keras.backend.backend() == "jax":
-        futures = Sampler(model, num_future, num_samples)(context, seed)
+        futures = Sampler(model, num_future, num_samples)(context, seed, actions)
     else:
-        futures = sample_futures(model, context, num_future, num_samples, seed)
+        futures = sample_futures(model, context, num_future, num_samples, seed, actions)
     return np.asarray(ops.convert_to_numpy(futures))
 
 
@@ -129,6 +144,8 @@ class Sampler:
     Call arguments:
         context: float32 `[B, context_frames, H, W, C]` in [0, 1].
         seed: int in [0, 2**31 - 1) or None.
+        actions: None, or (an action model) float `[B, >= context_frames + num_future - 1,
+            action_dim]`, as `sample_futures` reads them.
 
     Returns:
         float32 `[B, num_samples, num_future, H, W, C]` in [0, 1] (a backend tensor).
@@ -154,28 +171,36 @@ class Sampler:
         else:
             self._run = self._sample
 
-    def __call__(self, context, seed=None):
+    def __call__(self, context, seed=None, actions=None):
         if seed is None:
             seed = derive_seed(self.seed, self.calls)
             self.calls += 1
         context = np.asarray(context, "float32")
+        # Checked here, with the shapes known, not inside the compiled program.
+        self.model.check_actions(
+            actions, self.model.context_frames + self.num_future - 1, "the actions"
+        )
+        if actions is not None:
+            actions = np.asarray(actions, "float32")
         seed = ops.convert_to_tensor(np.int32(seed))
         if keras.backend.backend() == "jax":
-            return self._run([v.value for v in self.model.variables], context, seed)
-        return self._run(context, seed)
+            return self._run([v.value for v in self.model.variables], context, seed, actions)
+        return self._run(context, seed, actions)
 
-    def lower(self, context):
-        """JAX: the program for contexts shaped like `context`, lowered, not run
+    def lower(self, context, actions=None):
+        """JAX: the program for contexts (and actions) shaped like these, lowered, not run
         (`.compile()` gives XLA's `memory_analysis()` and `cost_analysis()`)."""
         if keras.backend.backend() != "jax":
             raise NotImplementedError("Sampler.lower needs the JAX backend.")
         values = [v.value for v in self.model.variables]
-        return self._run.lower(values, np.asarray(context, "float32"), np.int32(0))
+        if actions is not None:
+            actions = np.asarray(actions, "float32")
+        return self._run.lower(values, np.asarray(context, "float32"), np.int32(0), actions)
 
-    def _sample(self, context, seed):
-        return sample_futures(self.model, context, self.num_future, self.num_samples, seed)
+    def _sample(self, context, seed, actions=None):
+        return sample_futures(self.model, context, self.num_future, self.num_samples, seed, actions)
 
-    def _stateless_sample(self, values, context, seed):
+    def _stateless_sample(self, values, context, seed, actions=None):
         # The weights are this program's inputs, not baked-in constants.
         with keras.StatelessScope(state_mapping=list(zip(self.model.variables, values))):
-            return self._sample(context, seed)
+            return self._sample(context, seed, actions)

@@ -12,10 +12,12 @@ KL is its mean value times `R * R * T`; summed over channels, that is the
 level's term `kl_level_l` of the ELBO.
 """
 
+import keras
 import numpy as np
 from keras import ops
 
 from vrnn_tf import distributions
+from vrnn_tf.data import inputs
 
 ACTIVE_KL = 0.01
 MAX_ACTIVE_KL = 0.15
@@ -43,7 +45,8 @@ def mean_channel_kl(model, batches):
     Args:
         model: a built `HierarchicalVRNN`.
         batches: finite iterable of float `[B, T, H, W, C]` videos (a batched
-            `tf.data.Dataset` or a list of arrays), T > context frames.
+            `tf.data.Dataset` or a list of arrays), T > context frames; or of dicts of
+            videos and actions for an action model (`vrnn_tf.data.inputs`).
 
     Returns:
         `(mean_kl, num_videos)`: mean_kl a list per level of float64 numpy `[Z_l]`.
@@ -52,11 +55,12 @@ def mean_channel_kl(model, batches):
         ValueError: if `batches` holds no video.
     """
     totals, num_videos = None, 0
-    for video in batches:
-        per_video = channel_kl(*model.latent_distributions(np.asarray(video)))
+    for batch in batches:
+        batch = keras.tree.map_structure(np.asarray, batch)
+        per_video = channel_kl(*model.latent_distributions(batch))
         sums = [np.asarray(ops.convert_to_numpy(kl), np.float64).sum(axis=0) for kl in per_video]
         totals = sums if totals is None else [t + s for t, s in zip(totals, sums)]
-        num_videos += len(video)
+        num_videos += len(inputs.split_batch(batch)[0])
     if not num_videos:
         raise ValueError("No held-out videos to analyse: the dataset is empty.")
     return [total / num_videos for total in totals], num_videos

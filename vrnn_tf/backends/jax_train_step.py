@@ -23,7 +23,8 @@ def train_step(model, state, data):
     Args:
         model: a compiled `HierarchicalVRNN` (JAX backend).
         state: `(trainable, non_trainable, optimizer, metrics)` lists of arrays.
-        data: the batch, `video` float `[B, T, H, W, C]` (or `(video, None, None)`).
+        data: the batch, `video` float `[B, T, H, W, C]` or the dict of videos and actions
+            (`vrnn_tf.data.inputs`), or `(batch, None, None)`.
 
     Returns:
         `(logs, state)`: the trackers' values (loss, neg_elbo, reconstruction,

@@ -2,9 +2,12 @@
 
 import tensorflow as tf
 
+from vrnn_tf.data.inputs import split_batch
 
-def train_step(model, video):
-    """One optimizer step on the negative ELBO of a batch of videos.
+
+def train_step(model, batch):
+    """One optimizer step on the negative ELBO of a batch of videos (`batch`: the videos, or
+    the dict of videos and actions of an action model, `vrnn_tf.data.inputs`).
 
     Under `MirroredStrategy` each replica sees `B` of the `B * replicas`
     videos: the loss is divided by the global batch
@@ -28,15 +31,16 @@ def train_step(model, video):
         learning_rate, gradient_norm, nonfinite_steps).
     """
     replica = tf.distribute.get_replica_context()
-    batch = tf.shape(video)[0]
+    video, _ = split_batch(batch)
+    rows = tf.shape(video)[0]
     # The trackers as they were: a skipped step puts them back.
     tracked = [tf.identity(v) for v in model.metrics_variables]
     with tf.GradientTape() as tape:
         terms = model(
-            video,
+            batch,
             training=True,
-            batch_offset=replica.replica_id_in_sync_group * batch,
-            global_batch_size=replica.num_replicas_in_sync * batch,
+            batch_offset=replica.replica_id_in_sync_group * rows,
+            global_batch_size=replica.num_replicas_in_sync * rows,
         )
         loss = model.objective(terms)
         mean_loss = tf.nn.compute_average_loss(loss)

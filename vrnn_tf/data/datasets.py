@@ -5,7 +5,8 @@ the class; `vrnn_tf.training` instantiates it. An instance says what it yields b
 anything is loaded (`geometry()`: frame size, channels, longest clip; `paper_future_frames`:
 the paper's test horizon), so the setting checks (`vrnn_tf.cli`) and the evaluation ask it,
 never a name. `dataset(split, sequence_length, start=0)` gives unbatched float32 videos
-`[T, H, W, C]` in [0, 1]: a `tf.data.Dataset` on TensorFlow; on another backend, SM-MNIST and
+`[T, H, W, C]` in [0, 1] (with actions, `geometry().action_dim > 0`: dicts of the video and
+its actions `[T - 1, A]`, `vrnn_tf.data.inputs`): a `tf.data.Dataset` on TensorFlow; on another backend, SM-MNIST and
 the synthetic videos give a TensorFlow-free `vrnn_tf.data.inputs.IndexedVideos` (the JAX GPU
 box has no TensorFlow); BAIR, Cityscapes and your own videos need TensorFlow to read
 TFRecords.
@@ -43,11 +44,13 @@ class Geometry:
         image_size: int. Frame height = width.
         image_channels: int.
         max_frames: int or None. The longest clip it can give (None: no limit).
+        action_dim: int. Size of the actions that come with each clip (0: none).
     """
 
     image_size: int
     image_channels: int
     max_frames: int | None = None
+    action_dim: int = 0
 
 
 def stream_seed(seed, start):
@@ -183,16 +186,19 @@ class SyntheticVideos(VideoDataset):
         image_size, image_channels: int. Frame size and channels (the model's).
         num_sequences: int or None. None: infinite for "train", 256 otherwise.
         seed: int.
+        action_dim: int. With `action_dim > 0`, each video comes with uniform random
+            actions in [-1, 1], `[T - 1, action_dim]` (for timing action models).
     """
 
-    def __init__(self, image_size=64, image_channels=3, num_sequences=None, seed=0):
+    def __init__(self, image_size=64, image_channels=3, num_sequences=None, seed=0, action_dim=0):
         self.image_size = image_size
         self.image_channels = image_channels
         self.num_sequences = num_sequences
         self.seed = seed
+        self.action_dim = action_dim
 
     def geometry(self):
-        return Geometry(self.image_size, self.image_channels)
+        return Geometry(self.image_size, self.image_channels, action_dim=self.action_dim)
 
     def videos(self, split, sequence_length, start=0):
         num_sequences = self.num_sequences
@@ -202,13 +208,21 @@ class SyntheticVideos(VideoDataset):
         split_key = sum(split.encode())
         shape = (sequence_length, self.image_size, self.image_size, self.image_channels)
 
+        actions_shape = (sequence_length - 1, self.action_dim)
+
+        def make_video(i):
+            rng = np.random.default_rng([self.seed, split_key, i])
+            video = rng.random(shape, np.float32)
+            if not self.action_dim:
+                return video
+            actions = rng.uniform(-1.0, 1.0, actions_shape).astype(np.float32)
+            return {inputs.VIDEO: video, inputs.ACTIONS: actions}
+
         def make_batch(first, size):
-            return np.stack(
-                [
-                    np.random.default_rng([self.seed, split_key, i]).random(shape, np.float32)
-                    for i in range(offset + first, offset + first + size)
-                ]
-            )
+            videos = [make_video(i) for i in range(offset + first, offset + first + size)]
+            if not self.action_dim:
+                return np.stack(videos)
+            return {key: np.stack([v[key] for v in videos]) for key in videos[0]}
 
         if not inputs.use_tf_data():
             return inputs.IndexedVideos(make_batch, num_sequences)
@@ -220,10 +234,21 @@ class SyntheticVideos(VideoDataset):
             indices = tf.data.Dataset.range(num_sequences)
 
         def to_tensor(index):
-            video = tf.numpy_function(
-                lambda i: make_batch(int(i), 1)[0], [index], tf.float32, stateful=False
+            if not self.action_dim:
+                video = tf.numpy_function(
+                    lambda i: make_video(int(i)), [index], tf.float32, stateful=False
+                )
+                return tf.ensure_shape(video, shape)
+            video, actions = tf.numpy_function(
+                lambda i: tuple(make_video(int(i)).values()),
+                [index],
+                (tf.float32, tf.float32),
+                stateful=False,
             )
-            return tf.ensure_shape(video, shape)
+            return {
+                inputs.VIDEO: tf.ensure_shape(video, shape),
+                inputs.ACTIONS: tf.ensure_shape(actions, actions_shape),
+            }
 
         return indices.map(to_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
@@ -250,26 +275,56 @@ class BairRobotPushing(_TFRecordDataset):
     `source="tfds"` reads `bair_robot_pushing_small` prepared by
     tensorflow-datasets in `tfds_data_dir` (`data_prep.bair_tfds.load`); splits
     "train" and "test" only, so set `train.eval_split = 'test'` with it.
+
+    `with_actions=True` (TFRecords only) yields each clip with the robot's commanded
+    actions: `{"video": [T, 64, 64, 3], "actions": [T - 1, 4]}`, action t the one of
+    frame t (`'{t}/action'`), which leads to frame t + 1; the last frame's is not read.
     """
 
     paper_future_frames = 28
     SOURCES = ("tfrecords", "tfds")
 
     def __init__(
-        self, data_dir="data/softmotion30_44k", seed=0, source="tfrecords", tfds_data_dir=None
+        self,
+        data_dir="data/softmotion30_44k",
+        seed=0,
+        source="tfrecords",
+        tfds_data_dir=None,
+        with_actions=False,
     ):
         if source not in self.SOURCES:
             raise ValueError(f"bair_dataset.source must be 'tfrecords' or 'tfds', got {source!r}")
+        if with_actions and source != "tfrecords":
+            raise ValueError(
+                "bair_dataset.with_actions = True reads the actions of the original TFRecords: "
+                "set bair_dataset.source = 'tfrecords'."
+            )
         self.data_dir = data_dir if source == "tfrecords" else None
         self.seed = seed
         self.source = source
         self.tfds_data_dir = tfds_data_dir
+        self.with_actions = with_actions
 
     def geometry(self):
-        return Geometry(bair.IMAGE_SIZE, bair.IMAGE_CHANNELS, bair.FRAMES_PER_TRAJECTORY)
+        return Geometry(
+            bair.IMAGE_SIZE,
+            bair.IMAGE_CHANNELS,
+            bair.FRAMES_PER_TRAJECTORY,
+            action_dim=bair.ACTION_SIZE if self.with_actions else 0,
+        )
 
     def videos(self, split, sequence_length, start=0):
         seed = stream_seed(self.seed, start)
+        if self.source == "tfrecords" and self.with_actions:
+            clips = bair.load(
+                self.data_dir, split, sequence_length=sequence_length, seed=seed, with_actions=True
+            )
+            return clips.map(
+                lambda clip: {
+                    inputs.VIDEO: clip["video"],
+                    inputs.ACTIONS: clip["action"][: sequence_length - 1],
+                }
+            )
         if self.source == "tfrecords":
             return bair.load(self.data_dir, split, sequence_length=sequence_length, seed=seed)
         return bair_tfds.load(

@@ -45,7 +45,7 @@ def calls_shape(num_samples, chunk_size, futures_per_call):
     return min(chunk_size, max(1, futures_per_call // samples)), samples
 
 
-def draw_futures(sample, context, num_samples, contexts_per_call, seed):
+def draw_futures(sample, context, num_samples, contexts_per_call, seed, actions=None):
     """Every context's `num_samples` futures, drawn in calls of one shape.
 
     A short last group of contexts is padded (with its last context) and the
@@ -53,25 +53,32 @@ def draw_futures(sample, context, num_samples, contexts_per_call, seed):
     drawn beyond is dropped. Call k of group g is seeded by `(seed, g, k)`.
 
     Args:
-        sample: callable `(context [contexts_per_call, ...], seed int) -> float
+        sample: callable `(context [contexts_per_call, ...], seed int[, actions]) -> float
             [contexts_per_call, S, F, H, W, C]`, S the same at every call.
         context: float `[B, context_frames, H, W, C]`.
         num_samples: int. Futures per context.
         contexts_per_call: int.
         seed: int.
+        actions: None, or float `[B, T - 1, A]`: each clip's own actions (an action
+            model's futures follow them: the SAVP protocol).
 
     Returns:
         float32 numpy `[B, num_samples, F, H, W, C]`.
     """
+
+    def padded(rows, first):
+        rows = rows[first : first + contexts_per_call]
+        padding = np.repeat(rows[-1:], contexts_per_call - len(rows), axis=0)
+        return np.concatenate([rows, padding])
+
     groups = []
     for group, first in enumerate(range(0, len(context), contexts_per_call)):
-        contexts = context[first : first + contexts_per_call]
-        count = len(contexts)
-        padding = np.repeat(contexts[-1:], contexts_per_call - count, axis=0)
-        contexts = np.concatenate([contexts, padding])
+        count = len(context[first : first + contexts_per_call])
+        contexts = padded(context, first)
+        extra = () if actions is None else (padded(actions, first),)
         rounds, drawn = [], 0
         while drawn < num_samples:
-            futures = sample(contexts, sampling.derive_seed(seed, group, len(rounds)))
+            futures = sample(contexts, sampling.derive_seed(seed, group, len(rounds)), *extra)
             futures = np.asarray(keras.ops.convert_to_numpy(futures), np.float32)[:count]
             rounds.append(futures)
             drawn += futures.shape[1]
@@ -79,14 +86,15 @@ def draw_futures(sample, context, num_samples, contexts_per_call, seed):
     return np.concatenate(groups)
 
 
-def sample_chunk(sample, clips, settings, chunk):
+def sample_chunk(sample, clips, settings, chunk, actions=None):
     """The futures of one chunk of sequences (seeded by the chunk's index).
 
     Args:
-        sample: callable `(context, seed) -> futures`, as `draw_futures` calls it.
+        sample: callable `(context, seed[, actions]) -> futures`, as `draw_futures` calls it.
         clips: float `[B, context + future, H, W, C]`.
         settings: dict of the evaluation settings.
         chunk: int. Index of the chunk.
+        actions: None, or the clips' actions `[B, context + future - 1, A]`.
 
     Returns:
         float32 `[B, num_samples, F, H, W, C]`.
@@ -100,6 +108,7 @@ def sample_chunk(sample, clips, settings, chunk):
         settings["num_samples"],
         contexts_per_call,
         sampling.derive_seed(settings["seed"], chunk),
+        actions,
     )
 
 
@@ -137,9 +146,13 @@ def score_chunk(clips, samples, settings, chunk, first_sequence):
     return result
 
 
-def evaluate_chunk(sample, clips, settings, chunk, first_sequence):
-    """Samples of one chunk of sequences, then their scores (`score_chunk`'s result)."""
-    samples = sample_chunk(sample, clips, settings, chunk)  # [B, N, F, H, W, C]
+def evaluate_chunk(sample, batch, settings, chunk, first_sequence):
+    """Samples of one chunk of sequences, then their scores (`score_chunk`'s result).
+
+    `batch`: the clips `[B, context + F, H, W, C]`, or the dict of clips and actions.
+    """
+    clips, actions = inputs.split_batch(batch)
+    samples = sample_chunk(sample, clips, settings, chunk, actions)  # [B, N, F, H, W, C]
     return score_chunk(clips, samples, settings, chunk, first_sequence)
 
 
@@ -149,7 +162,8 @@ def run(make_sampler, data, settings, out):
     Args:
         make_sampler: callable `(samples_per_call) -> sample(context, seed)`; called only if
             some chunk has no saved result (a finished run just aggregates).
-        data: the split's clips `[context + future, H, W, C]` (a finite dataset).
+        data: the split's clips `[context + future, H, W, C]` (a finite dataset; with
+            actions, dicts of clips and actions, `vrnn_tf.data.inputs`).
         settings: dict of every setting (recorded in results.json; the fingerprint of
             the partial results).
         out: str. Output folder (exists).
@@ -232,16 +246,19 @@ def score_chunks(make_sampler, data, settings, partial_dir):
         )
     sample = None
 
-    def compute(chunk, clips, first_sequence):
+    def compute(chunk, batch, first_sequence):
         nonlocal sample
         if sample is None:
             _, samples_per_call = calls_shape(
                 settings["num_samples"], settings["chunk_size"], settings["futures_per_call"]
             )
             sample = make_sampler(samples_per_call)
-        return evaluate_chunk(sample, clips, settings, chunk, first_sequence)
+        return evaluate_chunk(sample, batch, settings, chunk, first_sequence)
 
-    batches = ((len(c), c) for c in inputs.numpy_batches(data, settings["chunk_size"]))
+    batches = (
+        (len(inputs.split_batch(b)[0]), b)
+        for b in inputs.numpy_batches(data, settings["chunk_size"])
+    )
     parts = resumable_parts(batches, compute, settings, partial_dir, total, desc="evaluate")
     if not parts:
         raise DataError(f"Split {settings['split']!r} holds no sequences.")

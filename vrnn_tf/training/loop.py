@@ -208,10 +208,10 @@ def write_outputs(model, workdir, test_data, future_frames, samples, summary, ex
 
     `samples`: dict of `sequences` (test clips shown), `per_sequence` and `seed`.
     """
-    clips = inputs.first_videos(test_data, samples["sequences"])
+    clips, actions = inputs.split_batch(inputs.first_videos(test_data, samples["sequences"]))
     context = clips[:, : model.context_frames]
     samples = sampling.sample_once(
-        model, context, future_frames, samples["per_sequence"], samples["seed"]
+        model, context, future_frames, samples["per_sequence"], samples["seed"], actions
     )
     grid = visualize.sample_grid(context, clips[:, model.context_frames :], samples)
     visualize.save_png(os.path.join(workdir, "samples.png"), grid)

@@ -19,7 +19,6 @@ intervals must be multiples of `log_every`; 0 switches one off.
 import os
 
 import keras
-import numpy as np
 from absl import logging
 
 from vrnn_tf.analysis import kl_analysis
@@ -116,7 +115,9 @@ class PriorSamples(_EveryNSteps):
 
     Args:
         writer: `tf.summary` writer.
-        clips: float `[N, context + F, H, W, C]` in [0, 1].
+        clips: float `[N, context + F, H, W, C]` in [0, 1], or (an action model) the dict
+            of clips and their actions (`vrnn_tf.data.inputs`): futures follow the clips'
+            own actions.
         every: int. Steps between images.
         samples_per_clip: int. Prior samples per clip.
         seed: int. The same noise at every step, so images compare across steps.
@@ -124,7 +125,7 @@ class PriorSamples(_EveryNSteps):
 
     def __init__(self, writer, clips, every, samples_per_clip, seed):
         super().__init__(writer, every)
-        self.clips = np.asarray(clips)
+        self.clips, self.actions = inputs.split_batch(clips)
         self.samples_per_clip = samples_per_clip
         self.seed = seed
 
@@ -134,7 +135,7 @@ class PriorSamples(_EveryNSteps):
         num_context = self.model.context_frames
         context, truth = self.clips[:, :num_context], self.clips[:, num_context:]
         samples = self.model.generate(
-            context, truth.shape[1], self.samples_per_clip, seed=self.seed
+            context, truth.shape[1], self.samples_per_clip, seed=self.seed, actions=self.actions
         )
         grid = visualize.sample_grid(context, truth, keras.ops.convert_to_numpy(samples))
         tf.summary.image("samples/prior", grid[None])
