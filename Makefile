@@ -34,7 +34,8 @@ test: install
 	$(PYTEST)
 
 # Also the slow tests (two workers, kill/resume, JAX CLI, 4 fuzz rounds, the demo through
-# vrnn-train, real videos converted, trained on and evaluated): ~10 more minutes.
+# vrnn-train, real videos converted, trained on and evaluated, the square task of the action
+# model): ~15 more minutes.
 test-all: install
 	$(PYTEST) -m "slow or not slow"
 

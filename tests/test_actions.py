@@ -155,6 +155,7 @@ def square_task_error(action_dim, steps=300, batch=16):
     return float(np.mean((np.asarray(futures) - test[inputs.VIDEO][:, None, 2:]) ** 2))
 
 
+@pytest.mark.slow  # two models x 300 steps: 3-5 minutes on 2 cores; `make test-all`, not CI
 def test_on_a_square_moved_by_its_action_the_action_model_predicts_far_better():
     # Where the square goes is a coin toss without the actions and known with them; the
     # same tiny model, data and steps (300 steps of batch 16, about a minute each).
