@@ -73,7 +73,7 @@ def draw_futures(sample, context, num_samples, contexts_per_call, seed, actions=
 
     groups = []
     for group, first in enumerate(range(0, len(context), contexts_per_call)):
-        count = len(context[first : first + contexts_per_call])
+        count = min(contexts_per_call, len(context) - first)
         contexts = padded(context, first)
         extra = () if actions is None else (padded(actions, first),)
         rounds, drawn = [], 0
