@@ -212,3 +212,29 @@ def test_a_saved_model_evaluates_like_its_checkpoint(tiny_workdir, tmp_path):
     assert -1 <= results["ssim"]["mean"] <= 1 and np.isfinite(results["fvd"]["mean"])
     with pytest.raises(cli.ConfigError, match="Give --workdir .* or --saved_model"):
         evaluate_lib.evaluate(workdir, saved_model=saved_model)
+
+
+def test_the_benchmark_of_the_python_loop_evaluates_what_evaluate_does(tiny_workdir, tmp_path):
+    """bench/evaluation.py --python_loop (the before of docs/PERFORMANCE.md's protocol times)
+    draws the Sampler's futures with generate's loop: the same scores as vrnn_tf.evaluate."""
+    import subprocess
+    import sys
+
+    workdir, _ = tiny_workdir
+    settings = dict(num_samples=2, num_sequences=2, future_frames=7, fvd_repeats=1)
+    flags = [f"--{name}={value}" for name, value in settings.items()]
+    script = os.path.join(os.path.dirname(os.path.dirname(__file__)), "bench", "evaluation.py")
+    command = [sys.executable, script, f"--workdir={workdir}", f"--out={tmp_path / 'loop'}"]
+    result = subprocess.run(
+        command + flags + ["--python_loop"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    loop = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loop["method"] == "python loop (generate)" and loop["protocol_seconds"] > 0
+    assert (loop["sequences"], loop["samples"], loop["future_frames"]) == (2, 2, 7)
+
+    compiled = evaluate_lib.evaluate(workdir, out=str(tmp_path / "sampler"), **settings)
+    gin.clear_config()
+    for name in ("ssim", "psnr", "lpips"):
+        np.testing.assert_allclose(loop[name], compiled[name]["mean"], atol=2e-4, err_msg=name)
+    np.testing.assert_allclose(loop["fvd"], compiled["fvd"]["mean"], rtol=1e-3)
