@@ -19,7 +19,6 @@ import time
 from absl import flags
 
 from vrnn_tf import cli
-from vrnn_tf import configurables
 from vrnn_tf import evaluate
 
 import _common  # noqa: F401 (first: sys.path, TF log level)
@@ -33,8 +32,7 @@ def python_loop_factory(settings):
     """`evaluate.sampler_factory` with `HierarchicalVRNN.generate` in place of the Sampler."""
 
     def make_sampler(samples_per_call):
-        model = configurables.build_model()
-        model.load_weights(settings["checkpoint"])
+        model = evaluate.checkpoint_model(settings)
         return lambda context, seed, actions=None: model.generate(
             context, settings["future_frames"], samples_per_call, seed, actions
         )

@@ -4,6 +4,8 @@ import csv
 import functools
 import json
 import os
+import subprocess
+import sys
 
 import gin
 import numpy as np
@@ -15,6 +17,9 @@ from vrnn_tf import evaluate as evaluate_lib
 from vrnn_tf import export
 from vrnn_tf.evaluation import protocol
 from vrnn_tf.evaluation import scoring
+
+from conftest import REPO
+from conftest import cli_env
 
 # A tiny model on 32x32 frames: LPIPS's AlexNet needs at least 31x31.
 TINY_EVAL_GIN = """
@@ -217,16 +222,17 @@ def test_a_saved_model_evaluates_like_its_checkpoint(tiny_workdir, tmp_path):
 def test_the_benchmark_of_the_python_loop_evaluates_what_evaluate_does(tiny_workdir, tmp_path):
     """bench/evaluation.py --python_loop (the before of docs/PERFORMANCE.md's protocol times)
     draws the Sampler's futures with generate's loop: the same scores as vrnn_tf.evaluate."""
-    import subprocess
-    import sys
-
     workdir, _ = tiny_workdir
     settings = dict(num_samples=2, num_sequences=2, future_frames=7, fvd_repeats=1)
     flags = [f"--{name}={value}" for name, value in settings.items()]
-    script = os.path.join(os.path.dirname(os.path.dirname(__file__)), "bench", "evaluation.py")
+    script = os.path.join(REPO, "bench", "evaluation.py")
     command = [sys.executable, script, f"--workdir={workdir}", f"--out={tmp_path / 'loop'}"]
     result = subprocess.run(
-        command + flags + ["--python_loop"], capture_output=True, text=True, timeout=300
+        command + flags + ["--python_loop"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cli_env(),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     loop = json.loads(result.stdout.strip().splitlines()[-1])

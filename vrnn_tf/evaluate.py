@@ -186,11 +186,16 @@ def sampler_factory(settings):
             return lambda context, seed, actions=None: exported.generate(
                 context, future_frames, samples_per_call, seed, actions
             )
-        model = configurables.build_model()
-        model.load_weights(settings["checkpoint"])  # the step that settings name
-        return sampling.Sampler(model, future_frames, samples_per_call)
+        return sampling.Sampler(checkpoint_model(settings), future_frames, samples_per_call)
 
     return make_sampler
+
+
+def checkpoint_model(settings):
+    """The parsed config's model holding the weights of the checkpoint that `settings` name."""
+    model = configurables.build_model()
+    model.load_weights(settings["checkpoint"])  # the step that settings name
+    return model
 
 
 def clip_frames(future_frames, fvd_with_context):
