@@ -113,7 +113,10 @@ def main(argv):
         actions_shape = (batch_size, shape[1] - 1, model.action_dim)
         actions = np.random.default_rng(1).uniform(-1, 1, actions_shape).astype(np.float32)
         videos = {"video": videos, "actions": actions}
-    model.compile(optimizer=vrnn_tf.build_optimizer(), jit_compile=distribute.default_jit_compile())
+    model.compile(
+        optimizer=vrnn_tf.build_optimizer(),
+        jit_compile=distribute.plan_xla("auto", "default").jit_compile,
+    )
     if keras.backend.backend() == "jax":
         run = time_jax(model, videos, FLAGS.steps, FLAGS.warmup, FLAGS.plan_only)
     else:

@@ -47,6 +47,14 @@ build_model.likelihood = 'bernoulli'
 build_model.seed = 1
 """
 
+# Its data: one 8x8 digit moving on 16x16 frames.
+TINY_SMMNIST_GIN = """
+train.dataset = @smmnist_dataset
+smmnist_dataset.image_size = 16
+smmnist_dataset.digit_size = 8
+smmnist_dataset.num_digits = 1
+"""
+
 
 def damage_bytes(kind, data, rng):
     """Seeded damage of a file's bytes, for the fuzz tests: `truncate` (a random cut), `flip`
@@ -145,7 +153,8 @@ def trained_run(tiny_train_run):
 def jax_report(tmp_path_factory):
     """The JSON report of tests/jax_checks.py, run once on the JAX backend in a subprocess with
     TensorFlow unimportable (bench/without_tensorflow.py, as on the GPU box): training steps,
-    Sampler against step-by-step generation, an evaluation of a tiny checkpoint (its outputs in
+    on one device and with DataParallel over two host devices, Sampler against step-by-step
+    generation, an evaluation of a tiny checkpoint (its outputs in
     the report's `evaluation.out`), XLA's FLOP counts."""
     import json
     import subprocess
@@ -158,6 +167,8 @@ def jax_report(tmp_path_factory):
         os.environ,
         KERAS_BACKEND="jax",
         JAX_PLATFORMS="cpu",
+        # Two host devices for DataParallel (the checks run on the first unless told).
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
         PYTHONPATH=REPO,
         # Programs compiled twice (the evaluation's Sampler) come from the cache.
         JAX_COMPILATION_CACHE_DIR=os.path.join(folder, "compilation_cache"),

@@ -20,11 +20,28 @@ from vrnn_tf import evaluate  # registers train.* and the datasets, which the ev
 from vrnn_tf import sampling
 from vrnn_tf import score
 from vrnn_tf.analysis import flops
+from vrnn_tf.backends import distribute
 from vrnn_tf.training import checkpoints
+
+# Two batches of two: `two_training_steps` and `data_parallel_steps` train on them.
+TRAINING_VIDEOS = np.random.default_rng(0).uniform(size=(4, 3, 16, 16, 1)).astype("float32")
+
+
+def compile_for_two_steps(model):
+    model.compile(
+        optimizer=vrnn_tf.build_optimizer(
+            global_batch_size=2, base_learning_rate=1e-3, peak_learning_rate=1e-3
+        ),
+        jit_compile=True,
+    )
 
 
 def two_training_steps(model):
-    """`model.fit` on numpy input: two batches of two, minimising `model.objective`."""
+    """`model.fit` on numpy input: two batches of two, minimising `model.objective`.
+
+    Returns:
+        (the report, the weights after the two steps).
+    """
     objective_calls = []
     objective = model.objective
 
@@ -33,15 +50,12 @@ def two_training_steps(model):
         return objective(terms, training)
 
     model.objective = spy
-    model.compile(
-        optimizer=vrnn_tf.build_optimizer(
-            global_batch_size=2, base_learning_rate=1e-3, peak_learning_rate=1e-3
-        ),
-        jit_compile=True,
-    )
+    compile_for_two_steps(model)
     before = [np.array(w) for w in model.trainable_weights]
-    videos = np.random.default_rng(0).uniform(size=(4, 3, 16, 16, 1)).astype("float32")
-    history = model.fit(videos, batch_size=2, epochs=1, verbose=0).history
+    videos = TRAINING_VIDEOS
+    # In order: data_parallel_steps trains on the same two batches.
+    history = model.fit(videos, batch_size=2, epochs=1, verbose=0, shuffle=False).history
+    trained = [np.array(w) for w in model.get_weights()]
     moved = max(
         float(np.abs(np.array(w) - b).max()) for w, b in zip(model.trainable_weights, before)
     )
@@ -55,7 +69,7 @@ def two_training_steps(model):
     # fit again, not train_on_batch: the same input structure reuses the compiled step.
     logs = model.fit(poisoned, batch_size=2, epochs=1, verbose=0).history
     after = [np.array(v) for v in model.trainable_weights + slots]
-    return dict(
+    report = dict(
         history={k: [float(x) for x in v] for k, v in history.items()},
         steps=steps,
         moved=moved,
@@ -67,6 +81,30 @@ def two_training_steps(model):
             optimizer_iterations=int(model.optimizer.iterations.numpy()),
             all_finite=all(bool(np.isfinite(a).all()) for a in after),
         ),
+    )
+    return report, trained
+
+
+def data_parallel_steps(initial, trained):
+    """`two_training_steps`'s two steps from the same weights with `--strategy=mirrored`'s
+    `DataParallel` over the two host devices (one video each): the one-device update.
+
+    Args:
+        initial, trained: the one-device model's weights before and after the two steps.
+    """
+    distribution = distribute.make_strategy("mirrored")
+    try:
+        model = vrnn_tf.build_model()
+        model.set_weights(initial)
+        compile_for_two_steps(model)
+        model.fit(TRAINING_VIDEOS, batch_size=2, epochs=1, verbose=0, shuffle=False)
+        weights = [np.array(w) for w in model.get_weights()]
+    finally:
+        keras.distribution.set_distribution(None)
+    return dict(
+        devices=distribute.num_replicas(distribution),
+        moved=max(float(np.abs(a - b).max()) for a, b in zip(trained, initial)),
+        difference=max(float(np.abs(a - b).max()) for a, b in zip(weights, trained)),
     )
 
 
@@ -202,7 +240,10 @@ def xla_flops(layer, shape):
 def main(gin_text, eval_gin, folder):
     assert keras.backend.backend() == "jax", keras.backend.backend()
     gin.parse_config(gin_text)
-    report = dict(training=two_training_steps(vrnn_tf.build_model()))
+    model = vrnn_tf.build_model()
+    initial = [np.array(w) for w in model.get_weights()]
+    training, trained = two_training_steps(model)
+    report = dict(training=training, data_parallel=data_parallel_steps(initial, trained))
     gin.parse_config("build_model.action_dim = 2")
     report["actions"] = action_model(vrnn_tf.build_model())
     gin.clear_config()

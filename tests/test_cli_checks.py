@@ -33,6 +33,19 @@ def test_a_consistent_config_passes(config):
     cli.check_train_config()
 
 
+def test_xla_that_cannot_run_is_refused_before_the_build(config):
+    config("train.jit_compile = True\ntrain.run_eagerly = True")
+    with pytest.raises(cli.ConfigError, match="train.jit_compile = True cannot hold with train"):
+        cli.check_train_config("mirrored")
+    config("train.jit_compile = 'on'")
+    with pytest.raises(cli.ConfigError, match="choose True, False or 'auto'"):
+        cli.check_train_config()
+    config("train.jit_compile = True")
+    cli.check_train_config("mirrored")  # XLA on each replica: accepted
+    with pytest.raises(cli.ConfigError, match="Unknown --strategy='tpu'"):
+        cli.check_train_config("tpu")
+
+
 def test_unknown_binding_names_it(config):
     with pytest.raises(cli.ConfigError, match="stepz.*Check the spelling"):
         config("train.stepz = 3")

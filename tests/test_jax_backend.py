@@ -18,6 +18,15 @@ def test_two_training_steps_on_jax(jax_report):
     assert report["history"]["gradient_norm"][0] > 0
 
 
+def test_data_parallel_over_two_devices_equals_one_device(jax_report):
+    # `--strategy=mirrored` on JAX: one program over the global batch, sharded by Keras.
+    report = jax_report["data_parallel"]
+    assert report["devices"] == 2
+    assert report["moved"] > 1e-4
+    # Float32 sums in another order; AdamW's normalised steps at lr 1e-3, twice.
+    assert report["difference"] < 1e-5
+
+
 def test_a_nan_step_is_skipped_on_jax(jax_report):
     """As on TensorFlow (tests/test_train_reliability.py): no weight or optimizer slot moves,
     the step is counted, and both step counters (the data, beta and the learning rate follow

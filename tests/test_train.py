@@ -15,15 +15,13 @@ from vrnn_tf.training import loop
 
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
+from conftest import TINY_SMMNIST_GIN
 from conftest import cli_env
 
 TINY_RUN_GIN = (
     TINY_MODEL_GIN
+    + TINY_SMMNIST_GIN
     + """
-train.dataset = @smmnist_dataset
-smmnist_dataset.image_size = 16
-smmnist_dataset.digit_size = 8
-smmnist_dataset.num_digits = 1
 train.batch_size = 2
 train.future_frames = 2
 train.log_every = 2
@@ -56,8 +54,18 @@ def test_trains_writes_outputs_and_resumes(tmp_path, capsys):
     gin.parse_config(TINY_RUN_GIN + "train.steps = 2")
     summary = loop.train(workdir)
     assert summary["steps"] == 2 and summary["start_step"] == 0
-    for name in ("samples.png", "summary.json", "config.gin", "command.txt", "metrics.jsonl"):
+    for name in (
+        "samples.png",
+        "summary.json",
+        "config.gin",
+        "command.txt",
+        "metrics.jsonl",
+        "run.json",
+    ):
         assert os.path.exists(os.path.join(workdir, name)), name
+    run = json.load(open(os.path.join(workdir, "run.json")))
+    assert run["distribution"] == "one device" and run["replicas"] == 1
+    assert run["xla"] == "off" and run["xla_reason"] == "train.run_eagerly = True"
     assert glob.glob(os.path.join(workdir, "tensorboard", "events.out.tfevents.*"))
     lines = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
     assert [line["step"] for line in lines] == [2]
@@ -95,6 +103,19 @@ def test_unknown_gin_binding_is_a_clear_error(tmp_path):
     )
     assert result.returncode != 0
     assert "Bad gin configuration" in result.stderr and "stepz" in result.stderr
+
+
+def test_xla_with_an_eager_step_is_refused_naming_both_settings(tmp_path):
+    result = run_cli(
+        "--gin_file=gin/demo.gin",
+        f"--workdir={tmp_path}",
+        "--strategy=mirrored",
+        "--gin_bindings=train.jit_compile = True",
+        "--gin_bindings=train.run_eagerly = True",
+    )
+    assert result.returncode != 0  # a usage error, before the build
+    assert "train.jit_compile = True cannot hold with train.run_eagerly = True" in result.stderr
+    assert "Model:" not in result.stdout
 
 
 def test_missing_workdir_is_a_clear_error():

@@ -9,14 +9,12 @@ import pytest
 
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
+from conftest import TINY_SMMNIST_GIN
 
 RUN_GIN = (
     TINY_MODEL_GIN
+    + TINY_SMMNIST_GIN
     + """
-train.dataset = @smmnist_dataset
-smmnist_dataset.image_size = 16
-smmnist_dataset.digit_size = 8
-smmnist_dataset.num_digits = 1
 train.batch_size = 2
 train.future_frames = 1
 train.steps = 2

@@ -22,6 +22,7 @@ from absl import flags
 from absl import logging
 
 from vrnn_tf import configurables
+from vrnn_tf.backends import distribute
 from vrnn_tf.data import datasets
 from vrnn_tf.training import loop  # registers `train` (and, through it, the datasets) with gin
 
@@ -178,9 +179,23 @@ def bound_dataset():
     return dataset()
 
 
-def check_train_config():
-    """All the checks `python -m vrnn_tf.train` can make before building anything."""
-    future_frames = configurables.bound_argument(loop.train, "future_frames")
+def check_train_config(strategy="default"):
+    """All the checks `python -m vrnn_tf.train` can make before building anything.
+
+    Args:
+        strategy: str. The --strategy flag.
+    """
+
+    def setting(name):
+        return configurables.bound_argument(loop.train, name)
+
+    try:
+        distribute.plan_xla(
+            setting("jit_compile"), strategy, setting("run_eagerly"), setting("deterministic_ops")
+        )
+    except ValueError as error:
+        raise ConfigError(str(error)) from error
+    future_frames = setting("future_frames")
     if future_frames < 1:
         raise ConfigError(
             f"train.future_frames = {future_frames}; training needs at least 1 frame to "

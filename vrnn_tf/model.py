@@ -86,9 +86,9 @@ class HierarchicalVRNN(keras.Model):
             `action_dim > 0` the dict `{"video": ..., "actions": float [B, >= T - 1, A]}`
             (action t is taken at frame t and leads to frame t + 1).
         training: bool.
-        batch_offset, global_batch_size: this replica's rows of the global
-            batch (set by the distributed train step; see
-            `distributions.draw_standard_normal`).
+        noise: None, or the latent noise of the pass (`draw_noise`: the distributed
+            train step draws each replica's rows of the global batch's noise); None
+            draws it from the model's `noise_seed`.
 
     Returns:
         dict of per-video ELBO terms, each float32 `[B]`: `reconstruction` and `kl_level_{l}`.
@@ -145,6 +145,8 @@ class HierarchicalVRNN(keras.Model):
         }
         # Steps skipped for a NaN/Inf loss or gradient (`track_update`), per log interval.
         self.trackers["nonfinite_steps"] = keras.metrics.Sum(name="nonfinite_steps")
+        # Set by `compile`.
+        self.replica_jit_compile = False
 
     def _check_architecture(self):
         elbo.check_likelihood(self.likelihood)
@@ -201,8 +203,13 @@ class HierarchicalVRNN(keras.Model):
         self._training_pass(video, actions if self.action_dim else None, seed=0)
         self.built = True
 
-    def compile(self, *args, **kwargs):
+    def compile(self, *args, replica_jit_compile=False, **kwargs):
+        """Keras's `compile`, and `replica_jit_compile`: bool, the TensorFlow train step
+        compiles each replica's forward and backward pass with XLA (what
+        `vrnn_tf.backends.distribute.plan_xla` chooses under a mirrored strategy, where
+        Keras's `jit_compile` cannot place the replicas' programs)."""
         super().compile(*args, **kwargs)
+        self.replica_jit_compile = replica_jit_compile
         # Create the optimizer's slots now: made inside the first traced
         # train step, they make TensorFlow trace the step twice.
         if self.optimizer is not None:
@@ -277,6 +284,24 @@ class HierarchicalVRNN(keras.Model):
         resolutions = self.encoder.output_resolutions(self.image_size)
         return {r: split_time(m, num_steps) for r, m in zip(resolutions, maps)}
 
+    def draw_noise(self, batch_size, num_future, batch_offset=0, global_batch_size=None):
+        """The latent noise of a training pass, from the model's `noise_seed` (advancing it).
+
+        Under a distribution strategy the rows `batch_offset ...` of the global batch's
+        noise: each replica its own, the single-device draw of the same global batch
+        together (`distributions.draw_standard_normal`).
+
+        Args:
+            batch_size: int or int scalar. This replica's videos.
+            num_future: int. Predicted frames.
+            batch_offset, global_batch_size: int or int scalar. This replica's first row
+                and the rows over all replicas (None: `batch_size`).
+
+        Returns:
+            list per level of float32 `[batch_size, num_future, R, R, Z]`.
+        """
+        return self._noise(batch_size, num_future, self.noise_seed, global_batch_size, batch_offset)
+
     def _noise(self, batch_size, num_steps, seed, global_batch_size=None, batch_offset=0):
         shapes = [
             (batch_size, num_steps, r, r, z)
@@ -284,13 +309,11 @@ class HierarchicalVRNN(keras.Model):
         ]
         return distributions.draw_standard_normal(shapes, seed, global_batch_size, batch_offset)
 
-    def _training_pass(
-        self, video, actions=None, batch_offset=0, global_batch_size=None, seed=None
-    ):
+    def _training_pass(self, video, actions=None, noise=None, seed=None):
         """Posterior samples with teacher forcing; returns logits and distributions.
 
-        `actions`: None, or float `[B, >= T - 1, A]`. `seed`: the latent noise's seed;
-        defaults to the model's `noise_seed`.
+        `actions`: None, or float `[B, >= T - 1, A]`. `noise`: None, or `draw_noise`'s
+        list; None draws it from `seed`, by default the model's `noise_seed`.
         """
         context = self.context_frames
         num_future = video.shape[1] - context
@@ -307,12 +330,10 @@ class HierarchicalVRNN(keras.Model):
         latents = self.hierarchy(
             prior_features,
             self.hierarchy.initial_states([context_features[r] for r in levels]),
-            self._noise(
-                ops.shape(video)[0],
-                num_future,
-                self.noise_seed if seed is None else seed,
-                global_batch_size,
-                batch_offset,
+            noise
+            if noise is not None
+            else self._noise(
+                ops.shape(video)[0], num_future, self.noise_seed if seed is None else seed
             ),
             posterior_features=posterior_features,
         )
@@ -323,11 +344,11 @@ class HierarchicalVRNN(keras.Model):
         )
         return logits, latents
 
-    def call(self, inputs, training=False, batch_offset=0, global_batch_size=None):
+    def call(self, inputs, training=False, noise=None):
         video, actions = split_batch(inputs)
         self.check_video(video)
         self.check_actions(actions, video.shape[1] - 1)
-        logits, latents = self._training_pass(video, actions, batch_offset, global_batch_size)
+        logits, latents = self._training_pass(video, actions, noise)
         return elbo.elbo_terms(
             self.likelihood,
             logits,
@@ -452,7 +473,8 @@ class HierarchicalVRNN(keras.Model):
         It feeds the ELBO's trackers (`loss`, `neg_elbo`, `reconstruction`,
         `kl_level_{l}`, `beta`; they aggregate across replicas) and, in
         training, advances `training_step`, the counter beta's warmup follows.
-        Both train steps call it (TensorFlow: `tf_train_step`; JAX: through
+        Both train steps call it (TensorFlow: `tf_train_step`, which advances the
+        counter itself, outside the replicas' XLA programs; JAX: through
         `compute_loss`), and so does Keras's test step; the steps own only the
         gradient, its all-reduce and the skipping of NaN/Inf steps.
 

@@ -30,7 +30,7 @@ def define_flags():
 def main(argv):
     cli.check_workdir(FLAGS.workdir)
     cli.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings)
-    cli.check_train_config()
+    cli.check_train_config(FLAGS.strategy)
     try:
         loop.train(FLAGS.workdir, strategy=FLAGS.strategy)
     except callbacks.NonFiniteTrainingError as error:

@@ -1,12 +1,18 @@
-"""The TF train step under MirroredStrategy equals the single-device step."""
+"""The TF train step under MirroredStrategy: the single-device update, the NaN guard's
+cross-replica branch, mixed precision (graph mode on two logical CPUs, tests/conftest.py)."""
 
+import gin
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 import vrnn_tf
 from vrnn_tf import distributions
 from vrnn_tf import elbo
+from vrnn_tf.backends import distribute
+
+from conftest import TINY_MODEL_GIN
 
 
 def train_one_step(strategy, weights, videos):
@@ -27,10 +33,11 @@ def gradient_norm(model, videos, batch_offset=0, global_batch_size=None):
     """Global L2 norm of the gradient of the mean loss over `videos`, from the model's
     fresh noise."""
     state = np.asarray(model.noise_seed.state.value)
+    noise = model.draw_noise(
+        len(videos), videos.shape[1] - model.context_frames, batch_offset, global_batch_size
+    )
     with tf.GradientTape() as tape:
-        terms = model(
-            videos, training=True, batch_offset=batch_offset, global_batch_size=global_batch_size
-        )
+        terms = model(videos, training=True, noise=noise)
         mean_loss = tf.reduce_mean(elbo.negative_elbo(terms, model.current_beta()))
     gradients = tape.gradient(mean_loss, model.trainable_variables)
     model.noise_seed.state.assign(state)  # the next call draws the same noise
@@ -44,9 +51,7 @@ def test_two_replicas_apply_the_single_device_update(tiny_config):
     initial = reference.get_weights()
 
     single, single_logs = train_one_step(tf.distribute.get_strategy(), initial, videos)
-    mirrored, mirrored_logs = train_one_step(
-        tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), initial, videos
-    )
+    mirrored, mirrored_logs = train_one_step(distribute.make_strategy("mirrored"), initial, videos)
     assert mirrored.distribute_strategy.num_replicas_in_sync == 2
     moved = 0.0
     for before, a, b in zip(initial, single.get_weights(), mirrored.get_weights()):
@@ -68,7 +73,7 @@ def test_two_replicas_apply_the_single_device_update(tiny_config):
 
 
 def test_replicas_draw_different_noise():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = distribute.make_strategy("mirrored")
     with strategy.scope():
         seed = keras.random.SeedGenerator(3)
 
@@ -105,3 +110,108 @@ def test_the_step_minimises_the_models_objective(tiny_config):
     assert len(losses) == 1 and losses[0].shape == (2,)
     np.testing.assert_allclose(logs["loss"], losses[0].mean(), rtol=1e-6)
     assert int(model.training_step.numpy()) == 1
+
+
+def replica_values(variables):
+    """Every replica's copy of each variable, as numpy: `[[replica 0, replica 1], ...]`."""
+    return [[np.array(c) for c in v.value.values] for v in variables]
+
+
+@pytest.fixture(scope="module")
+def mirrored_bfloat16_steps():
+    """Two graph-mode steps under MirroredStrategy on two logical CPUs, mixed_bfloat16, XLA on
+    each replica's pass (a GPU user's `auto`): a finite batch, then one whose second replica's
+    rows hold a NaN. Records the dtypes the traced step saw.
+
+    Under this plan the step runs outside XLA, where a mirrored strategy synchronises
+    through `merge_call` (on GPUs as on CPUs): the NaN guard's cross-replica branch.
+    """
+    seen = {}
+    draw, terms_of = distributions.draw_standard_normal, elbo.elbo_terms
+
+    def draw_spy(*args, **kwargs):
+        noise = draw(*args, **kwargs)
+        seen["noise"] = {n.dtype.name for n in noise}
+        return noise
+
+    def terms_spy(likelihood, logits, targets, *args):
+        seen["targets"] = targets.dtype.name
+        return terms_of(likelihood, logits, targets, *args)
+
+    gin.clear_config()
+    gin.parse_config(TINY_MODEL_GIN + "build_model.precision = 'mixed_bfloat16'")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(distributions, "draw_standard_normal", draw_spy)
+    patch.setattr(elbo, "elbo_terms", terms_spy)
+    try:
+        strategy = distribute.make_strategy("mirrored")
+        with strategy.scope():
+            model = vrnn_tf.build_model()
+            model.compile(
+                optimizer=vrnn_tf.build_optimizer(global_batch_size=4), replica_jit_compile=True
+            )
+        objective = model.objective
+
+        def objective_spy(terms, training=True):
+            loss = objective(terms, training)
+            seen["loss"] = loss.dtype.name
+            return loss
+
+        model.objective = objective_spy
+        state = model.trainable_variables + model.optimizer.variables
+        initial = replica_values(state)
+        videos = np.random.default_rng(0).uniform(size=(4, 4, 16, 16, 1)).astype("float32")
+        poisoned = videos.copy()
+        poisoned[3, 2, 5, 5, 0] = np.nan  # row 3: the second replica's rows are 2 and 3
+
+        def fit(batch):  # the same shapes: the second call reuses the traced step
+            dataset = tf.data.Dataset.from_tensor_slices(batch).batch(4)
+            return model.fit(dataset, verbose=0).history
+
+        finite_logs = fit(videos)
+        after_finite = replica_values(state)
+        nan_logs = fit(poisoned)
+        return dict(
+            model=model,
+            seen=seen,
+            initial=initial,
+            after_finite=after_finite,
+            after_nan=replica_values(state),
+            finite_logs=finite_logs,
+            nan_logs=nan_logs,
+        )
+    finally:
+        patch.undo()
+        gin.clear_config()
+
+
+def test_mixed_bfloat16_under_mirrored_trains_with_float32_noise_targets_and_loss(
+    mirrored_bfloat16_steps,
+):
+    steps = mirrored_bfloat16_steps
+    assert steps["model"].encoder.compute_dtype == "bfloat16"
+    assert steps["seen"] == {"noise": {"float32"}, "targets": "float32", "loss": "float32"}
+    assert np.isfinite(steps["finite_logs"]["loss"][0])
+    assert steps["finite_logs"]["nonfinite_steps"] == [0.0]
+    moved = max(
+        float(np.abs(after[0] - before[0]).max())
+        for before, after in zip(steps["initial"], steps["after_finite"])
+    )
+    assert moved > 1e-5
+
+
+def test_a_nan_on_one_replica_skips_the_step_on_both(mirrored_bfloat16_steps):
+    steps = mirrored_bfloat16_steps
+    assert steps["nan_logs"]["nonfinite_steps"] == [1.0]
+    # No weight and no Adam slot moved, on either replica (the counter aside).
+    model = steps["model"]
+    iterations = len(model.trainable_variables) + model.optimizer.variables.index(
+        model.optimizer.iterations
+    )
+    for index, (before, after) in enumerate(zip(steps["after_finite"], steps["after_nan"])):
+        if index == iterations:
+            assert [int(a) for a in after] == [2, 2]  # the learning rate follows batches
+            continue
+        for replica in (0, 1):
+            np.testing.assert_array_equal(after[replica], before[replica])
+    assert int(model.training_step.numpy()) == 2

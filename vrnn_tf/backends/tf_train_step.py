@@ -1,5 +1,7 @@
 """The TensorFlow train step: one ELBO update, correct under tf.distribute."""
 
+import functools
+
 import tensorflow as tf
 
 from vrnn_tf.data.inputs import split_batch
@@ -14,6 +16,12 @@ def train_step(model, batch):
     (`tf.nn.compute_average_loss`), so the summed gradients equal the
     single-device gradient of the same global batch, and the latent noise is
     this replica's rows of the global batch's noise.
+
+    With `model.replica_jit_compile` the forward and backward pass
+    (`loss_and_gradients`) is an XLA program of its own on each replica's device
+    (`vrnn_tf.backends.distribute.plan_xla`); what crosses replicas stays outside it:
+    the step counter, the finiteness vote, the all-reduce and the update, and so does
+    the latent noise.
 
     The tracked `gradient_norm` is the global L2 norm of the gradient of
     the mean loss over this replica's videos (exact on one device); under
@@ -35,16 +43,18 @@ def train_step(model, batch):
     rows = tf.shape(video)[0]
     # The trackers as they were: a skipped step puts them back.
     tracked = [tf.identity(v) for v in model.metrics_variables]
-    with tf.GradientTape() as tape:
-        terms = model(
-            batch,
-            training=True,
-            batch_offset=replica.replica_id_in_sync_group * rows,
-            global_batch_size=replica.num_replicas_in_sync * rows,
-        )
-        loss = model.objective(terms)
-        mean_loss = tf.nn.compute_average_loss(loss)
-    gradients = tape.gradient(mean_loss, model.trainable_variables)
+    noise = model.draw_noise(
+        rows,
+        video.shape[1] - model.context_frames,
+        replica.replica_id_in_sync_group * rows,
+        replica.num_replicas_in_sync * rows,
+    )
+    compute = functools.partial(loss_and_gradients, model)
+    if model.replica_jit_compile:
+        compute = tf.function(compute, jit_compile=True)
+    mean_loss, gradients = compute(batch, noise, replica.num_replicas_in_sync * rows)
+    # Here, not in the objective: a mirrored variable's update synchronises the replicas.
+    model.training_step.assign_add(1)
     finite = all_finite(replica, [mean_loss] + gradients)
     _apply_if_finite(model.optimizer, gradients, model.trainable_variables, finite)
 
@@ -63,6 +73,32 @@ def train_step(model, batch):
         replica.num_replicas_in_sync,
     )
     return reducible_logs({name: tracker.result() for name, tracker in model.trackers.items()})
+
+
+def loss_and_gradients(model, batch, noise, global_batch_size):
+    """This replica's share of the mean loss over the global batch, and its gradient.
+
+    Writes only this replica's own variables (the ELBO's trackers), so that it can be one
+    XLA program per replica. The noise comes from outside: XLA draws other random numbers
+    than TensorFlow's kernels, and a run with XLA per replica draws the noise of one
+    without.
+
+    Args:
+        model: the model.
+        batch: this replica's rows of the global batch.
+        noise: their latent noise (`model.draw_noise`).
+        global_batch_size: int scalar. Rows over all replicas.
+
+    Returns:
+        `(mean_loss, gradients)`: float32 scalar (the loss summed over these rows and
+        divided by `global_batch_size`) and the list of its gradients, one per
+        trainable variable.
+    """
+    with tf.GradientTape() as tape:
+        terms = model(batch, training=True, noise=noise)
+        loss = model.objective(terms, training=False)
+        mean_loss = tf.nn.compute_average_loss(loss, global_batch_size=global_batch_size)
+    return mean_loss, tape.gradient(mean_loss, model.trainable_variables)
 
 
 def reducible_logs(logs):

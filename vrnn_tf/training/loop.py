@@ -74,7 +74,8 @@ def train(
         eval_split: str. The dataset split they come from.
         sample_sequences: int. Test clips shown in samples.png.
         samples_per_sequence: int. Prior samples per clip in samples.png.
-        jit_compile: bool or "auto" (XLA where a GPU is present).
+        jit_compile: bool or "auto" (XLA where a GPU is present, always on JAX). Where XLA
+            compiles under each strategy: `vrnn_tf.backends.distribute.plan_xla`.
         run_eagerly: bool. Step by step in Python, for debugging (slow).
         seed: int. Seed of Python-side randomness (the data and the latent
             noise have their own seeds).
@@ -88,18 +89,14 @@ def train(
     Returns:
         dict: the summary written to summary.json.
     """
-    for name, value in (("steps", steps), ("checkpoint_every", checkpoint_every)):
-        if value % log_every:
-            raise ValueError(
-                f"train.{name} ({value}) must be a multiple of train.log_every ({log_every}): "
-                "training runs in intervals of log_every steps."
-            )
+    check_intervals(steps, log_every, checkpoint_every)
     if isinstance(dataset, type):
         dataset = dataset()
     # The strategy first: MultiWorkerMirroredStrategy must exist before any other TF op.
-    strategy = distribute.make_strategy(strategy)
+    distribution = distribute.make_strategy(strategy)
+    xla = distribute.plan_xla(jit_compile, strategy, run_eagerly, deterministic_ops)
     # Non-chief workers write into a temporary folder (deleted at the end).
-    chief_workdir, workdir = workdir, distribute.output_dir(workdir, strategy)
+    chief_workdir, workdir = workdir, distribute.output_dir(workdir, distribution)
     keras.utils.set_random_seed(seed)
     if deterministic_ops and keras.backend.backend() == "tensorflow":
         from vrnn_tf.backends import tf_train_step
@@ -111,16 +108,8 @@ def train(
     test_data = inputs.evaluation_batches(
         dataset(eval_split, sequence_length), eval_sequences, batch_size
     )
-    if jit_compile == "auto":
-        jit_compile = distribute.default_jit_compile()
-    with strategy.scope():
-        model = configurables.build_model()
-        model.compile(
-            optimizer=configurables.build_optimizer(global_batch_size=batch_size),
-            jit_compile=jit_compile,
-            run_eagerly=run_eagerly,
-        )
-    write_run_description(workdir, model, strategy, batch_size)
+    model = build_compiled_model(distribution, xla, batch_size, run_eagerly)
+    write_run_description(workdir, model, distribution, batch_size, xla)
     summary = start_or_resume(model, chief_workdir, workdir, test_data)
 
     def train_batches(step):
@@ -150,8 +139,7 @@ def train(
         )
     finally:
         progress.close()
-    summary["train_seconds"] = time.time() - start
-    summary["steps"] = int(model.training_step.numpy())
+    summary.update(train_seconds=time.time() - start, steps=int(model.training_step.numpy()))
     if summary["steps"] % checkpoint_every:
         checkpoints.save(model, workdir, summary["steps"])
     summary["test_neg_elbo_after"] = evaluate_elbo(model, test_data)
@@ -163,15 +151,57 @@ def train(
     return summary
 
 
-def write_run_description(workdir, model, strategy, batch_size):
-    """command.txt, config.gin, and the model, devices and learning rate on stdout."""
+def check_intervals(steps, log_every, checkpoint_every):
+    """Training runs in intervals of `log_every` steps: the others must be multiples."""
+    for name, value in (("steps", steps), ("checkpoint_every", checkpoint_every)):
+        if value % log_every:
+            raise ValueError(
+                f"train.{name} ({value}) must be a multiple of train.log_every ({log_every}): "
+                "training runs in intervals of log_every steps."
+            )
+
+
+def build_compiled_model(distribution, xla, batch_size, run_eagerly):
+    """The gin-configured model and optimizer, built under `distribution` and compiled as
+    `xla` (`distribute.plan_xla`) says."""
+    with distribution.scope():
+        model = configurables.build_model()
+        model.compile(
+            optimizer=configurables.build_optimizer(global_batch_size=batch_size),
+            jit_compile=xla.jit_compile,
+            replica_jit_compile=xla.replica_jit_compile,
+            run_eagerly=run_eagerly,
+        )
+    return model
+
+
+def write_run_description(workdir, model, distribution, batch_size, xla):
+    """command.txt, config.gin and run.json (where and how it trains), also on stdout."""
     files.write_text(os.path.join(workdir, "command.txt"), " ".join(sys.argv) + "\n")
     files.write_text(os.path.join(workdir, "config.gin"), gin.operative_config_str())
-    print(f"Model: {model.count_params():,} parameters.", flush=True)
-    print(f"Training on {distribute.describe(strategy)}.", flush=True)
+    replicas = distribute.num_replicas(distribution)
+    run = {
+        "backend": keras.backend.backend(),
+        "distribution": distribute.describe(distribution),
+        "replicas": replicas,
+        "global_batch_size": batch_size,
+        "batch_size_per_replica": batch_size / replicas,
+        "precision": model.dtype_policy.name,
+        "xla": xla.mode,
+        "xla_reason": xla.reason,
+        "parameters": model.count_params(),
+    }
+    files.write_json(os.path.join(workdir, "run.json"), run)
+    print(f"Model: {run['parameters']:,} parameters.", flush=True)
+    print(
+        f"Training on {run['distribution']} ({run['backend']}, global batch {batch_size}, "
+        f"{run['batch_size_per_replica']:g} per replica), {run['precision']}, "
+        f"{xla.describe()}.",
+        flush=True,
+    )
     print(
         f"{type(model.optimizer).__name__}, learning rate "
-        f"{schedules.describe_learning_rate(model.optimizer)} (global batch {batch_size}).",
+        f"{schedules.describe_learning_rate(model.optimizer)}.",
         flush=True,
     )
 
