@@ -31,7 +31,7 @@ LOOP_GIN = (
     + TINY_SMMNIST_GIN
     + """
 train.batch_size = 4
-train.future_frames = 2
+train.future_frames = 1
 train.steps = 2
 train.log_every = 1
 train.checkpoint_every = 2
