@@ -39,10 +39,12 @@ test: install
 test-all: install
 	$(PYTEST) -m "slow or not slow"
 
-# One style for the whole tree: ruff's linter and formatter (settings in pyproject.toml).
+# One style for the whole tree: ruff's linter and formatter; the import layers held by
+# import-linter's contracts (settings of both in pyproject.toml).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) runs

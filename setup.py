@@ -19,7 +19,7 @@ setup(
         "keras>=3.15.1,<3.16",
         "tensorboard>=2.21,<2.22",  # TF 2.21 no longer pulls it in
         "tensorflow-datasets>=4.9.10,<5",
-        # tfds builders (data_prep/cityscapes_tfds.py) need it to prepare data.
+        # tfds builders (data_prep/cityscapes_tfds_builder.py) need it to prepare data.
         "importlib_resources>=6,<7",
         "absl-py>=2.1,<3",
         "gin-config==0.5.0",
@@ -38,13 +38,15 @@ setup(
         # pytest-xdist: `make test` runs the suite on two workers. pytest 9 hides the
         # xdist_group suffix from the scheduler, so --dist loadgroup splits a group (the JAX
         # session fixture then runs on both workers): <9. ruff: `make lint`, pinned so that
-        # its formatting does not change under the tree.
+        # its formatting does not change under the tree. import-linter: `make lint`'s import
+        # contracts (pyproject.toml); its grimp also serves tests/test_layout.py.
         "test": [
             "pytest>=8,<9",
             "pytest-xdist>=3.5,<4",
             "scipy>=1.11,<2",
             "jax[cpu]>=0.4.30,<1",
             "ruff==0.17.6",
+            "import-linter==2.17",
         ],
     },
     # The same programs as `python -m ...`: vrnn-train is `python -m vrnn_tf.train`, etc.

@@ -13,13 +13,11 @@ sys.path.insert(0, REPO)
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
+from data_prep import command_line  # noqa: E402
 from vrnn_tf import cli  # noqa: E402
 from vrnn_tf import configurables  # noqa: E402
-
-FLAGS = flags.FLAGS
 
 # MFU is model FLOP/s over the chip's dense bfloat16 matrix rate, whatever the
 # training precision: the most the chip can do. (TFLOP/s, where it comes from.)
@@ -31,31 +29,36 @@ BF16_PEAK_TFLOPS = {
 }
 
 
-def define_flags():
-    """Defines the flags of every model benchmark: --precision, --peak_tflops, --json.
+def define_flags(flag_values):
+    """Defines the flags of every model benchmark into `flag_values`: --gin_file and
+    --gin_bindings (`cli.define_run_flags`, with --workdir, which they leave unused),
+    --precision, --peak_tflops, --json and --plan_only.
 
-    Also --gin_file / --gin_bindings (`cli.define_run_flags`). A function, not import-time
-    code, so that the caller adopts them as its own (`flags.adopt_module_key_flags(_common)`)
-    and `--help` lists them.
+    They are key flags of this module: a benchmark's `define_flags` adopts them
+    (`flags.adopt_module_key_flags(_common, flag_values=flag_values)`) so that its `--help`
+    lists them.
     """
-    cli.define_run_flags()
-    flags.declare_key_flag("gin_file")  # key flags of this module, so adopted with its own
-    flags.declare_key_flag("gin_bindings")
-    flags.DEFINE_enum("precision", "float32", configurables.PRECISIONS, "build_model.precision.")
-    flags.DEFINE_float("peak_tflops", None, "Device peak TFLOP/s for MFU (default: table).")
-    flags.DEFINE_bool("json", False, "Print one JSON object instead of a table.")
-    flags.DEFINE_bool("plan_only", False, "JAX: compile, print XLA's memory plan, run nothing.")
+    cli.define_run_flags(flag_values)
+    # Key flags of this module, so adopted with its own.
+    flags.declare_key_flag("gin_file", flag_values=flag_values)
+    flags.declare_key_flag("gin_bindings", flag_values=flag_values)
+    define = command_line.FlagDefiner(flag_values)
+    define.enum("precision", "float32", configurables.PRECISIONS, "build_model.precision.")
+    define.float("peak_tflops", None, "Device peak TFLOP/s for MFU (default: table).")
+    define.bool("json", False, "Print one JSON object instead of a table.")
+    define.bool("plan_only", False, "JAX: compile, print XLA's memory plan, run nothing.")
 
 
-def parse_flags_gin():
-    """Applies --gin_file, --gin_bindings and --precision (last, so that it wins)."""
-    if not FLAGS.gin_file:
-        raise app.UsageError("--gin_file is required, e.g. --gin_file=gin/demo.gin")
-    precision = f"build_model.precision = '{FLAGS.precision}'"
-    try:
-        cli.parse_gin(FLAGS.gin_file, FLAGS.gin_bindings + [precision])
-    except cli.ConfigError as error:
-        raise app.UsageError(str(error)) from error
+def parse_flags_gin(flag_values):
+    """Applies --gin_file, --gin_bindings and --precision (last, so that it wins).
+
+    Raises:
+        command_line.UsageError: no --gin_file, or a bad gin configuration.
+    """
+    if not flag_values.gin_file:
+        raise command_line.UsageError("--gin_file is required, e.g. --gin_file=gin/demo.gin")
+    precision = f"build_model.precision = '{flag_values.precision}'"
+    cli.parse_gin(flag_values.gin_file, flag_values.gin_bindings + [precision])
 
 
 def time_calls(call, inputs, warmup=0):
@@ -82,10 +85,14 @@ def time_calls(call, inputs, warmup=0):
     return first, time.perf_counter() - start, result
 
 
-def device_and_peak():
-    """(backend, device kind, peak FLOP/s or None, where the peak comes from)."""
+def device_and_peak(peak_tflops=None):
+    """(backend, device kind, peak FLOP/s or None, where the peak comes from).
+
+    Args:
+        peak_tflops: float or None. The --peak_tflops flag: overrides the table.
+    """
     backend, device = device_description()
-    peak, source = peak_flops(device, FLAGS.peak_tflops)
+    peak, source = peak_flops(device, peak_tflops)
     return backend, device, peak, source
 
 
@@ -155,8 +162,8 @@ def xla_flops(compiled):
     return float((cost or {}).get("flops", 0.0))
 
 
-def check_plan_only():
-    """--plan_only needs the JAX backend (XLA's analyses of a compiled program).
+def check_plan_only(plan_only):
+    """--plan_only (`plan_only`) needs the JAX backend (XLA's analyses of a compiled program).
 
     With it, also turns off LLVM's optimisation of the compiled programs
     (`--xla_backend_optimization_level=0` in XLA_FLAGS, as the device check's dry run):
@@ -164,10 +171,10 @@ def check_plan_only():
     so the plan is the same (gin/demo.gin: every figure to 4 digits) and the compile
     shorter. Called before anything touches a JAX device: XLA reads XLA_FLAGS then.
     """
-    if not FLAGS.plan_only:
+    if not plan_only:
         return
     if keras.backend.backend() != "jax":
-        raise app.UsageError("--plan_only needs KERAS_BACKEND=jax.")
+        raise command_line.UsageError("--plan_only needs KERAS_BACKEND=jax.")
     os.environ["XLA_FLAGS"] = " ".join(
         f for f in (os.environ.get("XLA_FLAGS"), "--xla_backend_optimization_level=0") if f
     )
@@ -190,29 +197,30 @@ def peak_memory():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "host peak RSS"
 
 
-def report(numbers, backend, device):
+def report(flag_values, numbers, backend, device):
     """Prints a run: a table, or with --json one JSON object; returns it as a dict.
 
     Args:
+        flag_values: the benchmark's parsed flags (`define_flags`'s among them).
         numbers: dict of the benchmark's own results, printed after the set-up (gin files,
             backend, device, precision) and before the peak memory and the date.
         backend, device: from `device_description`.
     """
     memory, memory_kind = peak_memory()  # after everything the benchmark ran
-    if FLAGS.plan_only:
+    if flag_values.plan_only:
         memory_kind += " (compiled, not run)"
     result = dict(
-        gin_file=FLAGS.gin_file,
-        gin_bindings=FLAGS.gin_bindings,
+        gin_file=flag_values.gin_file,
+        gin_bindings=flag_values.gin_bindings,
         backend=backend,
         device=device,
-        precision=FLAGS.precision,
+        precision=flag_values.precision,
         **numbers,
         peak_memory_gib=round(memory / 2**30, 2),
         peak_memory_kind=memory_kind,
         date=time.strftime("%Y-%m-%d"),
     )
-    if FLAGS.json:
+    if flag_values.json:
         print(json.dumps(result))
     else:
         for key, value in result.items():

@@ -54,23 +54,27 @@ import sys
 import tempfile
 import time
 
-import device_check_settings as settings  # bench/: the parts, sizes, budgets, goals
-from absl import app
-from absl import flags
-
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)  # data_prep (the box has no PYTHONPATH to the repository)
+
+import device_check_settings as settings  # noqa: E402  (bench/: the parts, sizes, budgets, goals)
+
+from data_prep import command_line  # noqa: E402
+
 WITHOUT_TENSORFLOW = os.path.join(REPO, "bench", "without_tensorflow.py")
 LOG_TAIL_BYTES = 200_000  # of each part's log kept under OUT
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("out", None, "Output folder (default: the environment variable OUT).")
-flags.DEFINE_bool(
-    "dry_run",
-    False,
-    f"The same parts on the CPU at toy sizes (budget: {settings.DRY_RUN_TOTAL_BUDGET // 60} "
-    "minutes).",
-)
-flags.DEFINE_float("budget_scale", 1.0, "Multiplies every time budget (tests shrink them).")
+
+def define_flags(flag_values):
+    define = command_line.FlagDefiner(flag_values)
+    define.string("out", None, "Output folder (default: the environment variable OUT).")
+    define.bool(
+        "dry_run",
+        False,
+        f"The same parts on the CPU at toy sizes (budget: "
+        f"{settings.DRY_RUN_TOTAL_BUDGET // 60} minutes).",
+    )
+    define.float("budget_scale", 1.0, "Multiplies every time budget (tests shrink them).")
 
 
 def parts(dry_run, workdir):
@@ -205,18 +209,18 @@ print(json.dumps(dict(device=device.device_kind, platform=device.platform,
 """
 
 
-def machine(env, log_path):
+def machine(env, log_path, dry_run, budget_scale):
     """The first JSON line: where and with what the check ran."""
     line = dict(
         part="machine",
         date=time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        dry_run=FLAGS.dry_run,
+        dry_run=dry_run,
         host=platform.node(),
         cpu_count=os.cpu_count(),
         python=platform.python_version(),
         xla_flags=os.environ.get("XLA_FLAGS", ""),
     )
-    status, _, output = run_part(["-c", VERSIONS], 60 * FLAGS.budget_scale, log_path, env)
+    status, _, output = run_part(["-c", VERSIONS], 60 * budget_scale, log_path, env)
     try:
         line.update(last_json(output))
     except ValueError:
@@ -230,13 +234,9 @@ def machine(env, log_path):
     return line
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    out = FLAGS.out or os.environ.get("OUT")
-    if not out:
-        raise app.UsageError("Give --out=DIR or set the environment variable OUT.")
-    os.makedirs(out, exist_ok=True)
+def child_environment(dry_run, workdir):
+    """The parts' environment: JAX, the repository on the path, TensorFlow's log quiet, and a
+    fresh compilation cache in `workdir`; with `dry_run`, the CPU."""
     env = dict(
         os.environ,
         KERAS_BACKEND="jax",
@@ -244,23 +244,65 @@ def main(argv):
         PYTHONPATH=os.pathsep.join(p for p in (REPO, os.environ.get("PYTHONPATH")) if p),
         TF_CPP_MIN_LOG_LEVEL="2",
     )
-    if FLAGS.dry_run:
+    if dry_run:
         env["JAX_PLATFORMS"] = "cpu"
         # LLVM's optimisation of the CPU programs is half of the dry run's time and none of
         # what it checks.
         env["XLA_FLAGS"] = " ".join(
             f for f in (env.get("XLA_FLAGS"), "--xla_backend_optimization_level=0") if f
         )
-    results_path = os.path.join(out, "device_check.jsonl")
-    total = settings.DRY_RUN_TOTAL_BUDGET if FLAGS.dry_run else settings.TOTAL_BUDGET
-    total *= FLAGS.budget_scale
-    start = time.perf_counter()
-    workdir = tempfile.mkdtemp(prefix="device_check_train_")  # checkpoints stay out of OUT
     # A fresh compilation cache, shared by the parts: the CLI's train step is the program
     # `train_bf16` compiled (same model, batch and precision), and every part builds the
     # same model (each initialiser is a small program of its own).
     env["JAX_COMPILATION_CACHE_DIR"] = os.path.join(workdir, "jax_cache")
     env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    return env
+
+
+def part_line(part, left, total, out, env):
+    """A part's JSON line: it runs if its budget fits in the `left` seconds, and its result
+    is read.
+
+    Args:
+        part: `(name, budget s, argv, reader)`, as `parts` lists them (the budget scaled).
+        left, total: float. Seconds left of the whole check, and its budget.
+        out: str. The output folder (the part's log).
+        env: dict. The children's environment.
+    """
+    name, budget, part_argv, read = part
+    line = dict(part=name, budget_s=round(budget, 1), command=" ".join(part_argv))
+    if left < budget:
+        line.update(
+            status="skipped",
+            message=f"needs up to {budget:.0f} s, {max(left, 0):.0f} s of {total:.0f} s left",
+        )
+        return line
+    status, seconds, output = run_part(part_argv, budget, os.path.join(out, f"{name}.log"), env)
+    line.update(status=status, wall_seconds=round(seconds, 1))
+    if status == "ok":
+        try:
+            line.update(read(output))  # its own "seconds" (timed work) included
+        except (OSError, ValueError, KeyError) as error:
+            line.update(status="failed", message=f"unreadable result: {error!r}")
+    elif status == "timeout":
+        line["message"] = f"stopped at its budget of {budget:.0f} s"
+    else:
+        line["message"] = output[-2000:]
+    return line
+
+
+def main(argv, flag_values):
+    out = flag_values.out or os.environ.get("OUT")
+    if not out:
+        raise command_line.UsageError("Give --out=DIR or set the environment variable OUT.")
+    command_line.check_writable_folder(out, "--out")
+    dry_run, budget_scale = flag_values.dry_run, flag_values.budget_scale
+    results_path = os.path.join(out, "device_check.jsonl")
+    total = settings.DRY_RUN_TOTAL_BUDGET if dry_run else settings.TOTAL_BUDGET
+    total *= budget_scale
+    start = time.perf_counter()
+    workdir = tempfile.mkdtemp(prefix="device_check_train_")  # checkpoints stay out of OUT
+    env = child_environment(dry_run, workdir)
     failed = []
     with open(results_path, "w") as results:
 
@@ -269,40 +311,21 @@ def main(argv):
             results.flush()
             print(json.dumps(line), flush=True)
 
-        write(machine(env, os.path.join(out, "machine.log")))
-        for name, budget, part_argv, read in parts(FLAGS.dry_run, os.path.join(workdir, "run")):
-            budget *= FLAGS.budget_scale
+        write(machine(env, os.path.join(out, "machine.log"), dry_run, budget_scale))
+        for name, budget, part_argv, read in parts(dry_run, os.path.join(workdir, "run")):
             left = total - (time.perf_counter() - start)
-            line = dict(part=name, budget_s=round(budget, 1), command=" ".join(part_argv))
-            if left < budget:
-                line.update(
-                    status="skipped",
-                    message=f"needs up to {budget:.0f} s, {max(left, 0):.0f} s of "
-                    f"{total:.0f} s left",
-                )
-                write(line)
-                continue
-            status, seconds, output = run_part(
-                part_argv, budget, os.path.join(out, f"{name}.log"), env
-            )
-            line.update(status=status, wall_seconds=round(seconds, 1))
-            if status == "ok":
-                try:
-                    line.update(read(output))  # its own "seconds" (timed work) included
-                except (OSError, ValueError, KeyError) as error:
-                    line.update(status="failed", message=f"unreadable result: {error!r}")
-            elif status == "timeout":
-                line["message"] = f"stopped at its budget of {budget:.0f} s"
-            else:
-                line["message"] = output[-2000:]
+            part = (name, budget * budget_scale, part_argv, read)
+            line = part_line(part, left, total, out, env)
             write(line)
             if line["status"] == "failed":
                 failed.append(name)
         write(dict(part="total", seconds=round(time.perf_counter() - start, 1)))
     shutil.rmtree(workdir, ignore_errors=True)  # the checkpoints and the cache
     if failed:
-        sys.exit(f"Failed: {', '.join(failed)} (their messages are in {results_path}).")
+        raise command_line.CommandError(
+            f"Failed: {', '.join(failed)} (their messages are in {results_path})."
+        )
 
 
 if __name__ == "__main__":
-    app.run(main)
+    command_line.run(main, define_flags)

@@ -18,21 +18,30 @@ import time
 
 from absl import flags
 
+from data_prep import command_line
 from vrnn_tf import cli
 from vrnn_tf import evaluate
+from vrnn_tf.evaluation import model_evaluation
 
 import _common  # noqa: F401 (first: sys.path, TF log level)
 
-FLAGS = flags.FLAGS
-evaluate.define_flags()
-flags.DEFINE_bool("python_loop", False, "Sample with the eager generate() loop instead.")
+
+def define_flags(flag_values):
+    """`vrnn_tf.evaluate`'s flags (listed by `--help`), --out required, and --python_loop."""
+    evaluate.define_flags(flag_values)
+    for module in (cli, evaluate):
+        flags.adopt_module_key_flags(module, flag_values=flag_values)
+    flags.mark_flag_as_required("out", flag_values=flag_values)
+    define = command_line.FlagDefiner(flag_values)
+    define.bool("python_loop", False, "Sample with the eager generate() loop instead.")
 
 
 def python_loop_factory(settings):
-    """`evaluate.sampler_factory` with `HierarchicalVRNN.generate` in place of the Sampler."""
+    """`model_evaluation.sampler_factory` with `HierarchicalVRNN.generate` in place of the
+    Sampler."""
 
     def make_sampler(samples_per_call):
-        model = evaluate.checkpoint_model(settings)
+        model = model_evaluation.checkpoint_model(settings)
         return lambda context, seed, actions=None: model.generate(
             context, settings["future_frames"], samples_per_call, seed, actions
         )
@@ -40,15 +49,15 @@ def python_loop_factory(settings):
     return make_sampler
 
 
-def main(argv):
-    if FLAGS.python_loop:
-        evaluate.sampler_factory = python_loop_factory
+def main(argv, flag_values):
+    if flag_values.python_loop:
+        model_evaluation.sampler_factory = python_loop_factory
     start = time.perf_counter()
-    evaluate.main(argv)
-    with open(f"{FLAGS.out}/results.json") as f:
+    evaluate.main(argv, flag_values)
+    with open(f"{flag_values.out}/results.json") as f:
         results = json.load(f)
     numbers = dict(
-        method="python loop (generate)" if FLAGS.python_loop else "Sampler (compiled)",
+        method="python loop (generate)" if flag_values.python_loop else "Sampler (compiled)",
         sequences=results["num_sequences"],
         samples=results["settings"]["num_samples"],
         future_frames=results["settings"]["future_frames"],
@@ -60,5 +69,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    flags.mark_flag_as_required("out")
-    cli.run(main)
+    command_line.run(main, define_flags)

@@ -18,75 +18,80 @@ times the eager `HierarchicalVRNN.generate` instead, for comparison. On JAX,
 import time
 
 import numpy as np
-from absl import app
 from absl import flags
 
 import vrnn_tf
-from vrnn_tf import cli
+from data_prep import command_line
 from vrnn_tf import sampling
 from vrnn_tf.analysis import flops
 
 import _common  # first: sys.path, TF log level
 
-FLAGS = flags.FLAGS
-_common.define_flags()
-flags.adopt_module_key_flags(_common)
-flags.DEFINE_integer("num_contexts", 8, "Contexts in all.")
-flags.DEFINE_integer("num_samples", 100, "Futures per context.")
-flags.DEFINE_integer("num_future", 28, "Frames per future.")
-flags.DEFINE_integer("contexts_per_call", 1, "Contexts per compiled call (x num_samples rows).")
-flags.DEFINE_bool("python_loop", False, "Time the eager generate() instead of the Sampler.")
+
+def define_flags(flag_values):
+    _common.define_flags(flag_values)
+    flags.adopt_module_key_flags(_common, flag_values=flag_values)
+    define = command_line.FlagDefiner(flag_values)
+    define.integer("num_contexts", 8, "Contexts in all.")
+    define.integer("num_samples", 100, "Futures per context.")
+    define.integer("num_future", 28, "Frames per future.")
+    define.integer("contexts_per_call", 1, "Contexts per compiled call (x num_samples rows).")
+    define.bool("python_loop", False, "Time the eager generate() instead of the Sampler.")
+
 
 BAIR_PROTOCOL_FRAMES = 256 * 100 * 28
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    _common.parse_flags_gin()
-    _common.check_plan_only()
-    if FLAGS.plan_only and FLAGS.python_loop:
-        raise app.UsageError("--plan_only compiles the Sampler: drop --python_loop.")
-    if FLAGS.num_contexts % FLAGS.contexts_per_call:
-        raise app.UsageError(
-            f"--num_contexts={FLAGS.num_contexts} must be a multiple of "
-            f"--contexts_per_call={FLAGS.contexts_per_call}."
+def check_flags(flag_values):
+    """The flags' combinations that cannot run (before any work)."""
+    _common.check_plan_only(flag_values.plan_only)
+    if flag_values.plan_only and flag_values.python_loop:
+        raise command_line.UsageError("--plan_only compiles the Sampler: drop --python_loop.")
+    if flag_values.num_contexts % flag_values.contexts_per_call:
+        raise command_line.UsageError(
+            f"--num_contexts={flag_values.num_contexts} must be a multiple of "
+            f"--contexts_per_call={flag_values.contexts_per_call}."
         )
+
+
+def main(argv, flag_values):
+    _common.parse_flags_gin(flag_values)
+    check_flags(flag_values)
+    num_future, num_samples = flag_values.num_future, flag_values.num_samples
     model = vrnn_tf.build_model()
     size, channels = model.image_size, model.image_channels
     contexts = np.random.default_rng(0).random(
-        (FLAGS.num_contexts, model.context_frames, size, size, channels), dtype=np.float32
+        (flag_values.num_contexts, model.context_frames, size, size, channels), dtype=np.float32
     )
-    if FLAGS.python_loop:
-        seed = 0
+    if flag_values.python_loop:
 
         def sample(context):
-            return model.generate(context, FLAGS.num_future, FLAGS.num_samples, seed=seed)
+            return model.generate(context, num_future, num_samples, seed=0)
     else:
-        sample = sampling.Sampler(model, FLAGS.num_future, FLAGS.num_samples, seed=0)
-    chunks = np.split(contexts, FLAGS.num_contexts // FLAGS.contexts_per_call)
-    backend, device, peak, peak_source = _common.device_and_peak()
+        sample = sampling.Sampler(model, num_future, num_samples, seed=0)
+    chunks = np.split(contexts, flag_values.num_contexts // flag_values.contexts_per_call)
+    backend, device, peak, peak_source = _common.device_and_peak(flag_values.peak_tflops)
     per_frame = flops.generation_flops_per_frame(model)
     numbers = dict(
-        method="python loop (generate)" if FLAGS.python_loop else "Sampler (compiled)",
-        rows_per_call=FLAGS.contexts_per_call * FLAGS.num_samples,
+        method="python loop (generate)" if flag_values.python_loop else "Sampler (compiled)",
+        rows_per_call=flag_values.contexts_per_call * num_samples,
         model_gflops_per_frame=round(per_frame / 1e9, 3),
     )
-    if FLAGS.plan_only:
+    if flag_values.plan_only:
         start = time.perf_counter()
         compiled = sample.lower(chunks[0]).compile()
         numbers.update(
             compile_seconds=round(time.perf_counter() - start, 2), **_common.memory_plan(compiled)
         )
-        _common.report(numbers, backend, device)
+        _common.report(flag_values, numbers, backend, device)
         return
     # The first call compiles; np.asarray waits for the frames.
     compile_seconds, seconds, frames = _common.time_calls(
         lambda chunk: np.asarray(sample(chunk)), chunks
     )
-    rows = (FLAGS.contexts_per_call, FLAGS.num_samples, FLAGS.num_future)
+    rows = (flag_values.contexts_per_call, num_samples, num_future)
     assert frames.shape == rows + (size, size, channels), frames.shape
-    total = FLAGS.num_contexts * FLAGS.num_samples * FLAGS.num_future
+    total = flag_values.num_contexts * num_samples * num_future
     rate = total / seconds
     numbers.update(
         frames=total,
@@ -96,8 +101,8 @@ def main(argv):
         bair_protocol_minutes=round(BAIR_PROTOCOL_FRAMES / rate / 60, 2),
         **_common.mfu_numbers(rate * per_frame, peak, peak_source),
     )
-    _common.report(numbers, backend, device)
+    _common.report(flag_values, numbers, backend, device)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    command_line.run(main, define_flags)

@@ -19,30 +19,30 @@ what a GPU must hold before one is touched).
 
 import time
 
+import gin
 import keras
 import numpy as np
-from absl import app
 from absl import flags
 
 import vrnn_tf
-from vrnn_tf import cli
+from data_prep import command_line
 from vrnn_tf import configurables
 from vrnn_tf.analysis import flops
 from vrnn_tf.backends import distribute
 
 import _common  # first: sys.path, TF log level
 
-FLAGS = flags.FLAGS
-_common.define_flags()
-flags.adopt_module_key_flags(_common)
-flags.DEFINE_integer("batch_size", None, "Global batch (default: the gin file's train.batch_size).")
-flags.DEFINE_integer("steps", 10, "Timed steps.")
-flags.DEFINE_integer("warmup", 2, "Untimed steps after compilation.")
+
+def define_flags(flag_values):
+    _common.define_flags(flag_values)
+    flags.adopt_module_key_flags(_common, flag_values=flag_values)
+    define = command_line.FlagDefiner(flag_values)
+    define.integer("batch_size", None, "Global batch (default: the gin file's train.batch_size).")
+    define.integer("steps", 10, "Timed steps.")
+    define.integer("warmup", 2, "Untimed steps after compilation.")
 
 
 def clip_shape(batch_size):
-    import gin
-
     future = gin.query_parameter("train.future_frames")
     model_args = {
         name: configurables.model_setting(name)
@@ -98,14 +98,10 @@ def time_keras(model, videos, steps, warmup):
     return dict(compile_seconds=first, seconds=seconds / steps, xla_flops=None, plan={})
 
 
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    _common.parse_flags_gin()
-    _common.check_plan_only()
-    import gin
-
-    batch_size = FLAGS.batch_size or gin.query_parameter("train.batch_size")
+def main(argv, flag_values):
+    _common.parse_flags_gin(flag_values)
+    _common.check_plan_only(flag_values.plan_only)
+    batch_size = flag_values.batch_size or gin.query_parameter("train.batch_size")
     shape = clip_shape(batch_size)
     videos = np.random.default_rng(0).random(shape, dtype=np.float32)
     model = vrnn_tf.build_model()
@@ -117,11 +113,12 @@ def main(argv):
         optimizer=vrnn_tf.build_optimizer(),
         jit_compile=distribute.plan_xla("auto", "default").jit_compile,
     )
+    steps, warmup = flag_values.steps, flag_values.warmup
     if keras.backend.backend() == "jax":
-        run = time_jax(model, videos, FLAGS.steps, FLAGS.warmup, FLAGS.plan_only)
+        run = time_jax(model, videos, steps, warmup, flag_values.plan_only)
     else:
-        run = time_keras(model, videos, FLAGS.steps, FLAGS.warmup)
-    backend, device, peak, peak_source = _common.device_and_peak()
+        run = time_keras(model, videos, steps, warmup)
+    backend, device, peak, peak_source = _common.device_and_peak(flag_values.peak_tflops)
     model_flops = flops.training_step_flops(model, batch_size, shape[1])
     xla_flops, seconds = run["xla_flops"], run["seconds"]
     numbers = dict(
@@ -141,8 +138,8 @@ def main(argv):
             achieved_tflops=round(model_flops / seconds / 1e12, 3),
             **_common.mfu_numbers(model_flops / seconds, peak, peak_source),
         )
-    _common.report(numbers, backend, device)
+    _common.report(flag_values, numbers, backend, device)
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    command_line.run(main, define_flags)

@@ -1,51 +1,39 @@
 """BAIR robot pushing ("softmotion30_44k"), read directly from the original TFRecords.
 
-The extracted archive holds ``<data_dir>/train/traj_*_to_*.tfrecords`` and
-``<data_dir>/test/traj_*_to_*.tfrecords`` (``data_dir`` is the ``softmotion30_44k`` folder). Each
-record is a ``tf.train.Example`` describing one 30-frame trajectory; per frame ``i`` in 0..29:
+The split's files (`data_prep.bair_files`) hold one `tf.train.Example` per 30-frame
+trajectory; per frame `i` in 0..29:
 
     '{i}/image_aux1/encoded'   bytes: raw RGB, 64 * 64 * 3 = 12288 bytes, uint8 (not JPEG)
     '{i}/image_main/encoded'   bytes: same layout, the second camera
     '{i}/action'               float32 [4]
     '{i}/endeffector_pos'      float32 [3]
 
-The video is ``image_aux1``. Nothing is converted or copied: ``load`` reads these files as they are.
+The video is `image_aux1`. Nothing is converted or copied: `load` reads these files as they are.
+Splits: `train`, `val` (the paper's 256 test clips) and `test` (`bair_files.SPLITS`).
 
-Splits (as in the paper: 43,264 train / 256 test sequences):
-    ``train``: every file of ``train/`` except ``traj_256_to_511.tfrecords``.
-    ``val``:   ``train/traj_256_to_511.tfrecords``, the paper's 256 test sequences.
-    ``test``:  every file of ``test/`` (the archive's own test set, 256 sequences).
-
-Files are taken in the order of their first trajectory number (``traj_256_...`` before
-``traj_1024_...``); names that do not follow ``traj_<a>_to_<b>.tfrecords`` come last, by name.
-
-Bad data is never skipped. ``load`` first walks the record framing of every file of the split
+Bad data is never skipped. `load` first walks the record framing of every file of the split
 (the 12-byte header of each record, no payload reads: 4 ms per file from the page cache, under a
-second for the train split's 43,264 records) and raises ``ValueError`` naming the file and the
+second for the train split's 43,264 records) and raises `ValueError` naming the file and the
 record for a truncated or empty file or a corrupt record header. While iterating, a record that
-cannot be read (payload checksum mismatch) or parsed (not a ``tf.train.Example``, or a feature of
+cannot be read (payload checksum mismatch) or parsed (not a `tf.train.Example`, or a feature of
 the wrong type), or that has a missing frame key, an image of the wrong byte length or a wrong
-number of floats, raises ``tf.errors.InvalidArgumentError`` whose message names the file, the
+number of floats, raises `tf.errors.InvalidArgumentError` whose message names the file, the
 record index (0-based, in file order) and, where one key is at fault, the key. A file removed after
-``load`` raises ``tf.errors.NotFoundError`` naming it.
+`load` raises `tf.errors.NotFoundError` naming it.
 
 Public API:
     load(data_dir, split, sequence_length=12, image_key="image_aux1", with_actions=False,
          seed=0, shuffle_buffer=1024, cycle_length=8) -> tf.data.Dataset
         of float32 [T, 64, 64, 3] in [0, 1], or of dicts (with_actions=True)
-    split_files(data_dir, split) -> list of file paths, in reading order
     count_records(path) -> int, after checking the file's record framing
 """
 
-import os
-import re
-
 import numpy as np
 
+from data_prep import bair_files
 from data_prep import tfrecord_reading
 from data_prep import windows
 
-SPLITS = ("train", "val", "test")
 IMAGE_KEYS = ("image_aux1", "image_main")
 FRAMES_PER_TRAJECTORY = 30
 IMAGE_SIZE = 64
@@ -53,84 +41,13 @@ IMAGE_CHANNELS = 3
 IMAGE_BYTES = IMAGE_SIZE * IMAGE_SIZE * IMAGE_CHANNELS  # 12288
 ACTION_SIZE = 4
 ENDEFFECTOR_SIZE = 3
-# Trajectories 256..511 of the train folder: the paper's test set, held out of `train`.
-VAL_FILE = "traj_256_to_511.tfrecords"
 DEFAULT_SHUFFLE_BUFFER = 1024
 
-_SETTING = "bair_dataset.data_dir"
 _LABEL = "BAIR file"
-_FILE_PATTERN = re.compile(r"^traj_(\d+)_to_(\d+)\.tfrecords$")
-
-
-def _hint(data_dir):
-    return (
-        f"data_dir is {os.path.abspath(data_dir)}; it must be the extracted softmotion30_44k "
-        f"folder (holding train/ and test/). Point elsewhere with "
-        f"--gin_bindings=\"{_SETTING}='/path/to/softmotion30_44k'\" or "
-        f"load(data_dir=...)."
-    )
-
-
-def _file_order(name):
-    match = _FILE_PATTERN.match(name)
-    if match:
-        return (0, int(match.group(1)), int(match.group(2)), name)
-    return (1, 0, 0, name)
-
-
-def _list_tfrecords(folder, data_dir):
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(
-            f"BAIR folder {os.path.abspath(folder)} does not exist. {_hint(data_dir)}"
-        )
-    names = sorted((n for n in os.listdir(folder) if n.endswith(".tfrecords")), key=_file_order)
-    if not names:
-        raise FileNotFoundError(
-            f"No *.tfrecords files in BAIR folder {os.path.abspath(folder)}. {_hint(data_dir)}"
-        )
-    return [os.path.join(folder, n) for n in names]
-
-
-def split_files(data_dir, split):
-    """Returns the TFRecord files of one split, in reading order (see the module docstring).
-
-    Args:
-        data_dir: str or path-like. The extracted ``softmotion30_44k`` folder.
-        split: str. ``'train'``, ``'val'`` or ``'test'``.
-
-    Raises:
-        ValueError: unknown split.
-        FileNotFoundError: the split's folder is missing or holds no ``*.tfrecords``, or (``val``)
-            ``train/traj_256_to_511.tfrecords`` is missing; the message names the folder and the
-            ``bair_dataset.data_dir`` setting.
-    """
-    if split not in SPLITS:
-        raise ValueError(f"Unknown BAIR split {split!r}; valid splits are {SPLITS}.")
-    data_dir = os.fspath(data_dir)
-    if split == "test":
-        return _list_tfrecords(os.path.join(data_dir, "test"), data_dir)
-    files = _list_tfrecords(os.path.join(data_dir, "train"), data_dir)
-    val = [f for f in files if os.path.basename(f) == VAL_FILE]
-    if split == "val":
-        if not val:
-            raise FileNotFoundError(
-                f"BAIR val split needs {os.path.abspath(os.path.join(data_dir, 'train', VAL_FILE))}"
-                f" (trajectories 256-511, the paper's test set), which is missing. "
-                f"{_hint(data_dir)}"
-            )
-        return val
-    train = [f for f in files if os.path.basename(f) != VAL_FILE]
-    if not train:
-        raise FileNotFoundError(
-            f"BAIR folder {os.path.abspath(os.path.join(data_dir, 'train'))} "
-            f"holds only {VAL_FILE} (the val split), no train files. "
-            f"{_hint(data_dir)}"
-        )
-    return train
 
 
 def count_records(path):
-    """Counts the records of a BAIR file after checking its framing (``tfrecord_reading``).
+    """Counts the records of a BAIR file after checking its framing (`tfrecord_reading`).
 
     Raises:
         ValueError: truncated, corrupt or empty file, naming the file and the record.
@@ -152,10 +69,10 @@ def _check_sequence_length(sequence_length):
 
 
 def _record_parser(image_key, with_actions):
-    """Returns ``parse(serialized) -> dict`` that never fails on missing keys or wrong counts.
+    """Returns `parse(serialized) -> dict` that never fails on missing keys or wrong counts.
 
     Every value is a RaggedFeature (all values of the key, empty when the key is missing), so the
-    checks (and their messages) can be made afterwards. Output, for ``F = 30`` frames:
+    checks (and their messages) can be made afterwards. Output, for `F = 30` frames:
         images: string [F], the first value of each image key ('' when missing)
         image_count: int32 [F], values per image key; image_bytes: int32 [F], bytes of the first
         action / endeffector_pos: float32 [F, 4] / [F, 3] (padded or cut where the count is wrong)
@@ -214,8 +131,73 @@ def _first_bad(bad, keys):
     return tf.reduce_any(bad), frame, tf.gather(tf.constant(keys), frame)
 
 
+def _image_failure(record, image_keys, describe):
+    """`(bad, message)`: whether an image key of the record is missing, repeated or of the
+    wrong byte length, and a function that describes the first such key."""
+    import tensorflow as tf
+
+    as_string = tf.strings.as_string
+    count, nbytes = record["image_count"], record["image_bytes"]
+    bad, frame, key = _first_bad(
+        tf.not_equal(count, 1) | tf.not_equal(nbytes, IMAGE_BYTES), image_keys
+    )
+    c, n = count[frame], nbytes[frame]
+
+    def message():
+        return describe(
+            key,
+            tf.case(
+                [
+                    (
+                        tf.equal(c, 0),
+                        lambda: tf.constant("missing (no such feature in the record)"),
+                    ),
+                    (
+                        tf.greater(c, 1),
+                        lambda: tf.strings.join(["holds ", as_string(c), " values, expected 1"]),
+                    ),
+                ],
+                default=lambda: tf.strings.join(
+                    [
+                        "holds ",
+                        as_string(n),
+                        f" bytes, expected {IMAGE_BYTES} (raw uint8 "
+                        f"{IMAGE_SIZE}x{IMAGE_SIZE}x{IMAGE_CHANNELS} RGB)",
+                    ]
+                ),
+            ),
+        )
+
+    return bad, message
+
+
+def _float_failure(record, name, size, keys, describe):
+    """`(bad, message)`: whether a float key `name` of some frame holds other than `size`
+    floats, and a function that describes the first such key."""
+    import tensorflow as tf
+
+    counts = record[_count_name(name)]
+    bad, frame, key = _first_bad(tf.not_equal(counts, size), keys)
+    c = counts[frame]
+
+    def message():
+        return describe(
+            key,
+            tf.strings.join(
+                [
+                    "holds ",
+                    tf.strings.as_string(c),
+                    f" floats, expected {size}",
+                    tf.where(tf.equal(c, 0), " (missing: no such feature in the record)", ""),
+                ]
+            ),
+        )
+
+    return bad, message
+
+
 def _validator(image_key, with_actions):
-    """Returns ``check(path, index, record) -> record``: one Assert naming file, index and key.
+    """Returns `check(path, index, record) -> record`: one Assert naming file, index and key.
 
     Checks, in this order, that every image key holds exactly one value of 12288 bytes and (with
     actions) that every action / endeffector_pos key holds 4 / 3 floats. The message describes the
@@ -231,68 +213,25 @@ def _validator(image_key, with_actions):
             (name, size, [f"{i}/{name}" for i in frames])
             for name, size in (("action", ACTION_SIZE), ("endeffector_pos", ENDEFFECTOR_SIZE))
         ]
-    as_string = tf.strings.as_string
 
     def check(path, index, record):
         def describe(key, what):
             return tf.strings.join(
-                ["BAIR file ", path, ": record ", as_string(index), ": key ", key, ": ", what]
-            )
-
-        count, nbytes = record["image_count"], record["image_bytes"]
-        bad_image, frame, key = _first_bad(
-            tf.not_equal(count, 1) | tf.not_equal(nbytes, IMAGE_BYTES), image_keys
-        )
-        c, n = count[frame], nbytes[frame]
-
-        def image_message():
-            return describe(
-                key,
-                tf.case(
-                    [
-                        (
-                            tf.equal(c, 0),
-                            lambda: tf.constant("missing (no such feature in the record)"),
-                        ),
-                        (
-                            tf.greater(c, 1),
-                            lambda: tf.strings.join(
-                                ["holds ", as_string(c), " values, expected 1"]
-                            ),
-                        ),
-                    ],
-                    default=lambda: tf.strings.join(
-                        [
-                            "holds ",
-                            as_string(n),
-                            f" bytes, expected {IMAGE_BYTES} (raw uint8 "
-                            f"{IMAGE_SIZE}x{IMAGE_SIZE}x{IMAGE_CHANNELS} RGB)",
-                        ]
-                    ),
-                ),
-            )
-
-        failures = [(bad_image, image_message)]
-        for name, size, keys in float_checks:
-            counts = record[_count_name(name)]
-            bad, frame, key = _first_bad(tf.not_equal(counts, size), keys)
-
-            def float_message(key=key, c=counts[frame], size=size):
-                return describe(
+                [
+                    "BAIR file ",
+                    path,
+                    ": record ",
+                    tf.strings.as_string(index),
+                    ": key ",
                     key,
-                    tf.strings.join(
-                        [
-                            "holds ",
-                            as_string(c),
-                            f" floats, expected {size}",
-                            tf.where(
-                                tf.equal(c, 0), " (missing: no such feature in the record)", ""
-                            ),
-                        ]
-                    ),
-                )
+                    ": ",
+                    what,
+                ]
+            )
 
-            failures.append((bad, float_message))
+        failures = [_image_failure(record, image_keys, describe)]
+        for name, size, keys in float_checks:
+            failures.append(_float_failure(record, name, size, keys, describe))
         any_bad = tf.reduce_any(tf.stack([bad for bad, _ in failures]))
 
         def first_failure():
@@ -309,52 +248,10 @@ def _validator(image_key, with_actions):
     return check
 
 
-def load(
-    data_dir,
-    split,
-    sequence_length=12,
-    image_key="image_aux1",
-    with_actions=False,
-    seed=0,
-    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
-    cycle_length=8,
-):
-    """Builds a tf.data pipeline of BAIR robot pushing videos from the original TFRecords.
-
-    Args:
-        data_dir: str or path-like. The extracted ``softmotion30_44k`` folder.
-        split: str. ``'train'``: an infinite stream (repeated epochs) of random windows of
-            ``sequence_length`` consecutive frames (start uniform in ``[0, 30 - T]``), shuffled.
-            Each epoch visits every trajectory once, files in a seeded random order, read
-            ``cycle_length`` at a time. ``'val'`` / ``'test'``: finite, deterministic, one
-            element per trajectory in file order, frames ``0..T-1``.
-        sequence_length: int in 1..30. Frames per video ``T``.
-        image_key: ``'image_aux1'`` (the video used in the paper) or ``'image_main'``.
-        with_actions: bool. If True, elements are dicts ``{'video': float32 [T, 64, 64, 3],
-            'action': float32 [T, 4], 'endeffector_pos': float32 [T, 3]}``, and the float keys are
-            validated too.
-        seed: int. With the same seed (and TensorFlow's global seed unset or equal), train order
-            and windows are the same on every run. Unused by val/test.
-        shuffle_buffer: int >= 1. Train shuffle buffer, in windows (uint8, about 147 KB each for
-            T = 12).
-        cycle_length: int >= 1. Train files read concurrently (interleaved).
-
-    Returns:
-        Unbatched ``tf.data.Dataset`` of float32 ``[T, 64, 64, 3]`` in [0, 1] (uint8 / 255), or
-        dicts as above, with a static element shape. val/test know their cardinality.
-
-    Raises:
-        ValueError: bad argument, or a truncated file / corrupt record header (names the file
-            and record).
-        FileNotFoundError: missing folder or no ``*.tfrecords`` (names the folder and the
-            ``bair_dataset.data_dir`` setting).
-        tf.errors.InvalidArgumentError: while iterating, for a bad record (names the file, the
-            record index and the key).
-    """
-    import tensorflow as tf
-
-    if split not in SPLITS:
-        raise ValueError(f"Unknown BAIR split {split!r}; valid splits are {SPLITS}.")
+def _check_load_settings(split, sequence_length, image_key, seed, shuffle_buffer, cycle_length):
+    """ValueError for a bad argument of `load`, naming it."""
+    if split not in bair_files.SPLITS:
+        raise ValueError(f"Unknown BAIR split {split!r}; valid splits are {bair_files.SPLITS}.")
     _check_sequence_length(sequence_length)
     if image_key not in IMAGE_KEYS:
         raise ValueError(f"BAIR image_key must be one of {IMAGE_KEYS}, got {image_key!r}")
@@ -364,20 +261,12 @@ def load(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"BAIR seed must be an int, got {seed!r}")
 
-    files = split_files(data_dir, split)
-    counts = [count_records(f) for f in files]
-    paths_t = tf.constant(files)
-    counts_t = tf.constant(counts, tf.int64)
-    records = tfrecord_reading.file_records(
-        paths_t,
-        counts_t,
-        _record_parser(image_key, with_actions),
-        _LABEL,
-        "bytes for images, floats for action and endeffector_pos",
-    )
-    check = _validator(image_key, with_actions)
-    length = int(sequence_length)
-    seed_pair = windows.seed_pair(seed)
+
+def _window_decoder(check, length, with_actions):
+    """Returns `window(start, path, index, record)`: the record checked, then its frames
+    `start..start + length - 1` decoded (with their actions: a dict)."""
+    import tensorflow as tf
+
     shape = [length, IMAGE_SIZE, IMAGE_SIZE, IMAGE_CHANNELS]
 
     def window(start, path, index, record):
@@ -396,35 +285,84 @@ def load(
             ),
         }
 
-    def to_float(element):
-        if not with_actions:
-            return windows.to_float(element)
+    return window
+
+
+def _to_float(element):
+    """A window's video (alone, or in a dict with its actions) as float32 in [0, 1]."""
+    if isinstance(element, dict):
         return dict(element, video=windows.to_float(element["video"]))
+    return windows.to_float(element)
 
+
+def load(
+    data_dir,
+    split,
+    sequence_length=12,
+    image_key="image_aux1",
+    with_actions=False,
+    seed=0,
+    shuffle_buffer=DEFAULT_SHUFFLE_BUFFER,
+    cycle_length=8,
+):
+    """Builds a tf.data pipeline of BAIR robot pushing videos from the original TFRecords.
+
+    Args:
+        data_dir: str or path-like. The extracted `softmotion30_44k` folder.
+        split: str. `'train'`: an infinite stream (repeated epochs) of random windows of
+            `sequence_length` consecutive frames (start uniform in `[0, 30 - T]`), shuffled.
+            Each epoch visits every trajectory once, files in a seeded random order, read
+            `cycle_length` at a time. `'val'` / `'test'`: finite, deterministic, one
+            element per trajectory in file order, frames `0..T-1`.
+        sequence_length: int in 1..30. Frames per video `T`.
+        image_key: `'image_aux1'` (the video used in the paper) or `'image_main'`.
+        with_actions: bool. If True, elements are dicts `{'video': float32 [T, 64, 64, 3],
+            'action': float32 [T, 4], 'endeffector_pos': float32 [T, 3]}`, and the float keys are
+            validated too.
+        seed: int. With the same seed (and TensorFlow's global seed unset or equal), train order
+            and windows are the same on every run. Unused by val/test.
+        shuffle_buffer: int >= 1. Train shuffle buffer, in windows (uint8, about 147 KB each for
+            T = 12).
+        cycle_length: int >= 1. Train files read concurrently (interleaved).
+
+    Returns:
+        Unbatched `tf.data.Dataset` of float32 `[T, 64, 64, 3]` in [0, 1] (uint8 / 255), or
+        dicts as above, with a static element shape. val/test know their cardinality.
+
+    Raises:
+        ValueError: bad argument, or a truncated file / corrupt record header (names the file
+            and record).
+        FileNotFoundError: missing folder or no `*.tfrecords` (names the folder and the
+            `bair_dataset.data_dir` setting).
+        tf.errors.InvalidArgumentError: while iterating, for a bad record (names the file, the
+            record index and the key).
+    """
+    import tensorflow as tf
+
+    _check_load_settings(split, sequence_length, image_key, seed, shuffle_buffer, cycle_length)
+    files = bair_files.split_files(data_dir, split)
+    counts = [count_records(f) for f in files]
+    records = tfrecord_reading.file_records(
+        tf.constant(files),
+        tf.constant(counts, tf.int64),
+        _record_parser(image_key, with_actions),
+        _LABEL,
+        "bytes for images, floats for action and endeffector_pos",
+    )
+    length = int(sequence_length)
+    window = _window_decoder(_validator(image_key, with_actions), length, with_actions)
     if split == "train":
-
-        def file_windows(epoch, file_id):
-            def pick(path, index, record):
-                # The window depends only on (seed, epoch, file, record): parallel-safe.
-                start = windows.window_start(
-                    seed_pair, (epoch, file_id, index), FRAMES_PER_TRAJECTORY, length
-                )
-                return start, path, index, record
-
-            return records(file_id).map(pick)
-
-        data = windows.shuffled_epochs(
-            len(files), seed, file_windows, cycle_length, shuffle_buffer, decode=window
+        data = windows.record_windows(
+            records,
+            len(files),
+            FRAMES_PER_TRAJECTORY,
+            length,
+            seed,
+            cycle_length,
+            shuffle_buffer,
+            window,
         )
     else:
-        data = (
-            tf.data.Dataset.range(len(files))
-            .flat_map(records)
-            .map(
-                lambda path, index, record: window(0, path, index, record),
-                num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True,
-            )
-            .apply(tf.data.experimental.assert_cardinality(sum(counts)))
-        )
-    return data.map(to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        data = tf.data.Dataset.range(len(files)).flat_map(records)
+        data = windows.first_windows(data, sum(counts), window)
+    return data.map(_to_float, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)

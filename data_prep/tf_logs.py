@@ -1,22 +1,22 @@
-"""TensorFlow's native (C++) log, quiet in the command lines unless ``--verbosity`` asks for it.
+"""TensorFlow's native (C++) log, quiet in the command lines unless `--verbosity` asks for it.
 
-TensorFlow logs to stderr from C++: INFO lines on loading (``cudart_stub.cc ... Could not find
-cuda drivers``), the CUDA probe's ``failed call to cuInit`` error on a machine without a GPU,
-grappler's and tf.data's warnings. ``TF_CPP_MIN_LOG_LEVEL`` (0: everything, 1: no INFO, 2: no
+TensorFlow logs to stderr from C++: INFO lines on loading (`cudart_stub.cc ... Could not find
+cuda drivers`), the CUDA probe's `failed call to cuInit` error on a machine without a GPU,
+grappler's and tf.data's warnings. `TF_CPP_MIN_LOG_LEVEL` (0: everything, 1: no INFO, 2: no
 WARNING, 3: no ERROR) filters most of them, but not the lines that its libraries write while
 they load, before its logging is set up (absl's "All log messages before absl::InitializeLog()
-is called are written to STDERR" and what follows). So ``quiet`` sets the level, then imports
+is called are written to STDERR" and what follows). So `quiet` sets the level, then imports
 TensorFlow and probes its devices with stderr captured, and writes back what is not a native
 log line below the level (Python warnings, say).
 
-The level: absl's ``--verbosity`` (``-v``) if given (-1 WARNING: 1, 0 INFO: 0, so
-``--verbosity=0`` shows everything; >= 1 also sets ``TF_CPP_MAX_VLOG_LEVEL``), else
-``TF_CPP_MIN_LOG_LEVEL`` if set in the environment, else 3: no native line, because on a run
+The level: absl's `--verbosity` (`-v`) if given (-1 WARNING: 1, 0 INFO: 0, so
+`--verbosity=0` shows everything; >= 1 also sets `TF_CPP_MAX_VLOG_LEVEL`), else
+`TF_CPP_MIN_LOG_LEVEL` if set in the environment, else 3: no native line, because on a run
 that works they are noise, and errors reach Python as exceptions with their message.
 
 This module imports nothing heavy: the command lines call it before TensorFlow is imported.
-``vrnn_tf/__init__.py`` calls ``quiet_if_command_line`` first thing, so ``python -m vrnn_tf.X``
-and the installed ``vrnn-*`` commands are quiet before their modules import Keras.
+`vrnn_tf/__init__.py` calls `quiet_if_command_line` first thing, so `python -m vrnn_tf.X`
+and the installed `vrnn-*` commands are quiet before their modules import Keras.
 
 Public API:
     verbosity_from_argv(argv) -> int or None
@@ -49,7 +49,7 @@ _OPTIONS_WITH_VALUE = ("-W", "-X")
 
 
 def verbosity_from_argv(argv):
-    """absl's ``--verbosity`` / ``-v`` in a command line (``=N`` or ``N`` after), or None."""
+    """absl's `--verbosity` / `-v` in a command line (`=N` or `N` after), or None."""
     for i, arg in enumerate(argv):
         name, equals, value = arg.partition("=")
         if name not in ("-v", "--v", "-verbosity", "--verbosity"):
@@ -64,7 +64,7 @@ def verbosity_from_argv(argv):
 
 
 def native_level(verbosity=None):
-    """``TF_CPP_MIN_LOG_LEVEL`` for an absl verbosity, else the environment's, else 3."""
+    """`TF_CPP_MIN_LOG_LEVEL` for an absl verbosity, else the environment's, else 3."""
     if verbosity is not None:
         return min(3, max(0, -int(verbosity)))
     try:
@@ -74,7 +74,7 @@ def native_level(verbosity=None):
 
 
 def is_native_log_line(line, level):
-    """Whether ``line`` is a native log line that ``TF_CPP_MIN_LOG_LEVEL=level`` should hide."""
+    """Whether `line` is a native log line that `TF_CPP_MIN_LOG_LEVEL=level` should hide."""
     match = _LOG_LINE.match(line)
     severity = (
         match.group(1)
@@ -114,7 +114,7 @@ def quiet(verbosity=None):
     Call it before TensorFlow is imported; afterwards it only sets the environment variables.
 
     Args:
-        verbosity: int or None. absl's ``--verbosity``; None: the environment's level, or 3.
+        verbosity: int or None. absl's `--verbosity`; None: the environment's level, or 3.
     """
     level = native_level(verbosity)
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = str(level)
@@ -136,7 +136,7 @@ def quiet(verbosity=None):
 
 
 def _module_run_with_dash_m(orig_argv):
-    """The module of ``python [options] -m MODULE ...``, or None."""
+    """The module of `python [options] -m MODULE ...`, or None."""
     args = iter(orig_argv[1:])
     for arg in args:
         if arg == "-m":
@@ -151,9 +151,9 @@ def _module_run_with_dash_m(orig_argv):
 
 
 def quiet_if_command_line():
-    """``quiet`` when this process runs one of the project's programs, else nothing.
+    """`quiet` when this process runs one of the project's programs, else nothing.
 
-    The programs: ``python -m vrnn_tf.*`` / ``python -m data_prep.*`` and the ``vrnn-*``
+    The programs: `python -m vrnn_tf.*` / `python -m data_prep.*` and the `vrnn-*`
     console scripts. A library user's process (a notebook, pytest) and the worker processes
     of a program are left as they are.
     """

@@ -1,9 +1,9 @@
 """Reading TFRecord files so that damage is reported, never skipped: shared by the readers.
 
-``count_records`` walks a file's record framing (headers only) before reading; ``file_records``
+`count_records` walks a file's record framing (headers only) before reading; `file_records`
 reads a file's records so that a record that fails its checksum or cannot be parsed raises an
 error naming the file and the record (tf.data alone would stop or skip silently, or raise
-``DataLossError: corrupted record at <offset>`` without the file name).
+`DataLossError: corrupted record at <offset>` without the file name).
 
 Public API:
     masked_crc32c(data) -> int, the TFRecord checksum
@@ -40,9 +40,9 @@ def masked_crc32c(data):
 def count_records(path, label="TFRecord file"):
     """Counts the records of a TFRecord file, checking its framing without reading payloads.
 
-    A TFRecord is ``uint64 length | uint32 masked_crc32c(length) | payload | uint32 crc(payload)``.
+    A TFRecord is `uint64 length | uint32 masked_crc32c(length) | payload | uint32 crc(payload)`.
     This reads the 12-byte header of each record, checks its checksum and that the record ends
-    inside the file. Payload checksums are verified later, while ``load``'s pipeline reads them.
+    inside the file. Payload checksums are verified later, while `load`'s pipeline reads them.
 
     Returns:
         int, the number of records.
@@ -93,17 +93,17 @@ def count_records(path, label="TFRecord file"):
 
 
 def file_records(paths, counts, parse, label, types_hint):
-    """Returns ``records(file_id) -> Dataset of (path, index, parsed record)`` for one file.
+    """Returns `records(file_id) -> Dataset of (path, index, parsed record)` for one file.
 
-    Reading stops at a record that fails its payload checksum (``ignore_errors``: TFRecordDataset
+    Reading stops at a record that fails its payload checksum (`ignore_errors`: TFRecordDataset
     moves to the next file after a read error, and there is no next file) and records
     whose parsing fails are dropped; both are then caught, not skipped: a sentinel carrying the
-    expected record count (from ``count_records``) is appended, and every element's position must
+    expected record count (from `count_records`) is appended, and every element's position must
     equal its record index, so the first missing record raises an error naming it.
 
     Args:
         paths: string tensor [F] of file paths; counts: int64 tensor [F] of their record counts.
-        parse: ``serialized -> dict of tensors``; must accept b"" (the sentinel).
+        parse: `serialized -> dict of tensors`; must accept b"" (the sentinel).
         label: str. Names the kind of file in messages ("BAIR file").
         types_hint: str. The feature types the parser expects, for the message.
     """

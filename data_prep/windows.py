@@ -3,6 +3,15 @@
 Shared by every video loader. A window's start depends only on the seed and a
 few integer keys (epoch, file, record index), never on the order in which
 parallel readers deliver records, so a seeded pipeline is the same on every run.
+
+Public API:
+    check_seed(seed, what) -> int
+    seed_pair(seed) -> int64 [2], window_start(key, fold_ins, num_frames, length)
+    shuffled_epochs(num_files, seed, file_windows, cycle_length, shuffle_buffer, decode)
+    record_windows(records, num_files, num_frames, length, seed, cycle_length, buffer, decode)
+    first_windows(records, count, decode): the evaluation stream
+    repeated_random_windows(videos, num_frames, length, seed, shuffle_buffer)
+    to_float(video)
 """
 
 import numpy as np
@@ -117,3 +126,43 @@ def to_float(video):
     import tensorflow as tf
 
     return tf.cast(video, tf.float32) / 255.0
+
+
+def record_windows(records, num_files, num_frames, length, seed, cycle_length, buffer, decode):
+    """Infinite train stream of random windows of the records of `num_files` files.
+
+    Per epoch every file once, in a seeded order, `cycle_length` at a time
+    (`shuffled_epochs`); a record's window starts at a draw keyed on (seed, epoch, file,
+    record index) only, so parallel reading cannot change it.
+
+    Args:
+        records: `file_index -> tf.data.Dataset` of `(path, index, record)` (the records of
+            one file: `tfrecord_reading.file_records`).
+        num_files: int >= 1.
+        num_frames, length: ints. Frames per record, per window.
+        seed: int.
+        cycle_length, buffer: int >= 1. Files read concurrently; windows in the shuffle buffer.
+        decode: `(start, path, index, record) -> window`, mapped in parallel and in order.
+    """
+    key = seed_pair(seed)
+
+    def file_windows(epoch, file_index):
+        def pick(path, index, record):
+            start = window_start(key, (epoch, file_index, index), num_frames, length)
+            return start, path, index, record
+
+        return records(file_index).map(pick)
+
+    return shuffled_epochs(num_files, seed, file_windows, cycle_length, buffer, decode=decode)
+
+
+def first_windows(records, count, decode):
+    """The evaluation stream: `decode(0, path, index, record)` of each element of `records`
+    (a finite dataset of `(path, index, record)`), in order; its cardinality is `count`."""
+    import tensorflow as tf
+
+    return records.map(
+        lambda path, index, record: decode(0, path, index, record),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=True,
+    ).apply(tf.data.experimental.assert_cardinality(count))

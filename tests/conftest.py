@@ -1,11 +1,16 @@
 """Shared test set-up: two logical CPUs (for MirroredStrategy), a tiny model config, a tiny
 trained run."""
 
+import json
 import os
+import subprocess
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import gin  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -14,6 +19,12 @@ tf.config.set_logical_device_configuration(
     tf.config.list_physical_devices("CPU")[0],
     [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()],
 )
+
+# Every gin configurable, registered before any test parses a gin string.
+from tests.data_prep import cityscapes_samples  # noqa: E402
+from tests.data_prep import video_samples  # noqa: E402
+from vrnn_tf import configurables  # noqa: E402
+from vrnn_tf.training import checkpoints  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # One line of TensorFlow's native log (C++) or of absl's Python log: severity, date, time,
@@ -26,6 +37,31 @@ def cli_env(**extra):
     TF_CPP_MIN_LOG_LEVEL (set above for this process), so that the CLI's defaults apply."""
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     return dict(env, PYTHONPATH=REPO, **extra)
+
+
+def jax_env(**extra):
+    """The environment of a JAX subprocess: CPU with two host devices (for DataParallel; work
+    runs on the first unless told), this repository on the path."""
+    return dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        JAX_PLATFORMS="cpu",
+        XLA_FLAGS="--xla_force_host_platform_device_count=2",
+        PYTHONPATH=REPO,
+        **extra,
+    )
+
+
+def run_cli(*args):
+    """`python -m vrnn_tf.train *args` in a subprocess -> subprocess.CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-m", "vrnn_tf.train", *args],
+        cwd=REPO,
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 # A model small enough to trace and train in seconds: 16x16 frames, levels 1-4.
@@ -55,11 +91,52 @@ smmnist_dataset.digit_size = 8
 smmnist_dataset.num_digits = 1
 """
 
+# The tiny model of the train tests: eager, no export.
+TINY_RUN_GIN = (
+    TINY_MODEL_GIN
+    + TINY_SMMNIST_GIN
+    + """
+train.batch_size = 2
+train.future_frames = 2
+train.log_every = 2
+train.checkpoint_every = 2
+train.eval_sequences = 4
+train.sample_sequences = 2
+train.samples_per_sequence = 2
+train.run_eagerly = True  # no minutes of tracing; the graph path has its own tests
+# Tracing the SavedModel takes a while: tests/conftest.py trained_run covers it.
+train.export = False
+"""
+)
+
+# A tiny model on 32x32 frames: LPIPS's AlexNet needs at least 31x31.
+TINY_EVAL_GIN = """
+frame_encoder.stage_channels = (8, 8, 8, 16)
+frame_encoder.global_channels = 16
+frame_encoder.norm_groups = 2
+latent_hierarchy.resolutions = (1, 4)
+latent_hierarchy.latent_channels = (4, 3)
+latent_hierarchy.hidden_channels = (8, 8)
+latent_hierarchy.lstm_norm_groups = 1
+renderer.resolutions = (1, 4, 8, 16, 32)
+renderer.hidden_channels = (16, 8, 8, 8, 8)
+renderer.lstm_norm_groups = 2
+build_model.image_size = 32
+build_model.image_channels = 1
+build_model.context_frames = 2
+build_model.likelihood = 'bernoulli'
+build_model.seed = 1
+train.dataset = @smmnist_dataset
+train.eval_split = 'test'
+smmnist_dataset.image_size = 32
+smmnist_dataset.digit_size = 16
+smmnist_dataset.num_digits = 1
+"""
+
 
 def damage_bytes(kind, data, rng):
     """Seeded damage of a file's bytes, for the fuzz tests: `truncate` (a random cut), `flip`
     (1-3 bytes), `empty` or `garbage_tail` (1-63 random bytes appended)."""
-    import numpy as np
 
     if kind == "truncate":
         return data[: int(rng.integers(1, len(data)))]
@@ -86,20 +163,12 @@ def tiny_config():
 
 @pytest.fixture
 def tiny_workdir(tmp_path):
-    """A workdir as vrnn_tf.train leaves it: config.gin (tests/test_evaluate.py's TINY_EVAL_GIN,
-    32x32 frames) and a checkpoint at step 7. Shared by the evaluation and score tests.
+    """A workdir as vrnn_tf.train leaves it: config.gin (TINY_EVAL_GIN, 32x32
+    frames) and a checkpoint at step 7. Shared by the evaluation and score tests.
 
     Returns:
         (workdir, the renderer's first kernel as saved).
     """
-    import keras
-    import numpy as np
-
-    from vrnn_tf import configurables
-    from vrnn_tf.training import checkpoints
-
-    from test_evaluate import TINY_EVAL_GIN
-
     workdir = str(tmp_path / "run")
     gin.clear_config()
     gin.parse_config(TINY_EVAL_GIN)
@@ -126,9 +195,6 @@ def tiny_train_run(tmp_path_factory):
     Returns:
         (workdir, subprocess.CompletedProcess).
     """
-    from test_train import TINY_RUN_GIN
-    from test_train import run_cli
-
     root = tmp_path_factory.mktemp("tiny_train_run")
     gin_file = root / "tiny.gin"
     gin_file.write_text(
@@ -156,20 +222,8 @@ def jax_report(tmp_path_factory):
     on one device and with DataParallel over two host devices, Sampler against step-by-step
     generation, an evaluation of a tiny checkpoint (its outputs in
     the report's `evaluation.out`), XLA's FLOP counts."""
-    import json
-    import subprocess
-    import sys
-
-    from test_evaluate import TINY_EVAL_GIN
-
     folder = str(tmp_path_factory.mktemp("jax_checks"))
-    env = dict(
-        os.environ,
-        KERAS_BACKEND="jax",
-        JAX_PLATFORMS="cpu",
-        # Two host devices for DataParallel (the checks run on the first unless told).
-        XLA_FLAGS="--xla_force_host_platform_device_count=2",
-        PYTHONPATH=REPO,
+    env = jax_env(
         # Programs compiled twice (the evaluation's Sampler) come from the cache.
         JAX_COMPILATION_CACHE_DIR=os.path.join(folder, "compilation_cache"),
         JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
@@ -203,6 +257,35 @@ SHARED_SESSION_FIXTURES = {
 
 # tryfirst: xdist's worker reads the marks in its own collection hook, which would otherwise run
 # before this one.
+# Conversions that two data_prep test files read, once per xdist worker (the files that use
+# one share its xdist group).
+@pytest.fixture(scope="session")
+def cityscapes_source(tmp_path_factory):
+    """leftImg8bit_sequence-like tree -> (root, {sequence id: uint8 [F, R, R, 3] expected})."""
+    return cityscapes_samples.write_source(str(tmp_path_factory.mktemp("leftImg8bit_sequence")))
+
+
+@pytest.fixture(scope="session")
+def cityscapes_conversion(cityscapes_source, tmp_path_factory):
+    """Both splits converted (val with 3 test sequences) -> (out_dir, {split: summary})."""
+    root, _ = cityscapes_source
+    out = str(tmp_path_factory.mktemp("converted"))
+    return out, cityscapes_samples.convert_both_splits(root, out)
+
+
+@pytest.fixture(scope="session")
+def real_videos(tmp_path_factory):
+    """A folder holding the four real videos -> its path."""
+    return video_samples.link_real_videos(tmp_path_factory.mktemp("my_videos"))
+
+
+@pytest.fixture(scope="session")
+def video_conversion(real_videos, tmp_path_factory):
+    """The real videos converted, one of the four held out -> (out_dir, summary)."""
+    out = str(tmp_path_factory.mktemp("videos_32"))
+    return out, video_samples.convert_real_videos(real_videos, out)
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:

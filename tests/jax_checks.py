@@ -16,11 +16,11 @@ import keras
 import numpy as np
 
 import vrnn_tf
-from vrnn_tf import evaluate  # registers train.* and the datasets, which the eval gin binds
 from vrnn_tf import sampling
-from vrnn_tf import score
 from vrnn_tf.analysis import flops
 from vrnn_tf.backends import distribute
+from vrnn_tf.evaluation import model_evaluation
+from vrnn_tf.evaluation import sample_scoring
 from vrnn_tf.training import checkpoints
 
 # Two batches of two: `two_training_steps` and `data_parallel_steps` train on them.
@@ -177,7 +177,7 @@ def evaluation(model, folder):
     checkpoints.save(model, workdir, 3)
     with open(os.path.join(workdir, "config.gin"), "w") as f:
         f.write(gin.config_str())
-    results = evaluate.evaluate(
+    results = model_evaluation.evaluate(
         workdir,
         num_samples=2,
         num_sequences=3,
@@ -192,7 +192,7 @@ def evaluation(model, folder):
     (part,) = [dict(np.load(p)) for p in glob.glob(f"{out}/partial/*.npz")]
     np.save(os.path.join(folder, "real.npy"), part["gif_clips"])
     np.save(os.path.join(folder, "fake.npy"), part["gif_samples"])
-    scored = score.score(
+    scored = sample_scoring.score(
         os.path.join(folder, "real.npy"),
         os.path.join(folder, "fake.npy"),
         os.path.join(folder, "scored"),

@@ -11,19 +11,21 @@ import pytest
 import tensorflow as tf
 
 import vrnn_tf
+from data_prep import command_line
 from tests.data_prep import tfrecord_testing
-from vrnn_tf import cli
-from vrnn_tf import evaluate as evaluate_lib
-from vrnn_tf import export
-from vrnn_tf import predict
+from vrnn_tf import batch_layout
+from vrnn_tf import config_checks
+from vrnn_tf import configurables
+from vrnn_tf import prediction
 from vrnn_tf import sampling
+from vrnn_tf import saved_model
+from vrnn_tf import workdirs
 from vrnn_tf.data import datasets
-from vrnn_tf.data import inputs
+from vrnn_tf.evaluation import model_evaluation
 from vrnn_tf.evaluation import protocol
-from vrnn_tf.training import loop
 
+from conftest import TINY_EVAL_GIN
 from conftest import TINY_MODEL_GIN
-from test_evaluate import TINY_EVAL_GIN
 
 ACTION_DIM = 2
 
@@ -124,7 +126,7 @@ def square_clips(rng, count, frames=5):
             video[i, t, y : y + SIDE, x : x + SIDE] = 1.0
         if t < frames - 1:
             position = np.clip(position + MOVE * moves[:, t], 0, SIZE - SIDE)
-    return {inputs.VIDEO: video, inputs.ACTIONS: moves.astype(np.float32)}
+    return {batch_layout.VIDEO: video, batch_layout.ACTIONS: moves.astype(np.float32)}
 
 
 def square_task_error(action_dim, steps=300, batch=16):
@@ -138,7 +140,7 @@ def square_task_error(action_dim, steps=300, batch=16):
     )
     train = square_clips(np.random.default_rng(0), batch * steps)
     model.fit(
-        train if action_dim else train[inputs.VIDEO],
+        train if action_dim else train[batch_layout.VIDEO],
         batch_size=batch,
         epochs=1,
         verbose=0,
@@ -146,13 +148,13 @@ def square_task_error(action_dim, steps=300, batch=16):
     )
     test = square_clips(np.random.default_rng(1), 32)
     futures = model.generate(
-        test[inputs.VIDEO][:, :2],
+        test[batch_layout.VIDEO][:, :2],
         3,
         4,
         seed=0,
-        actions=test[inputs.ACTIONS] if action_dim else None,
+        actions=test[batch_layout.ACTIONS] if action_dim else None,
     )
-    return float(np.mean((np.asarray(futures) - test[inputs.VIDEO][:, None, 2:]) ** 2))
+    return float(np.mean((np.asarray(futures) - test[batch_layout.VIDEO][:, None, 2:]) ** 2))
 
 
 @pytest.mark.slow  # two models x 300 steps: 3-5 minutes on 2 cores; `make test-all`, not CI
@@ -199,14 +201,16 @@ def test_bair_clips_carry_the_action_of_each_transition(tmp_path):
 
 def test_the_setting_checks_match_the_actions_of_data_and_model():
     dataset = datasets.SyntheticVideos(image_size=16, image_channels=1, action_dim=4)
-    assert cli.check_dataset_matches_model(dataset, 16, 1, 4).action_dim == 4
-    with pytest.raises(cli.ConfigError, match="build_model.action_dim = 0: a model without"):
-        cli.check_dataset_matches_model(dataset, 16, 1, 0)
-    with pytest.raises(cli.ConfigError, match="set build_model.action_dim = 4"):
-        cli.check_dataset_matches_model(dataset, 16, 1, 2)
+    assert config_checks.check_dataset_matches_model(dataset, 16, 1, 4).action_dim == 4
+    with pytest.raises(
+        command_line.UsageError, match="build_model.action_dim = 0: a model without"
+    ):
+        config_checks.check_dataset_matches_model(dataset, 16, 1, 0)
+    with pytest.raises(command_line.UsageError, match="set build_model.action_dim = 4"):
+        config_checks.check_dataset_matches_model(dataset, 16, 1, 2)
     plain = datasets.SyntheticVideos(image_size=16, image_channels=1)
-    with pytest.raises(cli.ConfigError, match="with_actions = True"):
-        cli.check_dataset_matches_model(plain, 16, 1, 4)
+    with pytest.raises(command_line.UsageError, match="with_actions = True"):
+        config_checks.check_dataset_matches_model(plain, 16, 1, 4)
 
 
 def test_the_evaluation_draws_each_clip_with_its_own_actions():
@@ -259,14 +263,14 @@ def test_an_action_model_trains_exports_predicts_and_evaluates_on_true_actions(t
     os.makedirs(workdir)
     gin.clear_config()
     gin.parse_config(ACTION_RUN_GIN)
-    summary = loop.train(workdir)
+    summary = configurables.train(workdir)
     assert summary["steps"] == 2 and np.isfinite(summary["test_neg_elbo_after"])
     gin.clear_config()
 
-    saved_model = os.path.join(workdir, "saved_model")
-    assert export.load_metadata(saved_model)["action_dim"] == ACTION_DIM
-    exported = export.ExportedModel(saved_model)
-    model, _, _ = export.load_trained_model(workdir)
+    export_path = os.path.join(workdir, "saved_model")
+    assert saved_model.load_metadata(export_path)["action_dim"] == ACTION_DIM
+    exported = saved_model.ExportedModel(export_path)
+    model, _, _ = workdirs.load_trained_model(workdir)
     gin.clear_config()
     rng = np.random.default_rng(0)
     context = rng.uniform(size=(2, 2, 32, 32, 1)).astype("float32")
@@ -286,19 +290,19 @@ def test_an_action_model_trains_exports_predicts_and_evaluates_on_true_actions(t
     actions_file = tmp_path / "actions.npy"
     np.save(actions_file, actions[0])
     gif = str(tmp_path / "futures.gif")
-    futures = predict.predict_clip(
-        saved_model, str(clip), gif, num_samples=2, num_future=4, actions_path=str(actions_file)
+    futures = prediction.predict_clip(
+        export_path, str(clip), gif, num_samples=2, num_future=4, actions_path=str(actions_file)
     )
     assert futures.shape == (2, 4, 32, 32, 3) and os.path.exists(gif)
     with pytest.raises(ValueError, match="--actions is required"):
-        predict.predict_clip(saved_model, str(clip), gif, num_samples=2, num_future=4)
+        prediction.predict_clip(export_path, str(clip), gif, num_samples=2, num_future=4)
     with pytest.raises(ValueError, match=r"N >= 6"):
-        predict.predict_clip(
-            saved_model, str(clip), gif, num_samples=2, num_future=5, actions_path=str(actions_file)
+        prediction.predict_clip(
+            export_path, str(clip), gif, num_samples=2, num_future=5, actions_path=str(actions_file)
         )
 
     # The protocol on the clips' own actions, reported in results.json.
-    results = evaluate_lib.evaluate(workdir, num_samples=2, num_sequences=3, future_frames=7)
+    results = model_evaluation.evaluate(workdir, num_samples=2, num_sequences=3, future_frames=7)
     assert results["settings"]["action_dim"] == ACTION_DIM
     assert "own" in results["settings"]["actions"]
     with open(os.path.join(workdir, "eval_test", "results.json")) as f:
@@ -309,4 +313,4 @@ def test_an_action_model_trains_exports_predicts_and_evaluates_on_true_actions(t
 
 def test_predict_refuses_actions_for_an_action_free_model():
     with pytest.raises(ValueError, match="takes no actions"):
-        predict.read_actions("a.npy", 0, 3)
+        prediction.read_actions("a.npy", 0, 3)

@@ -2,24 +2,22 @@
 
 import json
 import os
+import re
 import shutil
 
 import gin
 import numpy as np
-import pytest
-from absl import app
-from absl import flags
 from PIL import Image
 
+from data_prep import command_line
 from vrnn_tf import analyze_kl
 
 
 def run_main(*args):
-    """The CLI in this process (`main` with parsed absl flags): no second TensorFlow start-up."""
+    """The command in this process (no second TensorFlow start-up); returns its exit status."""
     try:
-        analyze_kl.main(flags.FLAGS(["analyze_kl", *args]))
+        return command_line.execute(analyze_kl.main, analyze_kl.define_flags, list(args))
     finally:
-        flags.FLAGS.unparse_flags()
         gin.clear_config()
 
 
@@ -27,7 +25,7 @@ def test_writes_figure_and_json_of_a_trained_run(tiny_train_run, tmp_path, capsy
     workdir, trained = tiny_train_run
     assert trained.returncode == 0, trained.stderr[-3000:]
     out = str(tmp_path / "kl")
-    run_main(f"--workdir={workdir}", "--num_sequences=3", f"--out={out}")
+    assert run_main(f"--workdir={workdir}", "--num_sequences=3", f"--out={out}") == 0
 
     report = json.load(open(f"{out}.json"))
     assert report["step"] == 2 and report["num_sequences"] == 3 and report["split"] == "test"
@@ -47,14 +45,20 @@ def test_writes_figure_and_json_of_a_trained_run(tiny_train_run, tmp_path, capsy
     assert sorted(os.listdir(tmp_path)) == ["kl.json", "kl.png"]  # no temporary files left
 
 
-def test_missing_config_or_checkpoint_is_a_clear_error(tiny_train_run, tmp_path):
+def test_missing_config_or_checkpoint_is_a_clear_error(tiny_train_run, tmp_path, capsys):
     workdir, _ = tiny_train_run
     untrained = tmp_path / "untrained"
     untrained.mkdir()
-    with pytest.raises(app.UsageError, match=f"{untrained}/config.gin does not exist"):
-        run_main(f"--workdir={untrained}")
+
+    def usage_error():
+        err = capsys.readouterr().err
+        assert err.startswith("usage error: "), err
+        return err
+
+    assert run_main(f"--workdir={untrained}") == command_line.EXIT_USAGE
+    assert f"{untrained}/config.gin does not exist" in usage_error()
     shutil.copy(os.path.join(workdir, "config.gin"), untrained)
-    with pytest.raises(app.UsageError, match=r"No checkpoint \(ckpt-\*.keras\) in .*untrained"):
-        run_main(f"--workdir={untrained}")
-    with pytest.raises(app.UsageError, match="--workdir is required"):
-        run_main()
+    assert run_main(f"--workdir={untrained}") == command_line.EXIT_USAGE
+    assert re.search(r"No checkpoint \(ckpt-\*.keras\) in .*untrained", usage_error())
+    assert run_main() == command_line.EXIT_USAGE
+    assert "--workdir is required" in usage_error()

@@ -112,5 +112,5 @@ def test_demo_config_with_the_installed_command(tmp_path):
         text=True,
         timeout=300,
     )
-    assert loud.returncode != 0 and "--workdir is required" in loud.stderr
+    assert loud.returncode == 2 and "--workdir is required" in loud.stderr
     assert re.search(NATIVE_LOG_LINE, loud.stderr), loud.stderr[-3000:]

@@ -10,6 +10,7 @@ import pytest
 
 import vrnn_tf
 import vrnn_tf.train  # noqa: F401  (registers train and the datasets)
+from vrnn_tf import gin_settings
 from vrnn_tf.optimizers import AdamL2
 
 from conftest import REPO
@@ -88,7 +89,7 @@ def test_paper_config_parses_and_its_layers_validate(path):
     assert set(hierarchy.resolutions) <= set(renderer.resolutions)
     assert set(hierarchy.resolutions) <= set(
         encoder.output_resolutions(
-            configurables.bound_argument(configurables.build_model, "image_size")
+            gin_settings.bound_argument(configurables.build_model, "image_size")
         )
     )
 

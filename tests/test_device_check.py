@@ -9,8 +9,9 @@ import sys
 import gin
 import pytest
 
-import vrnn_tf
 from bench import device_check_settings as settings  # flag-free, unlike the script
+from vrnn_tf import cli
+from vrnn_tf import configurables
 
 from conftest import REPO
 
@@ -66,12 +67,10 @@ def test_parts_over_their_budget_are_stopped_or_skipped(tmp_path):
 def test_the_dry_run_model_builds():
     """The toy bindings pass the model's own checks (e.g. GroupNorm group sizes), so that
     the dry run, slow and seldom run, cannot fail where a build would have said why."""
-    from vrnn_tf import cli
-
     gin.clear_config()
     # As the entry points that the dry run calls parse them.
     cli.parse_gin([settings.GIN_FILE], settings.DRY_RUN_BINDINGS)
     try:
-        assert vrnn_tf.build_model().count_params() > 0
+        assert configurables.build_model().count_params() > 0
     finally:
         gin.clear_config()

@@ -12,38 +12,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vrnn_tf import cli
-from vrnn_tf import evaluate as evaluate_lib
-from vrnn_tf import export
+from data_prep import command_line
+from vrnn_tf import saved_model
+from vrnn_tf import workdirs
+from vrnn_tf.evaluation import model_evaluation
 from vrnn_tf.evaluation import protocol
 from vrnn_tf.evaluation import scoring
 
 from conftest import REPO
+from conftest import TINY_EVAL_GIN
 from conftest import cli_env
-
-# A tiny model on 32x32 frames: LPIPS's AlexNet needs at least 31x31.
-TINY_EVAL_GIN = """
-frame_encoder.stage_channels = (8, 8, 8, 16)
-frame_encoder.global_channels = 16
-frame_encoder.norm_groups = 2
-latent_hierarchy.resolutions = (1, 4)
-latent_hierarchy.latent_channels = (4, 3)
-latent_hierarchy.hidden_channels = (8, 8)
-latent_hierarchy.lstm_norm_groups = 1
-renderer.resolutions = (1, 4, 8, 16, 32)
-renderer.hidden_channels = (16, 8, 8, 8, 8)
-renderer.lstm_norm_groups = 2
-build_model.image_size = 32
-build_model.image_channels = 1
-build_model.context_frames = 2
-build_model.likelihood = 'bernoulli'
-build_model.seed = 1
-train.dataset = @smmnist_dataset
-train.eval_split = 'test'
-smmnist_dataset.image_size = 32
-smmnist_dataset.digit_size = 16
-smmnist_dataset.num_digits = 1
-"""
 
 
 def test_best_of_n_matches_a_direct_computation():
@@ -107,16 +85,16 @@ def test_tiny_model_evaluates_end_to_end_and_resumes(tiny_workdir, monkeypatch):
     workdir, kernel = tiny_workdir
     # The evaluated model must hold the checkpoint's weights, not fresh ones.
     built = []
-    real_build = evaluate_lib.configurables.build_model
+    real_build = model_evaluation.configurables.build_model
 
     @functools.wraps(real_build)
     def build_and_remember():
         built.append(real_build())
         return built[-1]
 
-    monkeypatch.setattr(evaluate_lib.configurables, "build_model", build_and_remember)
+    monkeypatch.setattr(model_evaluation.configurables, "build_model", build_and_remember)
     settings = dict(num_samples=2, num_sequences=2, future_frames=7, fvd_repeats=2, chunk_size=1)
-    results = evaluate_lib.evaluate(workdir, **settings)
+    results = model_evaluation.evaluate(workdir, **settings)
     out = os.path.join(workdir, "eval_test")  # the default: WORKDIR/eval_<train.eval_split>
     for name in ("results.json", "curves.csv", "curves.png", "samples.gif", "command.txt"):
         assert os.path.exists(os.path.join(out, name)), name
@@ -152,7 +130,7 @@ def test_tiny_model_evaluates_end_to_end_and_resumes(tiny_workdir, monkeypatch):
         raise AssertionError("chunk recomputed")
 
     monkeypatch.setattr(protocol, "evaluate_chunk", must_not_run)
-    again = evaluate_lib.evaluate(workdir, **settings)
+    again = model_evaluation.evaluate(workdir, **settings)
     assert again["ssim"] == results["ssim"] and again["fvd"] == results["fvd"]
     assert len(built) == 1
     assert len(os.listdir(os.path.join(out, "partial"))) == 2
@@ -164,24 +142,26 @@ def test_settings_that_cannot_give_an_fvd_fail_before_any_work(tmp_path):
     os.makedirs(tmp_path / "checkpoints")
     (tmp_path / "checkpoints" / "ckpt-00000001.keras").write_text("")
     with pytest.raises(ValueError, match="at least 2 sequences"):
-        evaluate_lib.evaluate(str(tmp_path), num_sequences=1, future_frames=7)
+        model_evaluation.evaluate(str(tmp_path), num_sequences=1, future_frames=7)
     with pytest.raises(ValueError, match="too short for I3D"):
-        evaluate_lib.evaluate(str(tmp_path), future_frames=6)
+        model_evaluation.evaluate(str(tmp_path), future_frames=6)
     with pytest.raises(ValueError, match="too short for I3D"):
-        evaluate_lib.evaluate(str(tmp_path), future_frames=8, fvd_with_context=False)
-    with pytest.raises(cli.ConfigError, match="futures_per_call must be >= 1"):
-        evaluate_lib.evaluate(str(tmp_path), future_frames=7, futures_per_call=0)
+        model_evaluation.evaluate(str(tmp_path), future_frames=8, fvd_with_context=False)
+    with pytest.raises(command_line.UsageError, match="futures_per_call must be >= 1"):
+        model_evaluation.evaluate(str(tmp_path), future_frames=7, futures_per_call=0)
 
 
 def test_data_settings_are_checked_before_any_work(tmp_path):
     (tmp_path / "config.gin").write_text(TINY_EVAL_GIN)
     os.makedirs(tmp_path / "checkpoints")
     (tmp_path / "checkpoints" / "ckpt-00000001.keras").write_text("")  # never read
-    with pytest.raises(cli.ConfigError, match=r"yields 64x64 frames .* built for 32x32"):
-        evaluate_lib.evaluate(str(tmp_path), gin_bindings=["smmnist_dataset.image_size = 64"])
+    with pytest.raises(command_line.UsageError, match=r"yields 64x64 frames .* built for 32x32"):
+        model_evaluation.evaluate(str(tmp_path), gin_bindings=["smmnist_dataset.image_size = 64"])
     missing = tmp_path / "no_bair_here"
-    with pytest.raises(cli.ConfigError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"):
-        evaluate_lib.evaluate(
+    with pytest.raises(
+        command_line.UsageError, match=r"no_bair_here \(bair_dataset.data_dir\) does not"
+    ):
+        model_evaluation.evaluate(
             str(tmp_path),
             future_frames=7,
             gin_bindings=["train.dataset = @bair_dataset", f"bair_dataset.data_dir = '{missing}'"],
@@ -190,13 +170,12 @@ def test_data_settings_are_checked_before_any_work(tmp_path):
 
 
 def test_a_saved_model_evaluates_like_its_checkpoint(tiny_workdir, tmp_path):
-
     workdir, _ = tiny_workdir
-    model, step, gin_config = export.load_trained_model(workdir)
-    saved_model = str(tmp_path / "saved_model")
-    export.export_saved_model(model, saved_model, gin_config, step)
+    model, step, gin_config = workdirs.load_trained_model(workdir)
+    export_path = str(tmp_path / "saved_model")
+    saved_model.export_saved_model(model, export_path, gin_config, step)
     gin.clear_config()
-    exported = export.ExportedModel(saved_model)
+    exported = saved_model.ExportedModel(export_path)
     context = np.random.default_rng(3).uniform(size=(2, 2, 32, 32, 1)).astype("float32")
     from_export = exported.generate(context, 3, num_samples=2, seed=4)
     assert from_export.shape == (2, 2, 3, 32, 32, 1)
@@ -208,15 +187,17 @@ def test_a_saved_model_evaluates_like_its_checkpoint(tiny_workdir, tmp_path):
 
     # So the protocol's samples are the checkpoint's; it runs on the export's endpoint.
     settings = dict(num_samples=2, num_sequences=2, future_frames=7, fvd_repeats=1)
-    results = evaluate_lib.evaluate(saved_model=saved_model, out=str(tmp_path / "b"), **settings)
+    results = model_evaluation.evaluate(
+        saved_model=export_path, out=str(tmp_path / "b"), **settings
+    )
     gin.clear_config()
-    assert results["settings"]["saved_model"] == os.path.abspath(saved_model)
+    assert results["settings"]["saved_model"] == os.path.abspath(export_path)
     assert results["settings"]["workdir"] is None and results["settings"]["checkpoint_step"] == 7
     for name in ("results.json", "curves.csv", "curves.png", "samples.gif"):
         assert os.path.isfile(tmp_path / "b" / name), name
     assert -1 <= results["ssim"]["mean"] <= 1 and np.isfinite(results["fvd"]["mean"])
-    with pytest.raises(cli.ConfigError, match="Give --workdir .* or --saved_model"):
-        evaluate_lib.evaluate(workdir, saved_model=saved_model)
+    with pytest.raises(command_line.UsageError, match="Give --workdir .* or --saved_model"):
+        model_evaluation.evaluate(workdir, saved_model=export_path)
 
 
 def test_the_benchmark_of_the_python_loop_evaluates_what_evaluate_does(tiny_workdir, tmp_path):
@@ -239,7 +220,7 @@ def test_the_benchmark_of_the_python_loop_evaluates_what_evaluate_does(tiny_work
     assert loop["method"] == "python loop (generate)" and loop["protocol_seconds"] > 0
     assert (loop["sequences"], loop["samples"], loop["future_frames"]) == (2, 2, 7)
 
-    compiled = evaluate_lib.evaluate(workdir, out=str(tmp_path / "sampler"), **settings)
+    compiled = model_evaluation.evaluate(workdir, out=str(tmp_path / "sampler"), **settings)
     gin.clear_config()
     for name in ("ssim", "psnr", "lpips"):
         np.testing.assert_allclose(loop[name], compiled[name]["mean"], atol=2e-4, err_msg=name)

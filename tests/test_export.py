@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vrnn_tf import export
+from vrnn_tf import saved_model
+from vrnn_tf import workdirs
 
 from conftest import NATIVE_LOG_LINE
 from conftest import REPO
@@ -50,7 +51,7 @@ def run(*args):
 
 def in_process_futures(workdir, step, context, seed):
     """`generate` of the checkpoint's model on the context as the export sees it (gray)."""
-    model, restored_step, _ = export.load_trained_model(workdir, step)
+    model, restored_step, _ = workdirs.load_trained_model(workdir, step)
     gin.clear_config()
     assert restored_step == step
     gray = tf.image.rgb_to_grayscale(context)
@@ -59,7 +60,7 @@ def in_process_futures(workdir, step, context, seed):
 
 def test_training_ends_with_an_export_that_tensorflow_alone_serves(trained_run, tmp_path):
     path = os.path.join(trained_run, "saved_model")
-    metadata = export.load_metadata(path)
+    metadata = saved_model.load_metadata(path)
     assert (metadata["step"], metadata["image_size"], metadata["context_frames"]) == (2, 16, 2)
     assert "build_model.image_size = 16" in metadata["gin_config"]
 
@@ -91,7 +92,7 @@ def test_export_cli_exports_the_chosen_checkpoint(trained_run, tmp_path):
     out = str(tmp_path / "step1")
     result = run("-m", "vrnn_tf.export", f"--workdir={trained_run}", f"--out={out}", "--step=1")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert export.load_metadata(out)["step"] == 1
+    assert saved_model.load_metadata(out)["step"] == 1
     # Quiet: no native log, no SavedModel dump of the sampler's renamed captured inputs.
     assert not re.search(NATIVE_LOG_LINE, result.stderr), result.stderr[-3000:]
     assert "contains input name" not in result.stderr and "Assets written" not in result.stderr
@@ -106,16 +107,16 @@ def test_export_cli_checks_its_output_before_loading_the_model(trained_run, tmp_
     os.makedirs(tmp_path / "mine")
     (tmp_path / "mine" / "notes.txt").write_text("keep me")
     result = run("-m", "vrnn_tf.export", f"--workdir={trained_run}", f"--out={tmp_path / 'mine'}")
-    assert result.returncode != 0 and "is not a vrnn_tf export: not overwriting it" in result.stderr
+    assert result.returncode == 2 and "is not a vrnn_tf export: not overwriting it" in result.stderr
     assert "Exporting step" not in result.stdout  # refused before the model was loaded
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
 
 
 def test_not_an_export_is_a_clear_error(tmp_path):
     with pytest.raises(ValueError, match="no such folder"):
-        export.load_metadata(str(tmp_path / "nowhere"))
+        saved_model.load_metadata(str(tmp_path / "nowhere"))
     with pytest.raises(ValueError, match="is not a vrnn_tf export: it lacks vrnn_tf_export.json"):
-        export.load_metadata(str(tmp_path))
+        saved_model.load_metadata(str(tmp_path))
 
 
 def test_export_never_overwrites_a_foreign_folder(tiny_config, tmp_path):
@@ -123,5 +124,5 @@ def test_export_never_overwrites_a_foreign_folder(tiny_config, tmp_path):
 
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="exists and is not a vrnn_tf export"):
-        export.export_saved_model(vrnn_tf.build_model(), str(tmp_path))
+        saved_model.export_saved_model(vrnn_tf.build_model(), str(tmp_path))
     assert (tmp_path / "notes.txt").read_text() == "mine"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from vrnn_tf import predict
+from vrnn_tf import prediction
 from vrnn_tf.analysis import visualize
 
 from conftest import REPO
@@ -28,10 +28,10 @@ def real_video(name="bikes.mp4"):
 
 def tile(grid, sample, frame_size):
     """The frame inside sample `sample`'s tile of an animation grid, at the model's resolution."""
-    zoom = predict.TILE_PIXELS // frame_size
+    zoom = prediction.TILE_PIXELS // frame_size
     gap = visualize.GAP * zoom
     tile_size = (frame_size + 2) * zoom  # the frame and a border of `zoom` pixels each side
-    columns = predict.COLUMNS
+    columns = prediction.COLUMNS
     y = gap + (sample // columns) * (tile_size + gap) + zoom
     x = gap + (sample % columns) * (tile_size + gap) + zoom
     return grid[..., y : y + frame_size * zoom : zoom, x : x + frame_size * zoom : zoom, :3]
@@ -65,7 +65,7 @@ def test_predict_cli_animates_the_futures_of_a_real_video(trained_run, tmp_path)
 
     # What the tiles should show: the centre-cropped, resized, gray context,
     # then the exported model's futures for the same seed.
-    context = predict.crop_and_resize(predict.read_clip(real_video(), 2), 16)
+    context = prediction.crop_and_resize(prediction.read_clip(real_video(), 2), 16)
     gray_context = np.repeat(tf.image.rgb_to_grayscale(context).numpy(), 3, axis=-1)
     exported = tf.saved_model.load(model_path)  # kept: its functions need it alive
     futures = exported.predict(context[None], 4, 3, 5).numpy()[0]
@@ -86,7 +86,7 @@ def test_predict_cli_animates_the_futures_of_a_real_video(trained_run, tmp_path)
 
 
 def test_frames_folder_npy_and_gif_read_like_the_video(tmp_path):
-    video = predict.read_clip(real_video(), 3)
+    video = prediction.read_clip(real_video(), 3)
     assert video.shape == (3, 272, 640, 3) and video.dtype == np.float32
     as_uint8 = np.round(video * 255).astype(np.uint8)
     os.makedirs(tmp_path / "frames")
@@ -96,12 +96,12 @@ def test_frames_folder_npy_and_gif_read_like_the_video(tmp_path):
     np.save(tmp_path / "gray.npy", video[..., 0])  # float [T, H, W]
     iio.imwrite(tmp_path / "clip.gif", as_uint8, duration=100, loop=0)
 
-    np.testing.assert_array_equal(predict.read_clip(str(tmp_path / "frames"), 3), video)
-    np.testing.assert_array_equal(predict.read_clip(str(tmp_path / "clip.npy"), 5), video)
+    np.testing.assert_array_equal(prediction.read_clip(str(tmp_path / "frames"), 3), video)
+    np.testing.assert_array_equal(prediction.read_clip(str(tmp_path / "clip.npy"), 5), video)
     np.testing.assert_array_equal(
-        predict.read_clip(str(tmp_path / "gray.npy"), 2)[..., 2], video[:2, ..., 0]
+        prediction.read_clip(str(tmp_path / "gray.npy"), 2)[..., 2], video[:2, ..., 0]
     )
-    gif = predict.read_clip(str(tmp_path / "clip.gif"), 3)
+    gif = prediction.read_clip(str(tmp_path / "clip.gif"), 3)
     assert gif.shape == video.shape and np.abs(gif - video).mean() < 0.03  # a 256-colour palette
 
 
@@ -109,7 +109,7 @@ def test_crop_keeps_the_centre_square():
     frames = np.full((2, 20, 40, 3), 0.1, np.float32)
     frames[:, :, 10:30] = 0.7  # the centre 20x20; the sides must be cut away
     frames[1, :, 10:30, 1] = 0.3
-    resized = predict.crop_and_resize(frames, 10)
+    resized = prediction.crop_and_resize(frames, 10)
     assert resized.shape == (2, 10, 10, 3)
     np.testing.assert_allclose(resized[0], 0.7, atol=1e-6)
     np.testing.assert_allclose(resized[1, ..., 1], 0.3, atol=1e-6)
@@ -121,27 +121,29 @@ def test_bad_inputs_are_clear_errors(trained_run, tmp_path):
     with pytest.raises(
         ValueError, match="one_frame.npy has 1 frames; the model needs 2 context frames"
     ):
-        predict.predict_clip(model_path, str(tmp_path / "one_frame.npy"), str(tmp_path / "out.gif"))
+        prediction.predict_clip(
+            model_path, str(tmp_path / "one_frame.npy"), str(tmp_path / "out.gif")
+        )
 
     (tmp_path / "clip.mp4").write_text("not a video")
     with pytest.raises(ValueError, match="clip.mp4: cannot read it as a video"):
-        predict.read_clip(str(tmp_path / "clip.mp4"), 2)
+        prediction.read_clip(str(tmp_path / "clip.mp4"), 2)
     with pytest.raises(ValueError, match="no such file or folder"):
-        predict.read_clip(str(tmp_path / "missing.mp4"), 2)
+        prediction.read_clip(str(tmp_path / "missing.mp4"), 2)
     os.makedirs(tmp_path / "empty")
     with pytest.raises(ValueError, match="empty: the folder holds no"):
-        predict.read_clip(str(tmp_path / "empty"), 2)
+        prediction.read_clip(str(tmp_path / "empty"), 2)
     np.save(tmp_path / "bright.npy", np.full((3, 8, 8), 2.0, np.float32))
     with pytest.raises(ValueError, match=r"bright.npy: float frames must be in \[0, 1\]"):
-        predict.read_clip(str(tmp_path / "bright.npy"), 2)
+        prediction.read_clip(str(tmp_path / "bright.npy"), 2)
 
     with pytest.raises(ValueError, match="is not a vrnn_tf export"):
-        predict.predict_clip(str(tmp_path), real_video(), str(tmp_path / "out.gif"))
+        prediction.predict_clip(str(tmp_path), real_video(), str(tmp_path / "out.gif"))
     with pytest.raises(ValueError, match="must end in .gif or .mp4"):
-        predict.predict_clip(model_path, real_video(), str(tmp_path / "out.avi"))
+        prediction.predict_clip(model_path, real_video(), str(tmp_path / "out.avi"))
     (tmp_path / "a_file").write_text("")
     with pytest.raises(ValueError, match=r"the folder of --out=.*a_file is not writable"):
-        predict.predict_clip(model_path, real_video(), str(tmp_path / "a_file" / "out.gif"))
+        prediction.predict_clip(model_path, real_video(), str(tmp_path / "a_file" / "out.gif"))
 
 
 def test_read_clip_survives_corrupted_inputs(tmp_path):
@@ -152,7 +154,7 @@ def test_read_clip_survives_corrupted_inputs(tmp_path):
     import shutil
     import threading
 
-    video = np.round(predict.read_clip(real_video("carphone_distorted.mp4"), 3) * 255)
+    video = np.round(prediction.read_clip(real_video("carphone_distorted.mp4"), 3) * 255)
     as_uint8 = video.astype(np.uint8)[:, :64, :64]
     valid = tmp_path / "valid"
     os.makedirs(valid / "frames")
@@ -163,7 +165,7 @@ def test_read_clip_survives_corrupted_inputs(tmp_path):
         iio.imwrite(valid / "frames" / f"frame_{i}.png", frame)
 
     intact = {
-        source: predict.read_clip(str(valid / source), 3)
+        source: prediction.read_clip(str(valid / source), 3)
         for source in ("clip.mp4", "clip.gif", "clip.npy", "frames")
     }
     rng = np.random.default_rng(11)
@@ -178,7 +180,7 @@ def test_read_clip_survives_corrupted_inputs(tmp_path):
 
             def read():
                 try:
-                    result["clip"] = predict.read_clip(str(case / source), 3)
+                    result["clip"] = prediction.read_clip(str(case / source), 3)
                 except Exception as error:  # the type and message are the point, checked below
                     result["error"] = error
 

@@ -8,6 +8,8 @@ import gin
 import numpy as np
 import pytest
 
+from vrnn_tf import configurables
+
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
 from conftest import cli_env
@@ -38,13 +40,13 @@ def commands():
 
 def test_using_the_model_runs_as_written(monkeypatch):
     (snippet,) = [s for s in snippets("python") if "vrnn_tf.build_model()" in s]
-    real_parse = gin.parse_config_file
+    real_parse = configurables.parse_gin
 
-    def parse_then_shrink(path):  # the paper's config, then a model small enough for a test
-        real_parse(path)
+    def parse_then_shrink(gin_files):  # the paper's config, then a model small enough for a test
+        real_parse(gin_files)
         gin.parse_config(TINY_MODEL_GIN + PAPER_BINDINGS_OF_OTHER_SIZES)
 
-    monkeypatch.setattr(gin, "parse_config_file", parse_then_shrink)
+    monkeypatch.setattr(configurables, "parse_gin", parse_then_shrink)
     monkeypatch.chdir(REPO)
     rng = np.random.default_rng(0)
     namespace = dict(

@@ -12,11 +12,11 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from vrnn_tf import cli
-from vrnn_tf import evaluate as evaluate_lib
-from vrnn_tf import score as score_lib
+from data_prep import command_line
+from vrnn_tf.evaluation import model_evaluation
 from vrnn_tf.evaluation import protocol
 from vrnn_tf.evaluation import sample_files
+from vrnn_tf.evaluation import sample_scoring
 
 from conftest import REPO
 from conftest import cli_env
@@ -48,7 +48,7 @@ def test_identical_real_and_fake_give_fvd_0_and_ssim_1(squares, tmp_path):
     fake = str(tmp_path / "fake.npy")
     np.save(fake, clips[:, 2:])  # [N, F, H, W, C]: one sample per clip, float 0-1
     out = str(tmp_path / "out")
-    results = score_lib.score(real, fake, out, context_frames=2, fvd_repeats=2)
+    results = sample_scoring.score(real, fake, out, context_frames=2, fvd_repeats=2)
     assert abs(results["fvd"]["mean"]) < 1e-3 and len(results["fvd"]["repeats"]) == 2
     np.testing.assert_allclose(results["ssim"]["mean"], 1.0, atol=1e-5)
     np.testing.assert_allclose(results["lpips"]["mean"], 0.0, atol=1e-5)
@@ -62,7 +62,7 @@ def test_identical_real_and_fake_give_fvd_0_and_ssim_1(squares, tmp_path):
     assert (settings["num_sequences"], settings["num_samples"]) == (4, 1)
     assert (settings["future_frames"], settings["fvd_clip_frames"]) == (8, 10)
     assert "include the context frames" in saved["metric_definitions"]["fvd"]
-    line = score_lib.summary(results)
+    line = sample_scoring.summary(results)
     assert "\n" not in line
     for text in ("FVD ", "SSIM 1.0000", "context_frames=2", "fvd_repeats=2", "real=uint8"):
         assert text in line, (text, line)
@@ -76,7 +76,7 @@ def test_more_noise_on_the_samples_gives_a_larger_fvd(squares, tmp_path):
         noisy = clips[:, None, 2:] + rng.normal(scale=sigma, size=(4, 1) + clips[:, 2:].shape[1:])
         fake = str(tmp_path / f"fake_{sigma}.npy")
         np.save(fake, np.clip(noisy, 0, 1).astype(np.float32))  # [N, 1, F, H, W, C]
-        results = score_lib.score(real, fake, str(tmp_path / f"out_{sigma}"), fvd_repeats=1)
+        results = sample_scoring.score(real, fake, str(tmp_path / f"out_{sigma}"), fvd_repeats=1)
         scores.append((results["fvd"]["mean"], results["ssim"]["mean"]))
     (fvd_small, ssim_small), (fvd_large, ssim_large) = scores
     assert 1.0 < fvd_small < fvd_large, scores  # identical clips: 0 (the test above)
@@ -95,7 +95,7 @@ def test_score_of_the_samples_evaluate_drew_equals_evaluate(tiny_workdir, tmp_pa
     monkeypatch.setattr(protocol, "score_chunk", record)
     # 3 sequences in chunks of 2 (the second short), 2 samples each, FVD on 9-frame clips.
     settings = dict(fvd_repeats=2, chunk_size=2, seed=3)
-    evaluated = evaluate_lib.evaluate(
+    evaluated = model_evaluation.evaluate(
         workdir, num_samples=2, num_sequences=3, future_frames=7, **settings
     )
     monkeypatch.setattr(protocol, "score_chunk", real_score_chunk)
@@ -103,7 +103,7 @@ def test_score_of_the_samples_evaluate_drew_equals_evaluate(tiny_workdir, tmp_pa
     np.save(real, np.concatenate([clips for clips, _ in drawn]))  # float32 [3, 9, 32, 32, 1]
     np.savez_compressed(fake, samples=np.concatenate([s for _, s in drawn]))  # [3, 2, 7, ...]
     out = str(tmp_path / "scored")
-    scored = score_lib.score(real, fake, out, context_frames=2, **settings)
+    scored = sample_scoring.score(real, fake, out, context_frames=2, **settings)
     for name in ("ssim", "psnr", "lpips"):
         for key in ("mean", "std_over_sequences"):
             np.testing.assert_allclose(scored[name][key], evaluated[name][key], rtol=1e-6)
@@ -116,12 +116,12 @@ def test_score_of_the_samples_evaluate_drew_equals_evaluate(tiny_workdir, tmp_pa
         raise AssertionError("chunk recomputed")
 
     monkeypatch.setattr(protocol, "score_chunk", must_not_run)
-    again = score_lib.score(real, fake, out, context_frames=2, **settings)
+    again = sample_scoring.score(real, fake, out, context_frames=2, **settings)
     assert again["fvd"] == scored["fvd"] and again["ssim"] == scored["ssim"]
     assert len(os.listdir(os.path.join(out, "partial"))) == 2
     os.utime(fake, ns=(0, 0))  # as if rewritten
     with pytest.raises(AssertionError, match="chunk recomputed"):
-        score_lib.score(real, fake, out, context_frames=2, **settings)
+        sample_scoring.score(real, fake, out, context_frames=2, **settings)
 
 
 def test_inputs_that_cannot_be_scored_fail_at_the_door(tmp_path):
@@ -137,8 +137,8 @@ def test_inputs_that_cannot_be_scored_fail_at_the_door(tmp_path):
     def fails(match, real=real, fake=fake, **settings):
         if not isinstance(fake, str):
             fake = save("fake.npy", fake)
-        with pytest.raises(cli.ConfigError, match=match):
-            score_lib.score(real, fake, out, **settings)
+        with pytest.raises(command_line.UsageError, match=match):
+            sample_scoring.score(real, fake, out, **settings)
 
     fails(r"--real holds 3 clips but --fake samples of 2", fake=fake[:2])
     fails(
@@ -262,6 +262,6 @@ def test_the_command_line_says_what_is_wrong(tmp_path):
         text=True,
         timeout=300,
     )
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "--context_frames=3 plus --fake's 8 predicted frames make 11" in result.stderr
     assert "Traceback" not in result.stderr

@@ -10,6 +10,7 @@ import pytest
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
 from conftest import TINY_SMMNIST_GIN
+from conftest import jax_env
 
 RUN_GIN = (
     TINY_MODEL_GIN
@@ -31,14 +32,7 @@ train.samples_per_sequence = 2
 def test_trains_on_jax_without_tensorflow_over_two_devices(tmp_path):
     gin_file = tmp_path / "run.gin"
     gin_file.write_text(RUN_GIN)
-    env = dict(
-        os.environ,
-        KERAS_BACKEND="jax",
-        JAX_PLATFORMS="cpu",
-        # Two host devices: training goes through keras.distribution.DataParallel.
-        XLA_FLAGS="--xla_force_host_platform_device_count=2",
-        PYTHONPATH=REPO,
-    )
+    env = jax_env()  # two host devices: training goes through keras DataParallel
     result = subprocess.run(
         [
             sys.executable,

@@ -16,13 +16,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import vrnn_tf
+from vrnn_tf import configurables
+from vrnn_tf import nonfinite
+from vrnn_tf import saved_model
 from vrnn_tf.data import datasets
 from vrnn_tf.training import callbacks
 from vrnn_tf.training import checkpoints
-from vrnn_tf.training import loop
 
 from conftest import REPO
-from test_train import TINY_RUN_GIN
+from conftest import TINY_RUN_GIN
 
 STEPS = 8
 RESUME_GIN = (
@@ -144,6 +147,8 @@ train.log_every = 2
 train.checkpoint_every = 2
 train.max_consecutive_nonfinite = 3
 nan_smmnist.image_size = 16
+nan_smmnist.digit_size = 8
+nan_smmnist.num_digits = 1
 """
 )
 
@@ -155,7 +160,7 @@ def test_nan_steps_are_skipped_counted_and_stop_training(tmp_path):
     workdir = str(tmp_path / "run")
     os.makedirs(workdir)
     with pytest.raises(callbacks.NonFiniteTrainingError) as stopped:
-        loop.train(workdir)
+        configurables.train(workdir)
     # One skipped step (2) did not stop training; three in a row (4..6) did.
     lines = [json.loads(line) for line in open(os.path.join(workdir, "metrics.jsonl"))]
     assert [line["step"] for line in lines] == [2, 4]
@@ -182,19 +187,15 @@ def test_nan_steps_are_skipped_counted_and_stop_training(tmp_path):
 
 
 def test_a_nan_weight_is_never_written_into_a_checkpoint_or_an_export(tmp_path, tiny_config):
-    import vrnn_tf
-
     model = vrnn_tf.build_model()
     model.compile(optimizer=vrnn_tf.build_optimizer(global_batch_size=2))
     checkpoints.save(model, str(tmp_path), 1)
     model.trainable_variables[3].assign(np.full(model.trainable_variables[3].shape, np.inf))
-    with pytest.raises(checkpoints.NonFiniteWeightsError, match=model.trainable_variables[3].path):
+    with pytest.raises(nonfinite.NonFiniteWeightsError, match=model.trainable_variables[3].path):
         checkpoints.save(model, str(tmp_path), 2)
     assert [s for s, _ in checkpoints.list_checkpoints(str(tmp_path))] == [1]
     assert not glob.glob(os.path.join(checkpoints.checkpoint_dir(str(tmp_path)), ".tmp*"))
     # Nor into an export: refused before anything is traced or written.
-    from vrnn_tf import export
-
-    with pytest.raises(checkpoints.NonFiniteWeightsError, match="Refusing to write the export"):
-        export.export_saved_model(model, str(tmp_path / "saved_model"))
+    with pytest.raises(nonfinite.NonFiniteWeightsError, match="Refusing to write the export"):
+        saved_model.export_saved_model(model, str(tmp_path / "saved_model"))
     assert sorted(os.listdir(tmp_path)) == ["checkpoints"]

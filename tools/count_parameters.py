@@ -21,16 +21,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 import gin  # noqa: E402
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
 
-import vrnn_tf  # noqa: E402
-import vrnn_tf.train  # noqa: E402,F401  (registers train and the datasets)
+from data_prep import command_line  # noqa: E402
 from vrnn_tf import cli  # noqa: E402
+from vrnn_tf import configurables  # noqa: E402
 
-FLAGS = flags.FLAGS
-flags.DEFINE_multi_string("bindings", [], "gin bindings applied after each file.")
-flags.DEFINE_bool("breakdown", False, "Where the parameters are, per part, instead of the table.")
+
+def define_flags(flag_values):
+    define = command_line.FlagDefiner(flag_values)
+    define.multi_string("bindings", [], "gin bindings applied after each file.")
+    define.bool("breakdown", False, "Where the parameters are, per part, instead of the table.")
+
 
 _PAPER_COUNT = re.compile(r"Paper:\s*([\d.]+)M")
 
@@ -45,7 +46,7 @@ def paper_count(path):
 def build(path, bindings=()):
     gin.clear_config()
     cli.parse_gin([path], bindings)
-    return vrnn_tf.build_model()
+    return configurables.build_model()
 
 
 def breakdown(model):
@@ -74,15 +75,12 @@ def breakdown(model):
     return parts
 
 
-def main(argv):
+def main(argv, flag_values):
     configs = argv[1:]  # gin files, paths relative to the repository root
     if not configs:
-        raise app.UsageError("Give one or more gin files, e.g. gin/paper/*.gin")
+        raise command_line.UsageError("Give one or more gin files, e.g. gin/paper/*.gin")
     os.chdir(REPO)  # the paths are relative to it (paper_count opens them too)
-    try:
-        print_counts(configs, FLAGS.bindings, FLAGS.breakdown)
-    except cli.ConfigError as error:
-        raise app.UsageError(str(error)) from error
+    print_counts(configs, flag_values.bindings, flag_values.breakdown)
 
 
 def print_counts(configs, bindings, by_part):
@@ -107,4 +105,4 @@ def print_counts(configs, bindings, by_part):
 
 
 if __name__ == "__main__":
-    cli.run(main, positional_args=True)
+    command_line.run(main, define_flags, positional_args=True)

@@ -12,22 +12,22 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 import gin  # noqa: E402
-from absl import app  # noqa: E402
 
-import vrnn_tf  # noqa: E402
-import vrnn_tf.train  # noqa: E402,F401  (registers train and the datasets)
+from data_prep import command_line  # noqa: E402
 from vrnn_tf import cli  # noqa: E402
+from vrnn_tf import configurables  # noqa: E402
 from vrnn_tf import schedules  # noqa: E402
 
 
-def main(argv):
+def define_flags(flag_values):
+    """No flags: the gin files are the arguments."""
+
+
+def main(argv, flag_values):
     configs = argv[1:]  # gin files (paths relative to the repository or the working folder)
     if not configs:
-        raise app.UsageError("Give one or more gin files, e.g. gin/*.gin")
-    try:
-        print_table(configs)
-    except cli.ConfigError as error:
-        raise app.UsageError(str(error)) from error
+        raise command_line.UsageError("Give one or more gin files, e.g. gin/*.gin")
+    print_table(configs)
 
 
 def print_table(configs):
@@ -36,7 +36,7 @@ def print_table(configs):
     for path in configs:
         gin.clear_config()
         cli.parse_gin([path], [])
-        optimizer = vrnn_tf.build_optimizer()
+        optimizer = configurables.build_optimizer()
         if hasattr(optimizer, "l2_weight_decay"):
             decay = f"{optimizer.l2_weight_decay:g} coupled (L2)"
         else:
@@ -49,4 +49,4 @@ def print_table(configs):
 
 
 if __name__ == "__main__":
-    cli.run(main, positional_args=True)
+    command_line.run(main, define_flags, positional_args=True)

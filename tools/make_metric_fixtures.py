@@ -16,18 +16,23 @@ Writes (inputs as uint8, outputs as float32):
 tests/metrics/test_lpips.py and test_i3d.py check the Keras ports against them.
 """
 
-import importlib.util
 import os
+import sys
 
 import numpy as np
-from absl import app
-from absl import flags
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+# The standard library and absl only (data_prep imports nothing heavy at its top).
+from data_prep import command_line  # noqa: E402
+from data_prep import files  # noqa: E402  (atomic writes)
+
 UPSAMPLE = 7  # 32 * 7 = 224, the I3D input size
 
-FLAGS = flags.FLAGS
-flags.DEFINE_string("out", "tests/fixtures", "Output folder.")
+
+def define_flags(flag_values):
+    command_line.FlagDefiner(flag_values).string("out", "tests/fixtures", "Output folder.")
 
 
 def smooth_images(rng, count, size, cells):
@@ -79,31 +84,17 @@ def _reshape_leaves(tree, fn):
     return {k: _reshape_leaves(v, fn) if isinstance(v, dict) else fn(v) for k, v in tree.items()}
 
 
-def vrnn_tf_files():
-    """vrnn_tf/files.py (atomic writes), loaded on its own: `import vrnn_tf` needs Keras, which
-    this environment lacks, and files.py imports only the standard library."""
-    spec = importlib.util.spec_from_file_location(
-        "vrnn_tf_files", os.path.join(REPO, "vrnn_tf", "files.py")
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def main(argv):
-    if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    files = vrnn_tf_files()
+def main(argv, flag_values):
     rng = np.random.default_rng(2019)
     for name, arrays in (
         ("lpips_reference", lpips_reference(rng)),
         ("i3d_reference", i3d_reference(rng)),
     ):
-        path = os.path.join(FLAGS.out, f"{name}.npz")
+        path = os.path.join(flag_values.out, f"{name}.npz")
         with files.atomic_path(path) as tmp:  # its name ends in .npz: numpy adds none
             np.savez_compressed(tmp, **arrays)
         print(path, {k: v.shape for k, v in arrays.items()}, f"{os.path.getsize(path)} bytes")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    command_line.run(main, define_flags)

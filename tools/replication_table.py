@@ -10,8 +10,11 @@ prints one markdown row per run.
 
 import json
 import os
+import sys
 
-from absl import app
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from data_prep import command_line  # noqa: E402
 
 
 def load(path):
@@ -36,18 +39,28 @@ def row(run_dir):
     )
 
 
-def main(argv):
+def define_flags(flag_values):
+    """No flags: the runs' folder and names are the arguments."""
+
+
+def main(argv, flag_values):
     if len(argv) < 3:
-        raise app.UsageError("Give the runs' folder and one or more run names.")
+        raise command_line.UsageError("Give the runs' folder and one or more run names.")
     runs, names = argv[1], argv[2:]
+    try:
+        rows = [row(os.path.join(runs, name)) for name in names]
+    except (OSError, ValueError, KeyError) as error:
+        raise command_line.UsageError(
+            f"Cannot read a run's results ({type(error).__name__}: {error}): each run needs "
+            "summary.json, eval_test/results.json and kl_analysis.json."
+        ) from error
     print(
         "| config | params | train min | test -ELBO | SSIM | PSNR | LPIPS | FVD "
         "| active (max. active) channels per level |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    for name in names:
-        print(row(os.path.join(runs, name)))
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":
-    app.run(main)
+    command_line.run(main, define_flags, positional_args=True)

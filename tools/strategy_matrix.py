@@ -17,15 +17,16 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from absl import app  # noqa: E402
-from absl import flags  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from bench import device_check_settings as settings  # noqa: E402
+from data_prep import command_line  # noqa: E402
 from vrnn_tf.backends import distribute  # noqa: E402
 
 STRATEGIES = ("default", "mirrored", "multi_worker")
@@ -34,9 +35,11 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 # Rows that must stop before the build: the setting that refuses XLA.
 REFUSED = ("train.run_eagerly = True", "train.deterministic_ops = True")
 
-flags.DEFINE_string("out", None, "Also write the table to this markdown file.")
-flags.DEFINE_string("one", None, "Internal: run one combination in this process (JSON).")
-FLAGS = flags.FLAGS
+
+def define_flags(flag_values):
+    define = command_line.FlagDefiner(flag_values)
+    define.string("out", None, "Also write the table to this markdown file.")
+    define.string("one", None, "Internal: run one combination in this process (JSON).")
 
 
 def train_argv(workdir, strategy, jit_compile, precision, extra=()):
@@ -64,17 +67,16 @@ def train_argv(workdir, strategy, jit_compile, precision, extra=()):
 
 
 def run_one(spec):
-    """In this process: the logical devices, then the train command's `main`."""
-    import tensorflow as tf
-
+    """In this process: the logical devices, then the train command (`vrnn_tf.train`'s `main`
+    with flags of its own); returns its exit status."""
     if spec["strategy"] != "multi_worker":
         tf.config.set_logical_device_configuration(
             tf.config.list_physical_devices("CPU")[0], [tf.config.LogicalDeviceConfiguration()] * 2
         )
+    # Imported only now: nothing of the training may set up TensorFlow's devices first.
     from vrnn_tf import train
 
-    sys.argv = ["vrnn-train", *spec["argv"]]
-    train.run()
+    return command_line.execute(train.main, train.define_flags, spec["argv"])
 
 
 def launch(argv, strategy, env=None):
@@ -107,14 +109,17 @@ def run_combination(root, strategy, jit_compile, precision, extra=()):
 
 
 def outcome(returncode, log):
-    """ "trains: <what the command said it runs on>; loss A -> B", or "refused: <message>"."""
+    """ "trains: <what the command said it runs on>; loss A -> B", or "stops: <message>"."""
     if returncode == 0:
         where = re.search(r"Training on (.*)\.", log).group(1)
         losses = re.findall(r"\| loss ([\d.e+-]+) \|", log)
         return f"trains: {where}; loss {losses[0]} -> {losses[-1]}"
     lines = [line for line in log.splitlines() if line.strip()]
-    usage = [line for line in lines if "FATAL Flags parsing error" in line or "Error" in line]
-    return "stops: " + (usage[-1] if usage else lines[-1])[-300:]
+    # The train command's own report ("usage error: ...", "error: ..."; `main`'s about its
+    # exit status comes after), else an exception's last line.
+    reported = [line for line in lines if line.startswith(("usage error:", "error:"))][:1]
+    reported = reported or [line for line in lines if "Error" in line][-1:]
+    return "stops: " + (reported or lines)[-1][-300:]
 
 
 def gpu_plans():
@@ -125,11 +130,12 @@ def gpu_plans():
     ]
 
 
-def main(argv):
-    if FLAGS.one:
-        return run_one(json.loads(FLAGS.one))
-    import tempfile
-
+def main(argv, flag_values):
+    if flag_values.one:
+        status = run_one(json.loads(flag_values.one))
+        if status:  # the train command has printed why
+            raise command_line.CommandError(f"the train command exited with status {status}.")
+        return
     root = tempfile.mkdtemp(prefix="strategy_matrix-")
     rows = [
         "| --strategy | train.jit_compile | precision | s | outcome |",
@@ -150,11 +156,11 @@ def main(argv):
     rows += [f"| {strategy} | {plan} |" for strategy, plan in gpu_plans()]
     table = "\n".join(rows) + "\n"
     print(table)
-    if FLAGS.out:
-        with open(FLAGS.out + ".tmp", "w") as f:
+    if flag_values.out:
+        with open(flag_values.out + ".tmp", "w") as f:
             f.write(table)
-        os.replace(FLAGS.out + ".tmp", FLAGS.out)
+        os.replace(flag_values.out + ".tmp", flag_values.out)
 
 
 if __name__ == "__main__":
-    app.run(main)
+    command_line.run(main, define_flags)

@@ -1,24 +1,36 @@
-"""gin-configurable builders: the one place where gin meets the library.
+"""Every gin configurable, registered here and nowhere else.
 
-Keras 3 layers break under `@gin.configurable`, so the layer classes are
-registered with `gin.external_configurable` and the model and optimizer have
-builder functions; gin files bind their arguments
-(`frame_encoder.stage_channels = (...)`, `build_model.beta = 1.0`).
-Defaults are the paper's BAIR 64x64 "1-8-32" model.
+gin files bind the arguments of what this module registers:
+
+- the layers, `frame_encoder`, `latent_hierarchy` and `renderer` (`frame_encoder.stage_channels
+  = (...)`): Keras 3 layers break under `@gin.configurable`, so the classes are registered with
+  `gin.external_configurable`;
+- the builders of the model and the optimizer, `build_model` and `build_optimizer`, defined
+  here (`build_model.beta = 1.0`); defaults are the paper's BAIR 64x64 "1-8-32" model;
+- the datasets (`train.dataset = @smmnist_dataset`, `smmnist_dataset.image_size = 32`);
+- the training run, `train` (`vrnn_tf.training.loop.train` with these builders).
+
+A program imports this module before it parses gin files (`vrnn_tf.cli.parse_gin` and
+`vrnn_tf.workdirs` do); no other module registers anything.
 """
 
+import functools
 import inspect
 import os
 
 import gin
 import keras
 
+from vrnn_tf import gin_settings
 from vrnn_tf import optimizers
 from vrnn_tf import schedules
+from vrnn_tf.backends import trainable
+from vrnn_tf.data import datasets
 from vrnn_tf.layers import FrameEncoder
 from vrnn_tf.layers import LatentHierarchy
 from vrnn_tf.layers import Renderer
 from vrnn_tf.model import HierarchicalVRNN
+from vrnn_tf.training import loop
 
 # The three components are configured directly by their constructor
 # arguments (`frame_encoder.stage_channels = ...`); their defaults live in the
@@ -28,6 +40,19 @@ latent_hierarchy = gin.external_configurable(
     LatentHierarchy, name="latent_hierarchy", module="vrnn_tf"
 )
 renderer = gin.external_configurable(Renderer, name="renderer", module="vrnn_tf")
+
+# The datasets, each under its `gin_name` (`train.dataset = @smmnist_dataset`,
+# `smmnist_dataset.image_size = 32`).
+DATASETS = {
+    cls.gin_name: gin.external_configurable(cls, cls.gin_name, module="vrnn_tf.data.datasets")
+    for cls in (
+        datasets.StochasticMovingMnist,
+        datasets.SyntheticVideos,
+        datasets.BairRobotPushing,
+        datasets.CityscapesSequences,
+        datasets.OwnVideos,
+    )
+}
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")
@@ -68,7 +93,7 @@ def build_model(
             f"build_model.precision = {precision!r}; choose one of {', '.join(PRECISIONS)} "
             "(float16 would need loss scaling; bfloat16 does not)."
         )
-    model = HierarchicalVRNN(
+    model = trainable.trainable(HierarchicalVRNN)(
         frame_encoder(name="encoder", dtype=precision),
         latent_hierarchy(name="hierarchy", dtype=precision),
         renderer(image_channels=image_channels, name="renderer", dtype=precision),
@@ -175,6 +200,19 @@ def _bound_global_batch_size():
         ) from error
 
 
+# The training run (`train.steps = 1000`), told which builders make its model and optimizer;
+# named and documented as `loop.train` (gin names and checks bindings by it).
+train = gin.external_configurable(
+    functools.update_wrapper(
+        functools.partial(loop.train, build_model=build_model, build_optimizer=build_optimizer),
+        loop.train,
+    ),
+    name="train",
+    module="vrnn_tf.training.loop",
+    denylist=["workdir", "strategy", "build_model", "build_optimizer"],
+)
+
+
 # gin files name each other relative to the repository (`include 'gin/models/paper.gin'`).
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -184,18 +222,24 @@ def add_repo_to_search_path():
     gin.add_config_file_search_path(REPO)
 
 
+def parse_gin(gin_files=(), gin_bindings=()):
+    """Parses gin files (paths relative to the repository or the working folder), then
+    bindings, with every configurable registered (this module): `vrnn_tf.parse_gin`.
+
+    Raises:
+        ValueError / IOError: gin's, for a missing file, a syntax error or a binding of an
+            unknown function or argument (`vrnn_tf.cli.parse_gin` turns them into a usage
+            error that says what to check).
+    """
+    add_repo_to_search_path()
+    # Not locked: a program or a notebook may bind more afterwards.
+    gin.parse_config_files_and_bindings(list(gin_files), list(gin_bindings), finalize_config=False)
+
+
 def model_setting(name):
     """`build_model`'s argument `name` as the parsed gin config sets it (else its default).
 
     For the entry points' checks, which must know the frame size and context before the
     (slow) model build.
     """
-    return bound_argument(build_model, name)
-
-
-def bound_argument(fn, name):
-    """The value gin binds to `fn`'s argument `name`, else the function's default."""
-    try:
-        return gin.query_parameter(f"{fn.__name__}.{name}")
-    except ValueError:
-        return inspect.signature(fn).parameters[name].default
+    return gin_settings.bound_argument(build_model, name)

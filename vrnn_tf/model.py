@@ -1,4 +1,4 @@
-"""HierarchicalVRNN: the training pass, ancestral sampling and the train step.
+"""HierarchicalVRNN: the training pass, the objective and ancestral sampling.
 
 Data flow, per future step t (context frames c set every initial state):
 
@@ -22,8 +22,9 @@ from keras import ops
 
 from vrnn_tf import distributions
 from vrnn_tf import elbo
+from vrnn_tf import sampling
 from vrnn_tf import schedules
-from vrnn_tf.data.inputs import split_batch
+from vrnn_tf.batch_layout import split_batch
 from vrnn_tf.layers.ops_util import merge_time
 from vrnn_tf.layers.ops_util import split_time
 
@@ -145,8 +146,6 @@ class HierarchicalVRNN(keras.Model):
         }
         # Steps skipped for a NaN/Inf loss or gradient (`track_update`), per log interval.
         self.trackers["nonfinite_steps"] = keras.metrics.Sum(name="nonfinite_steps")
-        # Set by `compile`.
-        self.replica_jit_compile = False
 
     def _check_architecture(self):
         elbo.check_likelihood(self.likelihood)
@@ -202,18 +201,6 @@ class HierarchicalVRNN(keras.Model):
             video, actions = keras.KerasTensor(shape), keras.KerasTensor(actions_shape)
         self._training_pass(video, actions if self.action_dim else None, seed=0)
         self.built = True
-
-    def compile(self, *args, replica_jit_compile=False, **kwargs):
-        """Keras's `compile`, and `replica_jit_compile`: bool, the TensorFlow train step
-        compiles each replica's forward and backward pass with XLA (what
-        `vrnn_tf.backends.distribute.plan_xla` chooses under a mirrored strategy, where
-        Keras's `jit_compile` cannot place the replicas' programs)."""
-        super().compile(*args, **kwargs)
-        self.replica_jit_compile = replica_jit_compile
-        # Create the optimizer's slots now: made inside the first traced
-        # train step, they make TensorFlow trace the step twice.
-        if self.optimizer is not None:
-            self.optimizer.build(self.trainable_variables)
 
     @property
     def metrics(self):
@@ -401,8 +388,6 @@ class HierarchicalVRNN(keras.Model):
         Returns:
             float32 `[B, num_samples, num_future, H, W, C]` in [0, 1].
         """
-        from vrnn_tf import sampling  # the loop is backend-specific
-
         return sampling.sample_futures(self, context, num_future, num_samples, seed, actions)
 
     def start_generation(self, context, num_samples=1):
@@ -519,25 +504,6 @@ class HierarchicalVRNN(keras.Model):
         # Keras's JAX train step (`jax_train_step`, through compute_loss_and_updates)
         # and its test step (both backends) call this: the objective's mean.
         return ops.mean(self.objective(y_pred, training))
-
-    def train_step(self, *args):
-        if keras.backend.backend() == "tensorflow":
-            from vrnn_tf.backends import tf_train_step  # TensorFlow only where it is the backend
-
-            # fit() passes the batch; train_on_batch() passes (batch, None, None).
-            batch, _, _ = keras.utils.unpack_x_y_sample_weight(args[0])
-            return tf_train_step.train_step(self, batch)
-        from vrnn_tf.backends import jax_train_step  # JAX only where it is the backend
-
-        return jax_train_step.train_step(self, *args)
-
-    def test_step(self, *args):
-        logs = super().test_step(*args)
-        if keras.backend.backend() == "tensorflow":
-            from vrnn_tf.backends import tf_train_step
-
-            logs = tf_train_step.reducible_logs(logs)
-        return logs
 
     def save_own_variables(self, store):
         # Keras saves no SeedGenerator state; a resumed run must draw the noise

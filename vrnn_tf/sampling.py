@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from vrnn_tf import devices
 from vrnn_tf import distributions
 
 
@@ -165,9 +166,7 @@ class Sampler:
         elif backend == "tensorflow":
             import tensorflow as tf
 
-            from vrnn_tf.backends import distribute
-
-            self._run = tf.function(self._sample, jit_compile=distribute.accelerator_present())
+            self._run = tf.function(self._sample, jit_compile=devices.accelerator_present())
         else:
             self._run = self._sample
 

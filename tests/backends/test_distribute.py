@@ -18,7 +18,6 @@ import tensorflow as tf
 from vrnn_tf import configurables
 from vrnn_tf.backends import distribute
 from vrnn_tf.training import checkpoints
-from vrnn_tf.training import loop
 
 from conftest import REPO
 from conftest import TINY_MODEL_GIN
@@ -118,7 +117,7 @@ def test_two_workers_equal_one_process_with_the_same_global_batch(tmp_path, monk
     gin.clear_config()
     gin.parse_config(RUN_GIN + "train.jit_compile = False\n")
     try:
-        single_summary = loop.train(str(tmp_path / "single"))
+        single_summary = configurables.train(str(tmp_path / "single"))
         logs = [worker.communicate(timeout=300)[0] for worker in workers]
     finally:
         gin.clear_config()
@@ -223,7 +222,7 @@ def train_in(workdir, strategy, bindings=""):
     gin.clear_config()
     gin.parse_config(LOOP_GIN + bindings)
     try:
-        summary = loop.train(str(workdir), strategy=strategy)
+        summary = configurables.train(str(workdir), strategy=strategy)
     finally:
         gin.clear_config()
     run = json.load(open(workdir / "run.json"))

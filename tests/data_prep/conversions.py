@@ -1,12 +1,12 @@
 """Runs data_prep's converters as their users do: a command line, and a conversion killed midway.
 
-Not installed with the package: import it from the repository root (pytest's ``pythonpath = .``)
-as ``from tests.data_prep import conversions``.
+Not installed with the package: import it from the repository root (pytest's `pythonpath = .`)
+as `from tests.data_prep import conversions`.
 
 Public API:
-    command_line(module, args) -> exit status of ``python -m data_prep.<module> ARGS``
-    convert_until_killed(module, after_items, *args, **kwargs): ``module.convert`` in a process
-        killed (SIGKILL) after it wrote ``after_items`` items
+    command_line(module, args) -> exit status of `python -m data_prep.<module> ARGS`
+    convert_until_killed(module, after_items, *args, **kwargs): `module.convert` in a process
+        killed (SIGKILL) after it wrote `after_items` items
 """
 
 import os
@@ -14,21 +14,21 @@ import signal
 import subprocess
 import sys
 
-from absl import flags
+from data_prep import command_line as command_line_lib
 
 from conftest import REPO
 from conftest import cli_env
 
 # A kill, not an exception: the process dies at the `after`-th call of `Progress.update`, which
-# `clip_shards.write_shards` makes once the records of an item are in the shard.
+# `clip_shard_writer.write_shards` makes once the records of an item are in the shard.
 _KILLED_CONVERSION = """
 import os
 import signal
 
-from data_prep import clip_shards
+from data_prep import progress
 from data_prep import {module}
 
-update, calls = clip_shards.Progress.update, []
+update, calls = progress.Progress.update, []
 
 
 def update_then_die(self):
@@ -38,29 +38,26 @@ def update_then_die(self):
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-clip_shards.Progress.update = update_then_die
+progress.Progress.update = update_then_die
 {module}.convert(*{args!r}, **{kwargs!r})
 """
 
 
 def command_line(module, args):
-    """``module.main`` on ``args`` parsed as ``run`` parses them (``app.run``), in flag values
-    of its own: the converters' flags share names (--src, --out), and tests share a process.
+    """`python -m data_prep.<module> ARGS` in this process, in flag values of its own (the
+    converters' flags share names, --src, --out, and tests share a process).
 
     Returns:
-        The exit status ``run`` would exit with.
+        The exit status the program would exit with (`data_prep.command_line.execute`).
     """
-    flag_values = flags.FlagValues()
-    module.define_flags(flag_values)
-    argv = flag_values([f"python -m {module.__name__}", *args])
-    return module.main(argv, flag_values)
+    return command_line_lib.execute(module.main, module.define_flags, args)
 
 
 def convert_until_killed(module, after_items, *args, **kwargs):
-    """Runs ``module.convert(*args, **kwargs)`` in a new process killed with SIGKILL (no cleanup,
-    no ``finally``) once ``after_items`` items (sequences, videos) are written to their shard.
+    """Runs `module.convert(*args, **kwargs)` in a new process killed with SIGKILL (no cleanup,
+    no `finally`) once `after_items` items (sequences, videos) are written to their shard.
 
-    ``args`` and ``kwargs`` must be Python literals (paths as str).
+    `args` and `kwargs` must be Python literals (paths as str).
     """
     code = _KILLED_CONVERSION.format(
         module=module.__name__.rsplit(".", 1)[-1],

@@ -1,7 +1,7 @@
-"""Tests for data_prep/bair.py: files, splits, exact frames, train windows, errors on bad data.
+"""Tests for data_prep/bair.py: record counts, exact frames, train windows, errors on bad data.
 
 The data are small TFRecords written here in the archive's exact layout (raw RGB bytes per frame,
-``'{i}/image_aux1/encoded'`` etc.), 4 trajectories per file.
+`'{i}/image_aux1/encoded'` etc.), 4 trajectories per file.
 """
 
 import os
@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 from data_prep import bair
+from data_prep import bair_files
 from tests.data_prep import tfrecord_testing as writers
 
 PER_FILE = 4
@@ -57,23 +58,9 @@ def _locate(video, index):
     return folder, stem, trajectory, start
 
 
-def test_split_files_sort_numerically_and_hold_out_val(bair_dir):
-    data_dir, _ = bair_dir
-    names = {
-        split: [os.path.basename(f) for f in bair.split_files(data_dir, split)]
-        for split in bair.SPLITS
-    }
-    assert names["train"] == [f"{stem}.tfrecords" for stem in TRAIN_FILES]
-    assert names["val"] == ["traj_256_to_511.tfrecords"]
-    assert names["test"] == ["traj_0_to_255.tfrecords"]
-    assert all(
-        f.startswith(os.path.join(data_dir, "test")) for f in bair.split_files(data_dir, "test")
-    )
-
-
 def test_count_records_reads_the_framing(bair_dir):
     data_dir, _ = bair_dir
-    for path in bair.split_files(data_dir, "train"):
+    for path in bair_files.split_files(data_dir, "train"):
         assert bair.count_records(path) == PER_FILE
 
 
@@ -209,7 +196,7 @@ def _write_test_file(root, records):
 
 
 def _records_with_bad_second(bad_features):
-    """Three records; the second (index 1) gets its feature map edited by ``bad_features``."""
+    """Three records; the second (index 1) gets its feature map edited by `bad_features`."""
     rng = np.random.default_rng(7)
     records = []
     for number in range(3):

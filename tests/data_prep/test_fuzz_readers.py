@@ -18,7 +18,9 @@ import pytest
 import tensorflow as tf
 
 from data_prep import bair
-from data_prep import cityscapes
+from data_prep import cityscapes_clips
+from data_prep import cityscapes_sequences
+from data_prep import cityscapes_shards
 from tests.data_prep import tfrecord_testing as writers
 
 from conftest import damage_bytes
@@ -189,7 +191,10 @@ SEQUENCES = 5  # shards of 2: 2 + 2 + 1
 
 def cityscapes_frames(rng):
     return rng.integers(
-        0, 256, (cityscapes.FRAMES_PER_SEQUENCE, RESOLUTION, RESOLUTION, 3), dtype=np.uint8
+        0,
+        256,
+        (cityscapes_sequences.FRAMES_PER_SEQUENCE, RESOLUTION, RESOLUTION, 3),
+        dtype=np.uint8,
     )
 
 
@@ -198,9 +203,11 @@ def cityscapes_conversion(tmp_path_factory):
     """A valid converted val split (5 sequences of 30 frames at 4x4) -> (folder, {id: frames})."""
     rng = np.random.default_rng(7)
     out = str(tmp_path_factory.mktemp("cityscapes_valid"))
-    infos = [cityscapes.SequenceInfo("ulm", s, tuple(range(30)), ()) for s in range(SEQUENCES)]
+    infos = [
+        cityscapes_sequences.SequenceInfo("ulm", s, tuple(range(30)), ()) for s in range(SEQUENCES)
+    ]
     frames = {info.id: cityscapes_frames(rng) for info in infos}
-    cityscapes.write_split(
+    cityscapes_shards.write_split(
         out,
         "val",
         infos,
@@ -258,7 +265,7 @@ SUMMARY_KINDS = ["summary_truncate", "summary_flip", "summary_empty"]
 @pytest.mark.parametrize("rounds", ROUNDS)
 def test_cityscapes_reader_survives_corrupted_files(cityscapes_conversion, tmp_path, rounds):
     valid_dir, frames = cityscapes_conversion
-    summary = cityscapes.read_summary(valid_dir, "val")
+    summary = cityscapes_clips.read_summary(valid_dir, "val")
     expected = [frames[i].astype(np.float32) / np.float32(255.0) for i in summary["sequences"]]
     rng = np.random.default_rng(2025 + rounds)
     outcomes = {}
@@ -295,7 +302,7 @@ def test_cityscapes_reader_survives_corrupted_files(cityscapes_conversion, tmp_p
                 json.dump(written, open(summary_path, "w"))
         with open(path, "wb") as f:
             f.write(damaged)
-        outcome = read_all(lambda: cityscapes.load(out, "val", sequence_length=30))
+        outcome = read_all(lambda: cityscapes_clips.load(out, "val", sequence_length=30))
         if intact == "maybe" and "error" not in outcome:
             result = check_outcome(outcome, path, expected)  # unchanged data, exactly
         else:

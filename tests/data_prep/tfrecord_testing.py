@@ -1,7 +1,7 @@
 """Writers of synthetic data in the original BAIR and Cityscapes layouts, for tests and benchmarks.
 
-Not installed with the package: import it from the repository root (pytest's ``pythonpath = .``)
-as ``from tests.data_prep import tfrecord_testing``.
+Not installed with the package: import it from the repository root (pytest's `pythonpath = .`)
+as `from tests.data_prep import tfrecord_testing`.
 
 A trajectory is a dict of numpy arrays:
     image_aux1, image_main: uint8 [30, 64, 64, 3]
@@ -23,7 +23,7 @@ from data_prep import bair
 
 
 def bair_trajectory(rng, frames=bair.FRAMES_PER_TRAJECTORY):
-    """Returns one trajectory of random pixels and floats drawn from ``rng``."""
+    """Returns one trajectory of random pixels and floats drawn from `rng`."""
     shape = (frames, bair.IMAGE_SIZE, bair.IMAGE_SIZE, bair.IMAGE_CHANNELS)
     return {
         "image_aux1": rng.integers(0, 256, shape, dtype=np.uint8),
@@ -53,7 +53,7 @@ def bair_features(trajectory):
 
 
 def bair_example_bytes(features):
-    """Serializes a feature map (see ``bair_features``) as a tf.train.Example."""
+    """Serializes a feature map (see `bair_features`) as a tf.train.Example."""
     import tensorflow as tf
 
     example = tf.train.Example(features=tf.train.Features(feature=features))
@@ -61,7 +61,7 @@ def bair_example_bytes(features):
 
 
 def write_bair_file(path, trajectories):
-    """Writes one record per trajectory (dict, or already serialized bytes) to ``path``."""
+    """Writes one record per trajectory (dict, or already serialized bytes) to `path`."""
     import tensorflow as tf
 
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -74,21 +74,21 @@ def write_bair_file(path, trajectories):
 
 
 def cityscapes_png_path(root, split, city, seq, frame):
-    """Where ``leftImg8bit_sequence`` keeps one frame."""
+    """Where `leftImg8bit_sequence` keeps one frame."""
     return os.path.join(root, split, city, f"{city}_{seq:06d}_{frame:06d}_leftImg8bit.png")
 
 
 def write_cityscapes_tree(root, layout, width, height, rng):
-    """Writes random-pixel PNGs in the ``leftImg8bit_sequence`` layout.
+    """Writes random-pixel PNGs in the `leftImg8bit_sequence` layout.
 
     Args:
-        root: str. The ``leftImg8bit_sequence`` folder to fill.
-        layout: dict ``(split, city, seq) -> frame numbers``.
+        root: str. The `leftImg8bit_sequence` folder to fill.
+        layout: dict `(split, city, seq) -> frame numbers`.
         width, height: ints. Frame size (Cityscapes: 2048x1024).
-        rng: ``numpy.random.Generator``.
+        rng: `numpy.random.Generator`.
 
     Returns:
-        dict ``(split, city, seq) -> uint8 [F, height, width, 3]``, the frames written.
+        dict `(split, city, seq) -> uint8 [F, height, width, 3]`, the frames written.
     """
     from PIL import Image
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from tests.layers import layer_testing
 from vrnn_tf.layers import ConvLSTM
 
 
@@ -12,12 +13,12 @@ def make_inputs(batch=2, steps=3, size=4, channels=5, hidden=8, seed=0):
     return x, (h0, c0)
 
 
-def test_output_shapes_and_final_state():
-    layer = ConvLSTM(8, norm_groups=4)
+def test_output_shapes_final_state_config_and_precision():
+    layer = ConvLSTM(8, kernel_size=5, norm_groups=2, name="lstm")
     x, state = make_inputs()
-    outputs, (h, c) = layer(x, state)
-    assert outputs.shape == (2, 3, 4, 4, 8)
-    assert h.shape == c.shape == (2, 4, 4, 8)
+    (outputs, (h, c)), _ = layer_testing.check_layer(
+        layer, (x, state), ((2, 3, 4, 4, 8), ((2, 4, 4, 8), (2, 4, 4, 8)))
+    )
     np.testing.assert_allclose(np.asarray(outputs[:, -1]), np.asarray(h), atol=1e-6)
 
 
@@ -60,12 +61,6 @@ def test_matches_numpy_lstm_equations():
 def test_bad_group_count_names_the_setting():
     with pytest.raises(ValueError, match="norm_groups"):
         ConvLSTM(10, norm_groups=4)
-
-
-def test_config_round_trip():
-    layer = ConvLSTM(8, kernel_size=5, norm_groups=2, name="lstm")
-    clone = ConvLSTM.from_config(layer.get_config())
-    assert clone.get_config() == layer.get_config()
 
 
 def test_a_group_of_fewer_than_8_values_is_refused_at_build():

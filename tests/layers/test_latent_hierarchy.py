@@ -1,6 +1,8 @@
+import keras
 import numpy as np
 import pytest
 
+from tests.layers import layer_testing
 from vrnn_tf.layers import LatentHierarchy
 
 
@@ -15,15 +17,25 @@ def make_hierarchy(connectivity="dense"):
     )
 
 
-def run(hierarchy, features, seed=0, posterior=True, shift_level_0_noise=0.0):
+def context_and_noise(seed=0, shift_level_0_noise=0.0):
     rng = np.random.default_rng(seed)
     context = [rng.normal(size=(2, 2, r, r, 4)).astype("float32") for r in (1, 2, 4)]
     noise = [
         rng.normal(size=(2, 3, r, r, z)).astype("float32") for r, z in zip((1, 2, 4), (4, 3, 4))
     ]
     noise[0] = noise[0] + shift_level_0_noise
+    return context, noise
+
+
+def call_from_context(hierarchy, features, context, noise, posterior=True):
+    """The hierarchy's call from the initial states its own nets make of the context."""
     states = hierarchy.initial_states(context, posterior=posterior)
     return hierarchy(features, states, noise, posterior_features=features if posterior else None)
+
+
+def run(hierarchy, features, seed=0, posterior=True, shift_level_0_noise=0.0):
+    context, noise = context_and_noise(seed, shift_level_0_noise)
+    return call_from_context(hierarchy, features, context, noise, posterior)
 
 
 def features(seed=1):
@@ -31,15 +43,24 @@ def features(seed=1):
     return [rng.normal(size=(2, 3, r, r, 4)).astype("float32") for r in (1, 2, 4)]
 
 
-def test_shapes_of_both_modes():
-    hierarchy = make_hierarchy()
-    out = run(hierarchy, features())
-    assert [tuple(z.shape) for z in out["samples"]] == [
-        (2, 3, 1, 1, 4),
-        (2, 3, 2, 2, 3),
-        (2, 3, 4, 4, 4),
-    ]
-    assert len(out["prior"]) == len(out["posterior"]) == 3
+@pytest.mark.parametrize("connectivity", ["dense", "chain"])
+def test_shapes_of_both_modes_config_and_precision(connectivity):
+    hierarchy = make_hierarchy(connectivity)
+    samples = [(2, 3, 1, 1, 4), (2, 3, 2, 2, 3), (2, 3, 4, 4, 4)]
+    gaussians = [(shape, shape) for shape in samples]  # (mean, scale) per level
+    states = [((2, r, r, 8), (2, r, r, 8)) for r in (1, 2, 4)]
+    expected = dict(
+        samples=samples,
+        prior=gaussians,
+        posterior=gaussians,
+        states=dict(prior=states, posterior=states),
+    )
+    _, mixed = layer_testing.check_layer(
+        hierarchy, (features(), *context_and_noise()), expected, call=call_from_context
+    )
+    # mixed_bfloat16: the Gaussians' parameters and the samples drawn from them stay float32.
+    for kind in ("samples", "prior", "posterior"):
+        assert set(keras.tree.flatten(layer_testing.output_dtypes(mixed[kind]))) == {"float32"}
     sampled = run(hierarchy, features(), posterior=False)
     assert sampled["posterior"] == [] and len(sampled["samples"]) == 3
 
@@ -99,9 +120,3 @@ def test_inconsistent_settings_are_clear_errors():
         LatentHierarchy(resolutions=(4, 4), latent_channels=(2, 2), hidden_channels=(8, 8))
     with pytest.raises(ValueError, match="connectivity"):
         LatentHierarchy(connectivity=False)
-
-
-def test_config_round_trip():
-    hierarchy = make_hierarchy("chain")
-    clone = LatentHierarchy.from_config(hierarchy.get_config())
-    assert clone.get_config() == hierarchy.get_config()

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from tests.layers import layer_testing
 from vrnn_tf.layers import Renderer
 
 
@@ -16,16 +17,34 @@ def make_inputs(steps=3, seed=0):
     return frame, latents, context
 
 
-@pytest.mark.parametrize("recurrent", [None, (True, False, False, True)])
-def test_output_shape(recurrent):
+def call_from_context(renderer, frame, latents, context):
+    """The renderer's call from the initial states its own nets make of the context."""
+    return renderer(frame, latents, renderer.initial_states(context))
+
+
+@pytest.mark.parametrize(
+    "recurrent, skip_resolutions",
+    [(None, ()), ((True, False, False, True), ()), ((True, False, True, True), (8,))],
+)
+def test_output_shape_config_and_precision(recurrent, skip_resolutions):
     renderer = Renderer(
-        (1, 4, 8, 16), (16, 8, 8, 8), recurrent=recurrent, image_channels=3, lstm_norm_groups=2
+        (1, 4, 8, 16),
+        (16, 8, 8, 8),
+        recurrent=recurrent,
+        image_channels=3,
+        lstm_norm_groups=2,
+        skip_resolutions=skip_resolutions,
     )
-    frame, latents, context = make_inputs()
-    logits, states = renderer(frame, latents, renderer.initial_states(context))
-    assert logits.shape == (2, 3, 16, 16, 3)
-    expected = [len(s) == 2 for s in states]  # (h, c), or () for a plain conv block
-    assert expected == list(recurrent or (True,) * 4)
+    # (h, c) of a ConvLSTM block, or () for a plain conv block.
+    states = [
+        ((2, size, size, hidden), (2, size, size, hidden)) if is_recurrent else ()
+        for size, hidden, is_recurrent in zip(
+            (1, 4, 8, 16), (16, 8, 8, 8), recurrent or (True,) * 4
+        )
+    ]
+    layer_testing.check_layer(
+        renderer, make_inputs(), ((2, 3, 16, 16, 3), states), call=call_from_context
+    )
 
 
 def test_latents_enter_at_their_resolution():
@@ -42,18 +61,6 @@ def test_latents_enter_at_their_resolution():
 def test_unreachable_resolution_is_a_clear_error():
     with pytest.raises(ValueError, match="double"):
         Renderer((1, 4, 16), (8, 8, 8), lstm_norm_groups=4)
-
-
-def test_config_round_trip():
-    renderer = Renderer(
-        (1, 4, 8),
-        (8, 8, 8),
-        recurrent=(True, False, True),
-        image_channels=1,
-        lstm_norm_groups=4,
-        skip_resolutions=(8,),
-    )
-    assert Renderer.from_config(renderer.get_config()).get_config() == renderer.get_config()
 
 
 def test_skip_connection_reads_the_previous_frame_at_its_resolution():

@@ -88,6 +88,22 @@ def _level_inputs(model):
     return inputs, by_size
 
 
+def latent_levels_step_flops(model):
+    """One step of one `LatentLevel` per latent level: every prior, or every posterior (the
+    same count: the two networks of a level have the same sizes)."""
+    hierarchy = model.hierarchy
+    level_inputs, _ = _level_inputs(model)
+    return sum(
+        latent_level_step_flops(size, c_in, hidden, latent)
+        for size, c_in, hidden, latent in zip(
+            hierarchy.resolutions,
+            level_inputs,
+            hierarchy.hidden_channels,
+            hierarchy.latent_channels,
+        )
+    )
+
+
 def renderer_step_flops(model):
     """One step of the `Renderer`, including its output convolutions."""
     renderer = model.renderer
@@ -131,18 +147,9 @@ def initial_states_flops(model, posterior=True):
 
 def training_forward_flops(model, num_frames):
     """The training pass of one video of `num_frames` frames (context included)."""
-    hierarchy = model.hierarchy
     future = num_frames - model.context_frames
-    level_inputs, _ = _level_inputs(model)
-    per_step = renderer_step_flops(model) + 2 * sum(
-        latent_level_step_flops(size, c_in, hidden, latent)
-        for size, c_in, hidden, latent in zip(
-            hierarchy.resolutions,
-            level_inputs,
-            hierarchy.hidden_channels,
-            hierarchy.latent_channels,
-        )
-    )
+    # Each level runs its prior and its posterior.
+    per_step = renderer_step_flops(model) + 2 * latent_levels_step_flops(model)
     return (
         num_frames * encoder_flops(model.encoder, model.image_size, model.image_channels)
         + initial_states_flops(model)
@@ -157,19 +164,8 @@ def training_step_flops(model, batch_size, num_frames):
 
 def generation_flops_per_frame(model):
     """One generated frame of one future: priors, renderer, encoding the new frame."""
-    hierarchy = model.hierarchy
-    level_inputs, _ = _level_inputs(model)
-    priors = sum(
-        latent_level_step_flops(size, c_in, hidden, latent)
-        for size, c_in, hidden, latent in zip(
-            hierarchy.resolutions,
-            level_inputs,
-            hierarchy.hidden_channels,
-            hierarchy.latent_channels,
-        )
-    )
     return (
-        priors
+        latent_levels_step_flops(model)
         + renderer_step_flops(model)
         + encoder_flops(model.encoder, model.image_size, model.image_channels)
     )

@@ -16,8 +16,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from vrnn_tf import batch_layout
 from vrnn_tf import distributions
-from vrnn_tf.data import inputs
 
 ACTIVE_KL = 0.01
 MAX_ACTIVE_KL = 0.15
@@ -60,7 +60,7 @@ def mean_channel_kl(model, batches):
         per_video = channel_kl(*model.latent_distributions(batch))
         sums = [np.asarray(ops.convert_to_numpy(kl), np.float64).sum(axis=0) for kl in per_video]
         totals = sums if totals is None else [t + s for t, s in zip(totals, sums)]
-        num_videos += len(inputs.split_batch(batch)[0])
+        num_videos += len(batch_layout.split_batch(batch)[0])
     if not num_videos:
         raise ValueError("No held-out videos to analyse: the dataset is empty.")
     return [total / num_videos for total in totals], num_videos

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from vrnn_tf import files
+from data_prep import files
 
 GAP = 2  # pixels between frames, and between the context and the future
 CONTEXT_COLOR = (0, 170, 0)

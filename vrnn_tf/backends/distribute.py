@@ -34,6 +34,8 @@ import tempfile
 import keras
 import numpy as np
 
+from vrnn_tf import devices
+
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
@@ -281,7 +283,7 @@ def plan_xla(jit_compile, strategy, run_eagerly=False, deterministic_ops=False, 
         return XlaPlan(False, False, off_by)
     if jit_compile is False:
         return XlaPlan(False, False, setting)
-    gpu = accelerator_present() if gpu is None else gpu
+    gpu = devices.accelerator_present() if gpu is None else gpu
     if jit_compile == "auto" and tensorflow and not gpu:
         return XlaPlan(
             False, False, f"{setting}: no GPU, and on a CPU TensorFlow's kernels are faster"
@@ -296,16 +298,10 @@ def plan_xla(jit_compile, strategy, run_eagerly=False, deterministic_ops=False, 
     return XlaPlan(True, False, setting)
 
 
-def accelerator_present():
-    """True if a GPU (or TPU) is visible to the current backend."""
+def enable_deterministic_ops():
+    """TensorFlow's kernels made bitwise reproducible: a rerun, or a resumed run, gives
+    identical weights (`train.deterministic_ops`; on JAX nothing is set)."""
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
-        # Physical, not logical, devices: listing them does not initialise TensorFlow's
-        # runtime, which MultiWorkerMirroredStrategy must configure first.
-        return any(d.device_type in ("GPU", "TPU") for d in tf.config.list_physical_devices())
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.default_backend() in ("gpu", "tpu")
-    return False
+        tf.config.experimental.enable_op_determinism()

@@ -4,7 +4,7 @@ import functools
 
 import tensorflow as tf
 
-from vrnn_tf.data.inputs import split_batch
+from vrnn_tf.batch_layout import split_batch
 
 
 def train_step(model, batch):
@@ -163,8 +163,3 @@ def _apply_if_finite(optimizer, gradients, variables, finite):
         tf.cond(finite, apply_on_replicas, skip)
 
     tf.distribute.get_replica_context().merge_call(cross_replica, args=(gradients, finite))
-
-
-def enable_determinism():
-    """Bitwise reproducible kernels: a rerun (or a resumed run) gives identical weights."""
-    tf.config.experimental.enable_op_determinism()

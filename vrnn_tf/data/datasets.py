@@ -6,13 +6,13 @@ anything is loaded (`geometry()`: frame size, channels, longest clip; `paper_fut
 the paper's test horizon), so the setting checks (`vrnn_tf.cli`) and the evaluation ask it,
 never a name. `dataset(split, sequence_length, start=0)` gives unbatched float32 videos
 `[T, H, W, C]` in [0, 1] (with actions, `geometry().action_dim > 0`: dicts of the video and
-its actions `[T - 1, A]`, `vrnn_tf.data.inputs`): a `tf.data.Dataset` on TensorFlow; on another backend, SM-MNIST and
-the synthetic videos give a TensorFlow-free `vrnn_tf.data.inputs.IndexedVideos` (the JAX GPU
+its actions `[T - 1, A]`, `vrnn_tf.data.inputs`): a `tf.data.Dataset` on TensorFlow; on
+another backend, SM-MNIST and the synthetic videos give a TensorFlow-free `vrnn_tf.data.inputs.IndexedVideos` (the JAX GPU
 box has no TensorFlow); BAIR, Cityscapes and your own videos need TensorFlow to read
 TFRecords.
 
-To add a dataset: subclass `VideoDataset`, register it with `gin.configurable("name")`,
-give it `geometry()` and `videos()`. Nothing else needs to know it.
+To add a dataset: subclass `VideoDataset`, give it `gin_name`, `geometry()` and `videos()`,
+and register it in `vrnn_tf.configurables` (`DATASETS`). Nothing else needs to know it.
 
 `start` is the number of training videos already consumed (step x global batch): the
 training stream from `start` on is a function of `start` alone, which is what makes a resumed
@@ -25,14 +25,16 @@ windows, shuffle buffer) seeded by `(seed, start)`. Evaluation splits ignore `st
 import dataclasses
 import os
 
-import gin
 import numpy as np
 
 from data_prep import bair
 from data_prep import bair_tfds
-from data_prep import cityscapes
+from data_prep import cityscapes_clips
+from data_prep import cityscapes_sequences
+from data_prep import mnist_digits
 from data_prep import smmnist
-from data_prep import videos
+from data_prep import video_clips
+from vrnn_tf import batch_layout
 from vrnn_tf.data import inputs
 
 
@@ -72,10 +74,14 @@ class VideoDataset:
     paper_future_frames = None
     data_dir = None
 
+    # The name gin knows it by (`vrnn_tf.configurables` registers it), for messages that say
+    # which binding to change.
+    gin_name = None
+
     @property
     def name(self):
-        """The gin name (`smmnist_dataset`), for messages that say which binding to change."""
-        return getattr(type(self), "gin_name", type(self).__name__)
+        """The gin name (`smmnist_dataset`), else the class name."""
+        return type(self).gin_name or type(self).__name__
 
     def __call__(self, split, sequence_length, start=0):
         return self.videos(split, sequence_length, start)
@@ -107,17 +113,6 @@ class VideoDataset:
             )
 
 
-def _register(name):
-    """`gin.configurable(name)`, remembering the gin name on the class for messages."""
-
-    def register(cls):
-        cls.gin_name = name
-        return gin.configurable(name)(cls)
-
-    return register
-
-
-@_register("smmnist_dataset")
 class StochasticMovingMnist(VideoDataset):
     """Stochastic Moving MNIST (`data_prep.smmnist.load` and `numpy_batch`); train continues
     at video `start`.
@@ -132,17 +127,18 @@ class StochasticMovingMnist(VideoDataset):
         max_speed: int. Pixels per frame per axis (4 at 64x64).
     """
 
+    gin_name = "smmnist_dataset"
     paper_future_frames = 10
 
     def __init__(
         self,
-        image_size=64,
-        digit_size=32,
-        num_digits=2,
+        image_size=smmnist.IMAGE_SIZE,
+        digit_size=smmnist.DIGIT_SIZE,
+        num_digits=smmnist.NUM_DIGITS,
         seed=0,
         num_sequences=None,
         digits_path=None,
-        max_speed=4,
+        max_speed=smmnist.MAX_SPEED,
     ):
         self.settings = dict(
             image_size=image_size,
@@ -162,7 +158,7 @@ class StochasticMovingMnist(VideoDataset):
         if inputs.use_tf_data():
             return smmnist.load(split, sequence_length, start=offset, **self.settings)
         # Fails now, clearly, if the digits are missing.
-        smmnist.load_digits(split, self.settings["digits_path"])
+        mnist_digits.load_digits(split, self.settings["digits_path"])
         num_sequences = self.settings["num_sequences"]
         if num_sequences is None and split == "test":
             num_sequences = smmnist.DEFAULT_NUM_TEST_SEQUENCES
@@ -175,7 +171,6 @@ class StochasticMovingMnist(VideoDataset):
         return inputs.IndexedVideos(make_batch, num_sequences)
 
 
-@_register("synthetic_dataset")
 class SyntheticVideos(VideoDataset):
     """Uniform random videos, for benchmarks: no files, no TensorFlow needed.
 
@@ -190,6 +185,7 @@ class SyntheticVideos(VideoDataset):
             actions in [-1, 1], `[T - 1, action_dim]` (for timing action models).
     """
 
+    gin_name = "synthetic_dataset"
     def __init__(self, image_size=64, image_channels=3, num_sequences=None, seed=0, action_dim=0):
         self.image_size = image_size
         self.image_channels = image_channels
@@ -216,7 +212,7 @@ class SyntheticVideos(VideoDataset):
             if not self.action_dim:
                 return video
             actions = rng.uniform(-1.0, 1.0, actions_shape).astype(np.float32)
-            return {inputs.VIDEO: video, inputs.ACTIONS: actions}
+            return {batch_layout.VIDEO: video, batch_layout.ACTIONS: actions}
 
         def make_batch(first, size):
             videos = [make_video(i) for i in range(offset + first, offset + first + size)]
@@ -246,8 +242,8 @@ class SyntheticVideos(VideoDataset):
                 stateful=False,
             )
             return {
-                inputs.VIDEO: tf.ensure_shape(video, shape),
-                inputs.ACTIONS: tf.ensure_shape(actions, actions_shape),
+                batch_layout.VIDEO: tf.ensure_shape(video, shape),
+                batch_layout.ACTIONS: tf.ensure_shape(actions, actions_shape),
             }
 
         return indices.map(to_tensor, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -265,7 +261,6 @@ class _TFRecordDataset(VideoDataset):
         return self.videos(split, sequence_length, start)
 
 
-@_register("bair_dataset")
 class BairRobotPushing(_TFRecordDataset):
     """BAIR robot pushing.
 
@@ -281,6 +276,7 @@ class BairRobotPushing(_TFRecordDataset):
     frame t (`'{t}/action'`), which leads to frame t + 1; the last frame's is not read.
     """
 
+    gin_name = "bair_dataset"
     paper_future_frames = 28
     SOURCES = ("tfrecords", "tfds")
 
@@ -321,8 +317,8 @@ class BairRobotPushing(_TFRecordDataset):
             )
             return clips.map(
                 lambda clip: {
-                    inputs.VIDEO: clip["video"],
-                    inputs.ACTIONS: clip["action"][: sequence_length - 1],
+                    batch_layout.VIDEO: clip["video"],
+                    batch_layout.ACTIONS: clip["action"][: sequence_length - 1],
                 }
             )
         if self.source == "tfrecords":
@@ -332,15 +328,15 @@ class BairRobotPushing(_TFRecordDataset):
         )
 
 
-@_register("cityscapes_dataset")
 class CityscapesSequences(_TFRecordDataset):
     """Cityscapes sequences, splits "train", "val" and "test" (256 sequences of val).
 
     `source="converted"` reads the shards written by `python -m data_prep.cityscapes`
     into `data_dir`; `source="tfds"` reads the `cityscapes_sequences` builder of
-    `data_prep.cityscapes_tfds` prepared in `tfds_data_dir` at `resolution`.
+    `data_prep.cityscapes_tfds_builder` prepared in `tfds_data_dir` at `resolution`.
     """
 
+    gin_name = "cityscapes_dataset"
     paper_future_frames = 28
     SOURCES = ("converted", "tfds")
 
@@ -366,16 +362,18 @@ class CityscapesSequences(_TFRecordDataset):
         if self.source == "tfds":
             resolution = self.resolution
         else:
-            resolution = int(cityscapes.read_summary(self.data_dir, "train")["resolution"])
-        return Geometry(resolution, 3, cityscapes.FRAMES_PER_SEQUENCE)
+            resolution = int(cityscapes_clips.read_summary(self.data_dir, "train")["resolution"])
+        return Geometry(resolution, 3, cityscapes_sequences.FRAMES_PER_SEQUENCE)
 
     def videos(self, split, sequence_length, start=0):
         seed = stream_seed(self.seed, start)
         if self.source == "converted":
-            return cityscapes.load(self.data_dir, split, sequence_length=sequence_length, seed=seed)
-        from data_prep import cityscapes_tfds  # defines a tfds builder: imports tfds
+            return cityscapes_clips.load(
+                self.data_dir, split, sequence_length=sequence_length, seed=seed
+            )
+        from data_prep import cityscapes_tfds_builder  # defines a tfds builder: imports tfds
 
-        return cityscapes_tfds.load(
+        return cityscapes_tfds_builder.load(
             split,
             sequence_length=sequence_length,
             data_dir=self.tfds_data_dir,
@@ -384,22 +382,22 @@ class CityscapesSequences(_TFRecordDataset):
         )
 
 
-@_register("videos_dataset")
 class OwnVideos(_TFRecordDataset):
     """Your own videos, converted by `python -m data_prep.videos` into `data_dir`.
 
     Splits "train" (random windows of the train clips, infinite) and "test" (the
-    clips of the test sources, frames 0..T-1); `data_prep.videos.load`. The frame
+    clips of the test sources, frames 0..T-1); `data_prep.video_clips.load`. The frame
     size and the clip length are the conversion's (`data_dir/summary.json`); an
     evaluation predicts every frame of a clip after the context.
     """
 
+    gin_name = "videos_dataset"
     def __init__(
         self,
         data_dir="data/videos_64",
         seed=0,
-        shuffle_buffer=videos.DEFAULT_SHUFFLE_BUFFER,
-        cycle_length=videos.DEFAULT_CYCLE_LENGTH,
+        shuffle_buffer=video_clips.DEFAULT_SHUFFLE_BUFFER,
+        cycle_length=video_clips.DEFAULT_CYCLE_LENGTH,
     ):
         self.data_dir = data_dir
         self.seed = seed
@@ -407,14 +405,14 @@ class OwnVideos(_TFRecordDataset):
         self.cycle_length = cycle_length
 
     def geometry(self):
-        summary = videos.read_summary(self.data_dir)
+        summary = video_clips.read_summary(self.data_dir)
         return Geometry(int(summary["resolution"]), 3, int(summary["clip_frames"]))
 
     def default_future_frames(self, context_frames):
         return self.geometry().max_frames - context_frames
 
     def videos(self, split, sequence_length, start=0):
-        return videos.load(
+        return video_clips.load(
             self.data_dir,
             split,
             sequence_length=sequence_length,

@@ -5,26 +5,14 @@ unbatched videos on the TensorFlow backend and an `IndexedVideos` (videos made
 by index with numpy) on other backends, where TensorFlow may not be installed
 (the JAX GPU box). The helpers here batch either kind the same way.
 
-A batch is a video array `[B, T, H, W, C]`, or, for a model conditioned on actions
-(`build_model.action_dim > 0`), a dict `{"video": [B, T, H, W, C], "actions": [B, T - 1, A]}`:
-action t is the one taken at frame t, which leads to frame t + 1 (`split_batch`).
+A batch is laid out as `vrnn_tf.batch_layout` says (videos, or videos and actions), which
+the model reads too.
 """
 
 import math
 
 import keras
 import numpy as np
-
-
-VIDEO = "video"
-ACTIONS = "actions"
-
-
-def split_batch(batch):
-    """`(video, actions)` of a batch (module doc); actions None for a plain video batch."""
-    if isinstance(batch, dict):
-        return batch[VIDEO], batch.get(ACTIONS)
-    return batch, None
 
 
 def use_tf_data():

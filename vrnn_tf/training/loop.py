@@ -17,20 +17,23 @@ import keras
 import numpy as np
 from absl import logging
 
-from vrnn_tf import configurables
-from vrnn_tf import files
+from data_prep import files
+from vrnn_tf import batch_layout
+from vrnn_tf import gin_settings
 from vrnn_tf import sampling
 from vrnn_tf import schedules
 from vrnn_tf.analysis import visualize
 from vrnn_tf.backends import distribute
-from vrnn_tf.data import datasets  # noqa: F401  (registers the gin datasets)
 from vrnn_tf.data import inputs
 from vrnn_tf.training import callbacks
 from vrnn_tf.training import checkpoints
 from vrnn_tf.training import monitoring
 
+# A SavedModel needs TensorFlow: the JAX GPU box has none.
+if keras.backend.backend() == "tensorflow":
+    from vrnn_tf import saved_model
 
-@gin.configurable(denylist=["workdir", "strategy"])
+
 def train(
     workdir,
     strategy="default",
@@ -52,8 +55,13 @@ def train(
     export=True,
     max_consecutive_nonfinite=10,
     deterministic_ops=False,
+    *,
+    build_model,
+    build_optimizer,
 ):
-    """Trains the gin-configured model on the gin-configured dataset.
+    """Trains the model that `build_model` makes on `dataset`.
+
+    gin configures it as `train` (`vrnn_tf.configurables.train`, which passes the builders).
 
     Args:
         workdir: str. Output folder.
@@ -85,6 +93,8 @@ def train(
             a row skipped for a NaN/Inf loss or gradient (0: never).
         deterministic_ops: bool. Bitwise reproducible TensorFlow kernels
             (slower; the kill-and-resume test uses them).
+        build_model: callable `() -> model`, gin-configured (`configurables.build_model`).
+        build_optimizer: callable `(global_batch_size) -> optimizer`, likewise.
 
     Returns:
         dict: the summary written to summary.json.
@@ -98,17 +108,17 @@ def train(
     # Non-chief workers write into a temporary folder (deleted at the end).
     chief_workdir, workdir = workdir, distribute.output_dir(workdir, distribution)
     keras.utils.set_random_seed(seed)
-    if deterministic_ops and keras.backend.backend() == "tensorflow":
-        from vrnn_tf.backends import tf_train_step
-
-        tf_train_step.enable_determinism()
+    if deterministic_ops:
+        distribute.enable_deterministic_ops()
     # The data before the model: a folder without training files fails before the (slow) build.
-    sequence_length = configurables.model_setting("context_frames") + future_frames
+    sequence_length = gin_settings.bound_argument(build_model, "context_frames") + future_frames
     dataset("train", sequence_length)
     test_data = inputs.evaluation_batches(
         dataset(eval_split, sequence_length), eval_sequences, batch_size
     )
-    model = build_compiled_model(distribution, xla, batch_size, run_eagerly)
+    with distribution.scope():
+        model = build_model()
+        compile_model(model, build_optimizer(global_batch_size=batch_size), xla, run_eagerly)
     write_run_description(workdir, model, distribution, batch_size, xla)
     summary = start_or_resume(model, chief_workdir, workdir, test_data)
 
@@ -161,18 +171,14 @@ def check_intervals(steps, log_every, checkpoint_every):
             )
 
 
-def build_compiled_model(distribution, xla, batch_size, run_eagerly):
-    """The gin-configured model and optimizer, built under `distribution` and compiled as
-    `xla` (`distribute.plan_xla`) says."""
-    with distribution.scope():
-        model = configurables.build_model()
-        model.compile(
-            optimizer=configurables.build_optimizer(global_batch_size=batch_size),
-            jit_compile=xla.jit_compile,
-            replica_jit_compile=xla.replica_jit_compile,
-            run_eagerly=run_eagerly,
-        )
-    return model
+def compile_model(model, optimizer, xla, run_eagerly):
+    """`model.compile` with `optimizer`, where `xla` (`distribute.plan_xla`) says."""
+    model.compile(
+        optimizer=optimizer,
+        jit_compile=xla.jit_compile,
+        replica_jit_compile=xla.replica_jit_compile,
+        run_eagerly=run_eagerly,
+    )
 
 
 def write_run_description(workdir, model, distribution, batch_size, xla):
@@ -238,7 +244,7 @@ def write_outputs(model, workdir, test_data, future_frames, samples, summary, ex
 
     `samples`: dict of `sequences` (test clips shown), `per_sequence` and `seed`.
     """
-    clips, actions = inputs.split_batch(inputs.first_videos(test_data, samples["sequences"]))
+    clips, actions = batch_layout.split_batch(inputs.first_videos(test_data, samples["sequences"]))
     context = clips[:, : model.context_frames]
     samples = sampling.sample_once(
         model, context, future_frames, samples["per_sequence"], samples["seed"], actions
@@ -248,13 +254,9 @@ def write_outputs(model, workdir, test_data, future_frames, samples, summary, ex
     files.write_json(os.path.join(workdir, "summary.json"), summary)
     print(f"Wrote {os.path.join(workdir, 'samples.png')} and summary.json.", flush=True)
     if export and keras.backend.backend() == "tensorflow":
-        from vrnn_tf import export as export_lib  # imports TensorFlow: not on the JAX box
-
-        saved_model = os.path.join(workdir, "saved_model")
-        export_lib.export_saved_model(
-            model, saved_model, gin.operative_config_str(), summary["steps"]
-        )
-        print(f"Exported the model to {saved_model}.", flush=True)
+        path = os.path.join(workdir, "saved_model")
+        saved_model.export_saved_model(model, path, gin.operative_config_str(), summary["steps"])
+        print(f"Exported the model to {path}.", flush=True)
     elif export:
         logging.warning("train.export: a SavedModel needs the TensorFlow backend; not exported.")
 

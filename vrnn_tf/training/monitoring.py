@@ -21,6 +21,7 @@ import os
 import keras
 from absl import logging
 
+from vrnn_tf import batch_layout
 from vrnn_tf.analysis import kl_analysis
 from vrnn_tf.analysis import visualize
 from vrnn_tf.data import inputs
@@ -125,7 +126,7 @@ class PriorSamples(_EveryNSteps):
 
     def __init__(self, writer, clips, every, samples_per_clip, seed):
         super().__init__(writer, every)
-        self.clips, self.actions = inputs.split_batch(clips)
+        self.clips, self.actions = batch_layout.split_batch(clips)
         self.samples_per_clip = samples_per_clip
         self.seed = seed
 

@@ -110,3 +110,19 @@ def load_model(workdir, step=None, gin_files=(), gin_bindings=(), skip_unknown=F
         return model, checkpoints.restore_latest(model, workdir)
     model.load_weights(found[step])
     return model, step
+
+
+def load_trained_model(workdir, step=None):
+    """The model of a training workdir with a checkpoint's weights.
+
+    Args:
+        workdir: str. A `vrnn_tf.train` workdir (config.gin, checkpoints/).
+        step: int or None (the newest checkpoint).
+
+    Returns:
+        `(model, step, gin_config)`: `gin_config` is the run's config.gin, kept in the export.
+    """
+    # The training and data bindings are not needed to rebuild the model.
+    model, step = load_model(workdir, step, skip_unknown=True)
+    with open(os.path.join(workdir, CONFIG_NAME)) as f:
+        return model, step, f.read()

@@ -1,4 +1,4 @@
-"""Reloading a training run (`vrnn_tf.training.workdirs`): its config and a checkpoint.
+"""Reloading a training run (`vrnn_tf.workdirs`): its config and a checkpoint.
 
 Each bad workdir is refused before the model is built. Loading real
 checkpoints is covered where it is used: tests/test_export.py,
@@ -11,8 +11,9 @@ import gin
 import pytest
 
 from vrnn_tf import configurables
+from vrnn_tf import gin_settings
+from vrnn_tf import workdirs
 from vrnn_tf.training import checkpoints
-from vrnn_tf.training import workdirs
 
 from conftest import TINY_MODEL_GIN
 
@@ -50,8 +51,8 @@ def test_the_config_is_reparsed_with_bindings_after_it(run_without_checkpoint):
         run_without_checkpoint, gin_bindings=["build_model.context_frames = 3"]
     )
     assert [step for step, _ in found] == [2, 4]
-    assert configurables.bound_argument(configurables.build_model, "image_size") == 16
-    assert configurables.bound_argument(configurables.build_model, "context_frames") == 3
+    assert gin_settings.bound_argument(configurables.build_model, "image_size") == 16
+    assert gin_settings.bound_argument(configurables.build_model, "context_frames") == 3
     with pytest.raises(ValueError, match="Cannot parse .*config.gin with bindings"):
         workdirs.parse_config(run_without_checkpoint, gin_bindings=["no_such.thing = 1"])
     # Unknown configurables can be skipped (an export needs only the model's).
