@@ -1,4 +1,4 @@
-"""The GPU check: every GPU figure of docs/PERFORMANCE.md in one command, in under 8 minutes.
+"""The GPU check: every GPU figure of docs/PERFORMANCE.md in one command, in under 10 minutes.
 
 On the GPU box (JAX with CUDA, Python 3.12, no TensorFlow, no package index),
 from the repository root, with the wheels of `.whl/` brought along (`carry`)::
@@ -26,6 +26,8 @@ past its budget is stopped; its JSON line says which, and the rest go on:
 4. `train_cli`: `python -m vrnn_tf.train` for 100 steps of batch 32 on
    `synthetic_dataset` (mixed_bfloat16, checkpoints at 50 and 100): the real
    entry point; steady sequences/s from its second log line.
+5-7. `svglp_train_bf16`, `svglp_train_f32`, `svglp_sampling`: parts 1-3 for the baseline,
+   SVG-LP on BAIR (`gin/svglp_bair.gin`, the release's VGG 64x64), at the same sizes.
 
 Every child runs with TensorFlow unimportable (`bench/without_tensorflow.py`),
 as on the box, so that a run here fails where the box would. The children share
@@ -79,42 +81,54 @@ def define_flags(flag_values):
 
 def parts(dry_run, workdir):
     """[(name, budget s, argv after the interpreter, how to read its result)] in order."""
-    gin = [f"--gin_file={settings.GIN_FILE}"] + [
-        f"--gin_bindings={b}" for b in (settings.DRY_RUN_BINDINGS if dry_run else [])
-    ]
     size = settings.DRY_RUN_SIZES if dry_run else settings.SIZES
     budgets = settings.DRY_RUN_BUDGETS if dry_run else settings.BUDGETS
     batch = size["batch_size"]
-    train = ["bench/train_step.py", *gin, f"--batch_size={batch}", "--json"]
-    train += [f"--steps={size['steps']}", f"--warmup={size['warmup']}"]
-    sample = ["bench/sample.py", *gin, "--precision=mixed_bfloat16", "--json"]
-    sample += [
-        f"--{name}={size[name]}"
-        for name in ("num_contexts", "num_samples", "num_future", "contexts_per_call")
-    ]
+    argv_and_reader = {}
+    for prefix, gin_file, toy in (
+        ("", settings.GIN_FILE, settings.DRY_RUN_BINDINGS),
+        ("svglp_", settings.SVG_GIN_FILE, settings.SVG_DRY_RUN_BINDINGS),
+    ):
+        gin = [f"--gin_file={gin_file}"] + [f"--gin_bindings={b}" for b in (toy if dry_run else [])]
+        train = ["bench/train_step.py", *gin, f"--batch_size={batch}", "--json"]
+        train += [f"--steps={size['steps']}", f"--warmup={size['warmup']}"]
+        sample = ["bench/sample.py", *gin, "--precision=mixed_bfloat16", "--json"]
+        sample += [
+            f"--{name}={size[name]}"
+            for name in ("num_contexts", "num_samples", "num_future", "contexts_per_call")
+        ]
+        argv_and_reader[f"{prefix}train_bf16"] = (
+            train + ["--precision=mixed_bfloat16"],
+            training_result,
+        )
+        argv_and_reader[f"{prefix}train_f32"] = (train + ["--precision=float32"], training_result)
+        argv_and_reader[f"{prefix}sampling"] = (sample, sampling_result)
+        if not prefix:
+            argv_and_reader["train_cli"] = (
+                cli_command(gin, workdir, size),
+                lambda log: cli_result(workdir, batch),
+            )
+    return [(name, budgets[name], *argv_and_reader[name]) for name in settings.PARTS]
+
+
+def cli_command(gin, workdir, size):
+    """`python -m vrnn_tf.train` on `synthetic_dataset` for the sizes' steps, mixed_bfloat16."""
     log_every = size["cli_log_every"]
-    cli = ["-m", "vrnn_tf.train", *gin, f"--workdir={workdir}"] + [
+    return ["-m", "vrnn_tf.train", *gin, f"--workdir={workdir}"] + [
         f"--gin_bindings={b}"
         for b in (
             "train.dataset = @synthetic_dataset",
-            f"train.batch_size = {batch}",
+            f"train.batch_size = {size['batch_size']}",
             f"train.steps = {size['cli_steps']}",
             f"train.log_every = {log_every}",
             f"train.checkpoint_every = {log_every}",
-            f"train.eval_sequences = {batch}",
+            f"train.eval_sequences = {size['batch_size']}",
             "train.eval_every = 0",
             "train.sample_every = 0",
             "train.sample_sequences = 1",
             "build_model.precision = 'mixed_bfloat16'",
         )
     ]
-    argv_and_reader = dict(
-        train_bf16=(train + ["--precision=mixed_bfloat16"], training_result),
-        train_f32=(train + ["--precision=float32"], training_result),
-        sampling=(sample, sampling_result),
-        train_cli=(cli, lambda log: cli_result(workdir, batch)),
-    )
-    return [(name, budgets[name], *argv_and_reader[name]) for name in settings.PARTS]
 
 
 def last_json(log):

@@ -84,6 +84,28 @@ build_model.seed = 1
 """
 
 # Its data: one 8x8 digit moving on 16x16 frames.
+# A tiny SVG-LP on the tiny model's frames: 16x16 (two DCGAN stages), 1 channel.
+TINY_SVG_GIN = """
+build_model.architecture = 'svg_lp'
+build_model.image_size = 16
+build_model.image_channels = 1
+build_model.context_frames = 2
+build_model.likelihood = 'mse'
+build_model.beta = 1e-4
+build_model.seed = 1
+svg_lp.codec = 'dcgan'
+svg_lp.stage_channels = (4, 8)
+svg_lp.stage_layers = (1, 1)
+svg_lp.g_dim = 8
+svg_lp.z_dim = 3
+svg_lp.rnn_size = 8
+build_optimizer.base_learning_rate = 0.002
+build_optimizer.peak_learning_rate = 0.002
+build_optimizer.beta_1 = 0.9
+build_optimizer.beta_2 = 0.999
+build_optimizer.weight_decay = 0.0
+"""
+
 TINY_SMMNIST_GIN = """
 train.dataset = @smmnist_dataset
 smmnist_dataset.image_size = 16
@@ -235,6 +257,7 @@ def jax_report(tmp_path_factory):
             os.path.join(REPO, "tests", "jax_checks.py"),
             TINY_MODEL_GIN,
             TINY_EVAL_GIN,
+            TINY_SVG_GIN,
             folder,
         ],
         env=env,

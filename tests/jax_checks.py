@@ -1,6 +1,6 @@
 """Checks that need the JAX backend, run once per test session in one subprocess (JAX's start-up
 compiles every variable initialiser, ~30 s on 2 cores): `python tests/jax_checks.py GIN EVAL_GIN
-DIR` prints one JSON report, read by the `jax_report` fixture (tests/conftest.py) for
+SVG_GIN DIR` prints one JSON report, read by the `jax_report` fixture (tests/conftest.py) for
 tests/test_jax_backend.py and tests/test_sampling.py; the evaluation's outputs go into DIR.
 """
 
@@ -105,6 +105,9 @@ def data_parallel_steps(initial, trained):
         devices=distribute.num_replicas(distribution),
         moved=max(float(np.abs(a - b).max()) for a, b in zip(trained, initial)),
         difference=max(float(np.abs(a - b).max()) for a, b in zip(weights, trained)),
+        # Entries further than 1e-5 from the one-device update, over all entries.
+        mismatched=sum(int((np.abs(a - b) > 1e-5).sum()) for a, b in zip(weights, trained))
+        / sum(a.size for a in trained),
     )
 
 
@@ -237,7 +240,36 @@ def xla_flops(layer, shape):
     return cost["flops"]
 
 
-def main(gin_text, eval_gin, folder):
+def svg_lp_steps(svg_gin):
+    """SVG-LP on JAX: two jitted training steps (BatchNorm's moving statistics are state the
+    stateless step must carry back), then the compiled Sampler."""
+    gin.clear_config()
+    gin.parse_config(svg_gin)
+    model = vrnn_tf.build_model()
+    compile_for_two_steps(model)
+    moving = [v for v in model.non_trainable_variables if "moving_mean" in v.path]
+    before = [np.array(v) for v in model.trainable_weights + moving]
+    history = model.fit(TRAINING_VIDEOS, batch_size=2, epochs=1, verbose=0).history
+    after = [np.array(v) for v in model.trainable_weights + moving]
+    changed = [not np.array_equal(a, b) for a, b in zip(after, before)]
+    context = TRAINING_VIDEOS[:2, :2]
+    sampler = sampling.Sampler(model, 3, 2)
+    futures, again = (np.asarray(sampler(context, seed=4)) for _ in range(2))
+    gin.clear_config()
+    return dict(
+        loss=[float(v) for v in history["loss"]],
+        steps=int(model.training_step.numpy()),
+        trainable_moved=sum(changed[: len(model.trainable_weights)]),
+        trainable=len(model.trainable_weights),
+        moving_means_moved=sum(changed[len(model.trainable_weights) :]),
+        moving_means=len(moving),
+        sample_shape=list(futures.shape),
+        same_seed_diff=float(np.abs(futures - again).max()),
+        in_range=bool(futures.min() >= 0 and futures.max() <= 1),
+    )
+
+
+def main(gin_text, eval_gin, svg_gin, folder):
     assert keras.backend.backend() == "jax", keras.backend.backend()
     gin.parse_config(gin_text)
     model = vrnn_tf.build_model()
@@ -246,7 +278,7 @@ def main(gin_text, eval_gin, folder):
     report = dict(training=training, data_parallel=data_parallel_steps(initial, trained))
     gin.parse_config("build_model.action_dim = 2")
     report["actions"] = action_model(vrnn_tf.build_model())
-    gin.clear_config()
+    report["svg_lp"] = svg_lp_steps(svg_gin)
     gin.parse_config(eval_gin)  # 32x32 frames: LPIPS needs 31x31
     model = vrnn_tf.build_model()
     report.update(

@@ -258,6 +258,7 @@ train.export = True
 )
 
 
+@pytest.mark.slow  # the action model end to end through four commands: `make test-all`
 def test_an_action_model_trains_exports_predicts_and_evaluates_on_true_actions(tmp_path):
     workdir = str(tmp_path / "run")
     os.makedirs(workdir)

@@ -200,6 +200,7 @@ def test_a_saved_model_evaluates_like_its_checkpoint(tiny_workdir, tmp_path):
         model_evaluation.evaluate(workdir, saved_model=export_path)
 
 
+@pytest.mark.slow  # a benchmark's equivalence, not the library's: `make test-all`
 def test_the_benchmark_of_the_python_loop_evaluates_what_evaluate_does(tiny_workdir, tmp_path):
     """bench/evaluation.py --python_loop (the before of docs/PERFORMANCE.md's protocol times)
     draws the Sampler's futures with generate's loop: the same scores as vrnn_tf.evaluate."""

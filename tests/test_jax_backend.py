@@ -23,8 +23,12 @@ def test_data_parallel_over_two_devices_equals_one_device(jax_report):
     report = jax_report["data_parallel"]
     assert report["devices"] == 2
     assert report["moved"] > 1e-4
-    # Float32 sums in another order; AdamW's normalised steps at lr 1e-3, twice.
-    assert report["difference"] < 1e-5
+    # Float32 sums in another order. Adam normalises each update, so an entry whose gradient
+    # is near 0 can move by up to lr per step in either run (seen: 8.6e-5 in one of four
+    # runs): a handful of entries may differ, none by more than the two steps' 2e-3. A wrong
+    # sharding moves nearly every entry.
+    assert report["mismatched"] < 1e-3, report
+    assert report["difference"] < 2e-3
 
 
 def test_a_nan_step_is_skipped_on_jax(jax_report):
@@ -55,3 +59,14 @@ def test_adam_l2_matches_torch_adam_on_jax(jax_report):
     report = jax_report["adam_l2"]
     assert report["max_error_over_scale"] < 1e-6
     assert report["moved"] > 0
+
+
+def test_svg_lp_trains_and_samples_on_jax(jax_report):
+    # Every weight moves, and so does every BatchNorm's moving mean: Keras's stateless JAX
+    # step hands the non-trainable state back.
+    report = jax_report["svg_lp"]
+    assert report["steps"] == 2 and all(np.isfinite(report["loss"]))
+    assert report["trainable_moved"] == report["trainable"]
+    assert report["moving_means_moved"] == report["moving_means"] > 0
+    assert report["sample_shape"] == [2, 2, 3, 16, 16, 1]
+    assert report["same_seed_diff"] == 0.0 and report["in_range"]

@@ -9,12 +9,13 @@ import sys
 import gin
 import pytest
 
+from data_prep import command_line
 from vrnn_tf import configurables
+from vrnn_tf import train
 from vrnn_tf.training import callbacks
 
 from conftest import REPO
 from conftest import TINY_RUN_GIN
-from conftest import run_cli
 
 
 def test_trains_writes_outputs_and_resumes(tmp_path, capsys):
@@ -56,41 +57,57 @@ def test_trains_writes_outputs_and_resumes(tmp_path, capsys):
     gin.clear_config()
 
 
-def test_bair_without_data_says_where_it_looked(tmp_path):
-    result = run_cli(
+def execute_train(capsys, *args):
+    """`python -m vrnn_tf.train *args` in this process (`command_line.execute`, as `run`
+    runs it) -> (exit status, stdout, stderr)."""
+    try:
+        status = command_line.execute(train.main, train.define_flags, list(args))
+    finally:
+        gin.clear_config()
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_bair_without_data_says_where_it_looked(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    status, _, err = execute_train(
+        capsys,
         "--gin_file=gin/bair_hier.gin",
         f"--workdir={tmp_path}",
         f"--gin_bindings=bair_dataset.data_dir='{tmp_path}/nowhere'",
     )
-    assert result.returncode == 2
-    assert f"{tmp_path}/nowhere" in result.stderr
-    assert "bair_dataset.data_dir" in result.stderr
+    assert status == command_line.EXIT_USAGE
+    assert f"{tmp_path}/nowhere" in err and "bair_dataset.data_dir" in err
 
 
-def test_unknown_gin_binding_is_a_clear_error(tmp_path):
-    result = run_cli(
-        "--gin_file=gin/demo.gin", f"--workdir={tmp_path}", "--gin_bindings=train.stepz = 3"
+def test_unknown_gin_binding_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    status, _, err = execute_train(
+        capsys, "--gin_file=gin/demo.gin", f"--workdir={tmp_path}", "--gin_bindings=train.stepz = 3"
     )
-    assert result.returncode == 2
-    assert "Bad gin configuration" in result.stderr and "stepz" in result.stderr
+    assert status == command_line.EXIT_USAGE
+    assert "Bad gin configuration" in err and "stepz" in err
 
 
-def test_xla_with_an_eager_step_is_refused_naming_both_settings(tmp_path):
-    result = run_cli(
+def test_xla_with_an_eager_step_is_refused_naming_both_settings(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    status, out, err = execute_train(
+        capsys,
         "--gin_file=gin/demo.gin",
         f"--workdir={tmp_path}",
         "--strategy=mirrored",
         "--gin_bindings=train.jit_compile = True",
         "--gin_bindings=train.run_eagerly = True",
     )
-    assert result.returncode == 2  # a usage error, before the build
-    assert "train.jit_compile = True cannot hold with train.run_eagerly = True" in result.stderr
-    assert "Model:" not in result.stdout
+    assert status == command_line.EXIT_USAGE  # a usage error, before the build
+    assert "train.jit_compile = True cannot hold with train.run_eagerly = True" in err
+    assert "Model:" not in out
 
 
-def test_missing_workdir_is_a_clear_error():
-    result = run_cli("--gin_file=gin/demo.gin")
-    assert result.returncode == 2 and "--workdir is required" in result.stderr
+def test_missing_workdir_is_a_clear_error(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    status, _, err = execute_train(capsys, "--gin_file=gin/demo.gin")
+    assert status == command_line.EXIT_USAGE and "--workdir is required" in err
 
 
 @pytest.mark.parametrize(

@@ -49,12 +49,29 @@ def build(path, bindings=()):
     return configurables.build_model()
 
 
+def params(layer, variables="weights"):
+    return sum(int(v.numpy().size) for v in getattr(layer, variables))
+
+
+def svg_breakdown(model):
+    """SVG-LP's parts, trainable (the release's count) and BatchNorm's moving statistics."""
+    parts = [
+        (name, params(getattr(model, name), "trainable_weights"))
+        for name in ("encoder", "decoder", "frame_predictor", "posterior", "prior")
+    ]
+    moving = params(model.encoder, "non_trainable_weights")
+    moving += params(model.decoder, "non_trainable_weights")
+    parts.append(("BatchNorm moving means and variances (not trainable)", moving))
+    own = model.count_params() - sum(n for _, n in parts)
+    if own:
+        parts.append(("the step counter `training_step` (not trainable)", own))
+    return parts
+
+
 def breakdown(model):
     """[(part, parameters)] covering every parameter of the model exactly once."""
-
-    def params(layer):
-        return sum(int(v.numpy().size) for v in layer.weights)
-
+    if not hasattr(model, "hierarchy"):
+        return svg_breakdown(model)
     renderer_init = sum(params(net) for net in model.renderer.init_states if net is not None)
     parts = [
         ("encoder", params(model.encoder)),

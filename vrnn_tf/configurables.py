@@ -5,8 +5,10 @@ gin files bind the arguments of what this module registers:
 - the layers, `frame_encoder`, `latent_hierarchy` and `renderer` (`frame_encoder.stage_channels
   = (...)`): Keras 3 layers break under `@gin.configurable`, so the classes are registered with
   `gin.external_configurable`;
+- SVG-LP's settings, `svg_lp` (`svg_lp.codec = 'vgg'`);
 - the builders of the model and the optimizer, `build_model` and `build_optimizer`, defined
-  here (`build_model.beta = 1.0`); defaults are the paper's BAIR 64x64 "1-8-32" model;
+  here (`build_model.beta = 1.0`, `build_model.architecture = 'svg_lp'`); defaults are the
+  paper's BAIR 64x64 "1-8-32" model;
 - the datasets (`train.dataset = @smmnist_dataset`, `smmnist_dataset.image_size = 32`);
 - the training run, `train` (`vrnn_tf.training.loop.train` with these builders).
 
@@ -30,7 +32,9 @@ from vrnn_tf.layers import FrameEncoder
 from vrnn_tf.layers import LatentHierarchy
 from vrnn_tf.layers import Renderer
 from vrnn_tf.model import HierarchicalVRNN
+from vrnn_tf.svg_lp import SVGLP
 from vrnn_tf.training import loop
+from vrnn_tf.video_model import VideoPredictionModel
 
 # The three components are configured directly by their constructor
 # arguments (`frame_encoder.stage_channels = ...`); their defaults live in the
@@ -57,17 +61,48 @@ DATASETS = {
 
 PRECISIONS = ("float32", "mixed_bfloat16")
 
-
-# build_model's defaults are HierarchicalVRNN's: written once, in the constructor.
+# build_model's defaults are VideoPredictionModel's: written once, in the constructor.
 _MODEL_DEFAULTS = {
     name: parameter.default
-    for name, parameter in inspect.signature(HierarchicalVRNN.__init__).parameters.items()
+    for name, parameter in inspect.signature(VideoPredictionModel.__init__).parameters.items()
     if parameter.default is not inspect.Parameter.empty
 }
 
 
+# SVG-LP's own settings (`svg_lp.codec = 'vgg'`, `svg_lp.z_dim = 64`): the arguments of
+# `SVGLP` that `build_model` does not set.
+svg_lp = gin.external_configurable(
+    trainable.trainable(SVGLP),
+    name="svg_lp",
+    module="vrnn_tf",
+    denylist=list(_MODEL_DEFAULTS),
+)
+
+
+def _hierarchical_vrnn(image_channels, precision, **settings):
+    return trainable.trainable(HierarchicalVRNN)(
+        frame_encoder(name="encoder", dtype=precision),
+        latent_hierarchy(name="hierarchy", dtype=precision),
+        renderer(image_channels=image_channels, name="renderer", dtype=precision),
+        image_channels=image_channels,
+        name="hierarchical_vrnn",
+        dtype=precision,
+        **settings,
+    )
+
+
+def _svg_lp(image_channels, precision, **settings):
+    return svg_lp(image_channels=image_channels, name="svg_lp", dtype=precision, **settings)
+
+
+# The models `build_model.architecture` names; their own settings are bound on their parts
+# (`latent_hierarchy.*`, `renderer.*`, ... or `svg_lp.*`).
+ARCHITECTURES = {"hierarchical_vrnn": _hierarchical_vrnn, "svg_lp": _svg_lp}
+
+
 @gin.configurable
 def build_model(
+    architecture="hierarchical_vrnn",
     image_size=_MODEL_DEFAULTS["image_size"],
     image_channels=_MODEL_DEFAULTS["image_channels"],
     context_frames=_MODEL_DEFAULTS["context_frames"],
@@ -78,35 +113,38 @@ def build_model(
     action_dim=_MODEL_DEFAULTS["action_dim"],
     precision="float32",
 ):
-    """The `HierarchicalVRNN` of the parsed gin configuration, built (weights exist).
+    """The model of the parsed gin configuration, built (weights exist).
 
     Args:
+        architecture: "hierarchical_vrnn" (the paper's model; defaults: its BAIR 64x64
+            "1-8-32") or "svg_lp" (the paper's baseline, `vrnn_tf.svg_lp.SVGLP`).
         image_size, image_channels, context_frames, likelihood, beta,
-            beta_warmup_steps, seed, action_dim: `HierarchicalVRNN`'s (defaults: its
-            own; `action_dim = 4` conditions BAIR's model on the robot's actions).
+            beta_warmup_steps, seed, action_dim: `VideoPredictionModel`'s (defaults: its
+            own; `action_dim = 4` conditions BAIR's hierarchical model on the robot's actions).
         precision: "float32", or "mixed_bfloat16": bfloat16 activations and
             float32 variables; the Gaussians' parameters, the KL, the
-            likelihood and GroupNorm's statistics stay float32.
+            likelihood and the normalisations' statistics stay float32.
     """
+    if architecture not in ARCHITECTURES:
+        raise ValueError(
+            f"build_model.architecture = {architecture!r}; choose one of "
+            f"{', '.join(ARCHITECTURES)}."
+        )
     if precision not in PRECISIONS:
         raise ValueError(
             f"build_model.precision = {precision!r}; choose one of {', '.join(PRECISIONS)} "
             "(float16 would need loss scaling; bfloat16 does not)."
         )
-    model = trainable.trainable(HierarchicalVRNN)(
-        frame_encoder(name="encoder", dtype=precision),
-        latent_hierarchy(name="hierarchy", dtype=precision),
-        renderer(image_channels=image_channels, name="renderer", dtype=precision),
+    model = ARCHITECTURES[architecture](
+        image_channels,
+        precision,
         image_size=image_size,
-        image_channels=image_channels,
         context_frames=context_frames,
         likelihood=likelihood,
         beta=beta,
         beta_warmup_steps=beta_warmup_steps,
         seed=seed,
         action_dim=action_dim,
-        name="hierarchical_vrnn",
-        dtype=precision,
     )
     model.build()
     return model

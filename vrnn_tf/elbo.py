@@ -1,4 +1,4 @@
-"""The negative ELBO of the hierarchical VRNN, in one place (paper eq. 5).
+"""The negative ELBO of the library's models, in one place (paper eq. 5).
 
     -ELBO(video) = sum_t [ reconstruction(x_t)
                            + beta * sum_l KL(q(z_t^l | ...) || p(z_t^l | ...)) ]
@@ -6,7 +6,8 @@
 summed over pixels, the predicted time steps and levels, per video. KLs are
 analytic, in nats. The `reconstruction` term is what the paper and its
 release optimise: "l1" sums |x - mean| (the release's default, paper Tables
-1-2), "l2" sums (x - mean)^2 and "bernoulli" is the binary cross-entropy.
+1-2), "l2" sums (x - mean)^2 and "bernoulli" is the binary cross-entropy; "mse" is
+SVG-LP's loss, the mean of (x - mean)^2 over a frame's pixels, summed over frames.
 Only "bernoulli" is a negative log-likelihood in nats; "l1" and "l2" are
 negative log-likelihoods of a Laplace of scale 1 / a Gaussian of variance 1/2
 up to a constant per pixel (log 2, log(pi)/2), so their "-ELBO" is the paper's
@@ -18,7 +19,7 @@ from keras import ops
 
 from vrnn_tf import distributions
 
-LIKELIHOODS = ("l1", "l2", "bernoulli")
+LIKELIHOODS = ("l1", "l2", "bernoulli", "mse")
 
 
 def check_likelihood(likelihood):
@@ -51,10 +52,12 @@ def reconstruction_term(likelihood, logits, target):
         per_pixel = ops.softplus(logits) - target * logits
     elif likelihood == "l1":
         per_pixel = ops.abs(ops.sigmoid(logits) - target)
-    elif likelihood == "l2":
+    elif likelihood in ("l2", "mse"):
         per_pixel = ops.square(ops.sigmoid(logits) - target)
     else:
         check_likelihood(likelihood)
+    if likelihood == "mse":  # SVG-LP's nn.MSELoss per frame: the mean over its pixels
+        return ops.sum(ops.mean(per_pixel, axis=(2, 3, 4)), axis=1)
     return ops.sum(per_pixel, axis=(1, 2, 3, 4))
 
 
@@ -62,15 +65,17 @@ def kl_per_level(posterior, prior):
     """Per-video KL of each level, summed over time, space and channels.
 
     Args:
-        posterior, prior: lists per level of `(mean, scale)`, each `[B, T, R, R, Z]`.
+        posterior, prior: lists per level of `(mean, scale)`, each `[B, T, R, R, Z]`
+            (or `[B, T, Z]`, a level without space).
 
     Returns:
         list of float32 `[B]`.
     """
-    return [
-        ops.sum(distributions.gaussian_kl(q_mean, q_scale, p_mean, p_scale), axis=(1, 2, 3, 4))
+    kls = [
+        distributions.gaussian_kl(q_mean, q_scale, p_mean, p_scale)
         for (q_mean, q_scale), (p_mean, p_scale) in zip(posterior, prior)
     ]
+    return [ops.sum(kl, axis=tuple(range(1, len(kl.shape)))) for kl in kls]
 
 
 def elbo_terms(likelihood, logits, target, posterior, prior):

@@ -1,7 +1,7 @@
 """Ancestral sampling: the one loop behind `generate`, `Sampler` and the SavedModel's `predict`.
 
-`sample_futures` starts from the context (`HierarchicalVRNN.start_generation`)
-and runs `HierarchicalVRNN.generation_step` once per predicted frame. The
+`sample_futures` starts from the context (the model's `start_generation`)
+and runs its `generation_step` once per predicted frame. The
 loop is the backend's own, so that it compiles as one loop rather than being
 unrolled: a `lax.scan` on JAX, a `tf.while_loop` on TensorFlow (eager, in a
 `tf.function` and in the SavedModel, whose `num_future` is a tensor), a
@@ -31,7 +31,7 @@ def sample_futures(model, context, num_future, num_samples=1, seed=None, actions
     """Samples `num_samples` futures per context from the prior, one step per frame.
 
     Args:
-        model: a built `HierarchicalVRNN`.
+        model: a built `VideoPredictionModel`.
         context: float `[B, >= context_frames, H, W, C]` in [0, 1]; its first
             `context_frames` frames are read.
         num_future: int (or int32 scalar tensor on TensorFlow). Frames to predict.
@@ -48,15 +48,12 @@ def sample_futures(model, context, num_future, num_samples=1, seed=None, actions
     # A tensor `num_future` (the SavedModel's) is checked by the caller.
     transitions = model.context_frames + num_future - 1 if isinstance(num_future, int) else None
     model.check_actions(actions, transitions, "the actions")
-    state = model.start_generation(context, num_samples)
-    rows = ops.shape(context)[0] * num_samples
     if seed is None or isinstance(seed, keras.random.SeedGenerator):
         generator = model.noise_seed if seed is None else seed
         seed = keras.random.randint((), 0, 2**31 - 1, seed=generator, dtype="int32")
-    shapes = [
-        (rows, 1, r, r, z)
-        for r, z in zip(model.hierarchy.resolutions, model.hierarchy.latent_channels)
-    ]
+    state = model.start_generation(context, num_samples, seed)
+    rows = ops.shape(context)[0] * num_samples
+    shapes = [(rows, 1) + tuple(shape) for shape in model.latent_shapes]
 
     step_actions = None
     if actions is not None:  # time-major [F, B * S, 1, A], sample-major within a context
@@ -137,7 +134,7 @@ class Sampler:
     every call with the same context shape: the seed is an argument.
 
     Args:
-        model: a built `HierarchicalVRNN`.
+        model: a built `VideoPredictionModel`.
         num_future: int. Frames to predict.
         num_samples: int. Futures per context.
         seed: int.

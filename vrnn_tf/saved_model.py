@@ -33,9 +33,9 @@ import tensorflow as tf
 
 from data_prep import command_line
 from data_prep import files
-from vrnn_tf import model as model_lib
 from vrnn_tf import nonfinite
 from vrnn_tf import sampling
+from vrnn_tf import video_model
 
 METADATA_FILE = "vrnn_tf_export.json"
 FORMAT = "vrnn_tf.export/1"
@@ -45,7 +45,7 @@ def predict_function(model):
     """The `predict` endpoint of `model`, a plain function for `tf.function`.
 
     Args:
-        model: a built `HierarchicalVRNN` with 1 or 3 image channels.
+        model: a built `VideoPredictionModel` with 1 or 3 image channels.
 
     Returns:
         `predict(context, num_future, num_samples, seed)`: context float32
@@ -141,7 +141,7 @@ def export_saved_model(model, path, gin_config="", step=None):
     is an error.
 
     Args:
-        model: a built `HierarchicalVRNN` (TensorFlow backend).
+        model: a built `VideoPredictionModel` (TensorFlow backend).
         path: str. The export folder.
         gin_config: str. The model's gin config, kept in the metadata.
         step: int or None. The training step of the weights.
@@ -196,7 +196,7 @@ def export_saved_model(model, path, gin_config="", step=None):
 
 
 class ExportedModel:
-    """A `vrnn_tf.export` SavedModel with the `generate` of `HierarchicalVRNN`.
+    """A `vrnn_tf.export` SavedModel with the model's `generate`.
 
     Needs TensorFlow only; gray models get gray RGB context and give back one
     channel, as the data pipelines yield it.
@@ -219,7 +219,7 @@ class ExportedModel:
             context = np.repeat(context, 3, axis=-1)
         counts = (int(num_future), int(num_samples), int(seed))
         transitions = self.context_frames + int(num_future) - 1
-        model_lib.check_actions(self.action_dim, actions, transitions, "the actions")
+        video_model.check_actions(self.action_dim, actions, transitions, "the actions")
         if not self.action_dim:
             futures = self._exported.predict(context, *counts)
         else:

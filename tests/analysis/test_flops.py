@@ -57,3 +57,23 @@ def test_training_step_is_three_forward_passes_and_scales_with_batch(tiny_config
         model, 6
     )
     assert per_frame > flops.generation_flops_per_frame(model)  # posteriors add work
+
+
+def brute_force_strided_macs(in_size, kernel, stride, pad, c_in, c_out):
+    """A strided convolution with zero padding: count the taps that land on the input."""
+    out_size = (in_size + 2 * pad - kernel) // stride + 1
+    taps = 0
+    for oy, ox, ky, kx in itertools.product(
+        range(out_size), range(out_size), range(kernel), range(kernel)
+    ):
+        iy, ix = oy * stride + ky - pad, ox * stride + kx - pad
+        if 0 <= iy < in_size and 0 <= ix < in_size:
+            taps += 1
+    return taps * c_in * c_out
+
+
+def test_svg_lp_counts_its_strided_convolutions_and_lstms():
+    for n in (8, 16, 64):
+        assert flops.strided_conv_flops(n, 3, 5) == 2 * brute_force_strided_macs(n, 4, 2, 1, 3, 5)
+    # The release's cell: 2 x (in + H) x 4H multiply-adds; embedding and head around it.
+    assert flops.lstm_step_flops(10, 8, 2, 6) == 2 * (10 * 8 + 2 * (16 * 32) + 8 * 6)

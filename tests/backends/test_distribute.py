@@ -273,6 +273,8 @@ def assert_same_training(weights, metrics, reference):
         )
 
 
+# The no-XLA mirrored loop: `make test-all` (CI runs the XLA one, what GPUs get by default).
+@pytest.mark.slow
 def test_mirrored_training_equals_one_device_and_resumes_on_one(one_device_run, tmp_path, capsys):
     # The loop as a two-GPU user runs it: held-out callbacks and the export included.
     workdir = tmp_path / "mirrored"

@@ -33,9 +33,7 @@ def gradient_norm(model, videos, batch_offset=0, global_batch_size=None):
     """Global L2 norm of the gradient of the mean loss over `videos`, from the model's
     fresh noise."""
     state = np.asarray(model.noise_seed.state.value)
-    noise = model.draw_noise(
-        len(videos), videos.shape[1] - model.context_frames, batch_offset, global_batch_size
-    )
+    noise = model.draw_noise(len(videos), videos.shape[1], batch_offset, global_batch_size)
     with tf.GradientTape() as tape:
         terms = model(videos, training=True, noise=noise)
         mean_loss = tf.reduce_mean(elbo.negative_elbo(terms, model.current_beta()))

@@ -7,8 +7,11 @@ cost analysis does not count it). GroupNorm, gates and other elementwise
 work are left out (a few percent at the paper's sizes). A training step costs
 3x the forward pass (the backward pass computes gradients for inputs and for
 weights, each as much as the forward); `bench/train_step.py` cross-checks this
-against XLA's cost analysis of the compiled step.
+against XLA's cost analysis of the compiled step. SVG-LP's counts add its LSTMs' matrix
+products (2 x in x out each), as its convolutions leave them far from negligible.
 """
+
+from vrnn_tf.svg_lp import SVGLP
 
 
 def _same_taps(size, kernel):
@@ -145,8 +148,56 @@ def initial_states_flops(model, posterior=True):
     return total
 
 
+def strided_conv_flops(in_size, in_channels, out_channels):
+    """SVG's DCGAN stage: a 4x4 convolution of stride 2, padding 1, `n -> n / 2`; per axis
+    the `n / 2` outputs read 4 taps each, less the 2 that fall on the padding."""
+    return 2 * (2 * in_size - 2) ** 2 * in_channels * out_channels
+
+
+def svg_codec_flops(model):
+    """One frame through SVG-LP's encoder and one through its decoder: `(encoder, decoder)`."""
+    size, style = model.image_size, model.codec
+    channels, layers = model.stage_channels, model.stage_layers
+    encoder = decoder = 0
+    in_channels = model.image_channels
+    for k, (width, depth) in enumerate(zip(channels, layers)):
+        if style == "dcgan":  # stage k maps size / 2^k to size / 2^(k+1)
+            encoder += strided_conv_flops(size >> k, in_channels, width)
+            out = model.image_channels if k == 0 else channels[k - 1]
+            decoder += upsample_flops(size >> (k + 1), size >> k, 2 * width, out)
+        else:  # depth 3x3 convolutions at size / 2^k; the decoder mirrors them
+            widths = [in_channels] + [width] * depth
+            encoder += sum(conv_flops(size >> k, 3, a, b) for a, b in zip(widths, widths[1:]))
+            out = model.image_channels if k == 0 else channels[k - 1]
+            mirrored = [2 * width] + [width] * (depth - 1) + [out]
+            decoder += sum(conv_flops(size >> k, 3, a, b) for a, b in zip(mirrored, mirrored[1:]))
+        in_channels = width
+    # The 4x4 -> 1x1 convolution and its transposed mirror: every tap lands.
+    encoder += 2 * 16 * channels[-1] * model.g_dim
+    decoder += 2 * 16 * model.g_dim * channels[-1]
+    return encoder, decoder
+
+
+def lstm_step_flops(in_size, hidden, layers, out_size):
+    """One step of an SVG LSTM stack: embedding, cells, head (`out_size` outputs in all)."""
+    return 2 * (in_size * hidden + layers * 2 * hidden * 4 * hidden + hidden * out_size)
+
+
+def svg_step_flops(model, posterior=True):
+    """One SVG-LP step without the encoder: prior, predictor, decoder (and the posterior)."""
+    g, z, h = model.g_dim, model.z_dim, model.rnn_size
+    total = lstm_step_flops(g, h, model.prior_layers, 2 * z)
+    total += lstm_step_flops(g + z, h, model.predictor_layers, g) + svg_codec_flops(model)[1]
+    if posterior:
+        total += lstm_step_flops(g, h, model.posterior_layers, 2 * z)
+    return total
+
+
 def training_forward_flops(model, num_frames):
     """The training pass of one video of `num_frames` frames (context included)."""
+    if isinstance(model, SVGLP):  # every frame encoded, every step from frame 1 on
+        encoder = svg_codec_flops(model)[0]
+        return num_frames * encoder + (num_frames - 1) * svg_step_flops(model)
     future = num_frames - model.context_frames
     # Each level runs its prior and its posterior.
     per_step = renderer_step_flops(model) + 2 * latent_levels_step_flops(model)
@@ -164,6 +215,8 @@ def training_step_flops(model, batch_size, num_frames):
 
 def generation_flops_per_frame(model):
     """One generated frame of one future: priors, renderer, encoding the new frame."""
+    if isinstance(model, SVGLP):
+        return svg_step_flops(model, posterior=False) + svg_codec_flops(model)[0]
     return (
         latent_levels_step_flops(model)
         + renderer_step_flops(model)

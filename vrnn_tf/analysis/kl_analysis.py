@@ -28,22 +28,23 @@ def channel_kl(posterior, prior):
 
     Args:
         posterior, prior: lists per level of `(mean, scale)`, each float
-            `[B, T, R, R, Z]` (`HierarchicalVRNN.latent_distributions`).
+            `[B, T, R, R, Z]` or `[B, T, Z]` (the model's `latent_distributions`).
 
     Returns:
         list per level of float32 `[B, Z]`.
     """
-    return [
-        ops.mean(distributions.gaussian_kl(q_mean, q_scale, p_mean, p_scale), axis=(1, 2, 3))
+    kls = [
+        distributions.gaussian_kl(q_mean, q_scale, p_mean, p_scale)
         for (q_mean, q_scale), (p_mean, p_scale) in zip(posterior, prior)
     ]
+    return [ops.mean(kl, axis=tuple(range(1, len(kl.shape) - 1))) for kl in kls]
 
 
 def mean_channel_kl(model, batches):
     """Average normalized KL per latent channel over held-out videos.
 
     Args:
-        model: a built `HierarchicalVRNN`.
+        model: a built `VideoPredictionModel`.
         batches: finite iterable of float `[B, T, H, W, C]` videos (a batched
             `tf.data.Dataset` or a list of arrays), T > context frames; or of dicts of
             videos and actions for an action model (`vrnn_tf.data.inputs`).
@@ -92,7 +93,7 @@ def summary(model, mean_kl):
         levels.append(
             dict(
                 level=level,
-                resolution=int(model.hierarchy.resolutions[level]),
+                resolution=int(model.latent_resolutions[level]),
                 **counts,
                 mean_kl_per_channel=[float(v) for v in kl],
             )

@@ -21,7 +21,7 @@ def train_step(model, state, data):
     """One optimizer step on the negative ELBO, or none if it is not finite.
 
     Args:
-        model: a compiled `HierarchicalVRNN` (JAX backend).
+        model: a compiled `VideoPredictionModel` (JAX backend).
         state: `(trainable, non_trainable, optimizer, metrics)` lists of arrays.
         data: the batch, `video` float `[B, T, H, W, C]` or the dict of videos and actions
             (`vrnn_tf.data.inputs`), or `(batch, None, None)`.

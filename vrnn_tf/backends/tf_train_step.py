@@ -45,7 +45,7 @@ def train_step(model, batch):
     tracked = [tf.identity(v) for v in model.metrics_variables]
     noise = model.draw_noise(
         rows,
-        video.shape[1] - model.context_frames,
+        video.shape[1],
         replica.replica_id_in_sync_group * rows,
         replica.num_replicas_in_sync * rows,
     )

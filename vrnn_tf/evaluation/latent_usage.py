@@ -49,7 +49,7 @@ def analyze(workdir, num_sequences=None, out=None, gin_files=(), gin_bindings=()
     )
     out = out or os.path.join(workdir, "kl_analysis")
     image = kl_analysis.figure_image(
-        mean_kl, model.hierarchy.resolutions, title=f"KL per latent channel, step {step}"
+        mean_kl, model.latent_resolutions, title=f"KL per latent channel, step {step}"
     )
     visualize.save_png(f"{out}.png", image)
     files.write_json(f"{out}.json", result)

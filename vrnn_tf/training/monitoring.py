@@ -106,7 +106,7 @@ class LatentActivity(_OnHeldOutVideos):
             tf.summary.scalar(f"latents/level_{level}/max_active_channels", counts["max_active"])
             tf.summary.histogram(f"latents/level_{level}/channel_kl", kl)
         image = kl_analysis.figure_image(
-            mean_kl, self.model.hierarchy.resolutions, title=f"KL per latent channel, step {step}"
+            mean_kl, self.model.latent_resolutions, title=f"KL per latent channel, step {step}"
         )
         tf.summary.image("latents/channel_kl", image[None])
 
