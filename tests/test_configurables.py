@@ -19,7 +19,9 @@ from vrnn_tf.optimizers import AdamL2
 from conftest import REPO
 
 EXPERIMENTS = sorted(
-    os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "gin", "*.gin"))
+    os.path.relpath(p, REPO)
+    for pattern in ("*.gin", "replication/*.gin")
+    for p in glob.glob(os.path.join(REPO, "gin", pattern))
 )
 
 
