@@ -85,8 +85,9 @@ class SVGLP(VideoPredictionModel):
         self.last_frame_skip = last_frame_skip
         self._check_svg_settings()
         policy = self.dtype_policy
-        stages = dict(style=codec, stage_channels=self.stage_channels)
-        stages["stage_layers"] = self.stage_layers
+        stages = dict(
+            style=codec, stage_channels=self.stage_channels, stage_layers=self.stage_layers
+        )
         self.encoder = SVGEncoder(g_dim, **stages, dtype=policy, name="encoder")
         self.decoder = SVGDecoder(self.image_channels, **stages, dtype=policy, name="decoder")
         self.frame_predictor = SVGLSTM(
@@ -126,26 +127,42 @@ class SVGLP(VideoPredictionModel):
         codes = [self.encoder(video[:, t], training=training) for t in range(video.shape[1])]
         return [vector for vector, _ in codes], [skips for _, skips in codes]
 
+    def _initial_states(self, rows):
+        """Zero states of the three LSTMs, as the release's `init_hidden`."""
+        return {
+            "posterior": self.posterior.initial_states(rows),
+            "prior": self.prior.initial_states(rows),
+            "predictor": self.frame_predictor.initial_states(rows),
+        }
+
+    def _teacher_forced_step(self, previous, current, noise, states):
+        """One step i with x_i known: z_i from the posterior on `current` (h_i), the prior on
+        `previous` (h_{i-1}), the predictor on both. Updates `states` in place.
+
+        Returns:
+            `(predicted [B, g_dim], posterior (mean, scale), prior (mean, scale))`.
+        """
+        q, states["posterior"] = self.posterior(current, states["posterior"])
+        p, states["prior"] = self.prior(previous, states["prior"])
+        z = q[0] + q[1] * noise
+        predicted, states["predictor"] = self.frame_predictor(
+            ops.concatenate([previous, z], axis=-1), states["predictor"]
+        )
+        return predicted, q, p
+
     def _training_pass(self, video, actions=None, noise=None, seed=None, training=False):
         vectors, skips = self._encode_frames(video, training)
         batch = ops.shape(video)[0]
         if noise is None:
             seed = self.noise_seed if seed is None else seed
             noise = self._noise(batch, video.shape[1], seed)
-        states = {
-            "posterior": self.posterior.initial_states(batch),
-            "prior": self.prior.initial_states(batch),
-            "predictor": self.frame_predictor.initial_states(batch),
-        }
+        states = self._initial_states(batch)
         logits, posterior, prior = [], [], []
         for i in range(1, video.shape[1]):
             if self.last_frame_skip or i < self.context_frames:
                 skip = skips[i - 1]
-            q, states["posterior"] = self.posterior(vectors[i], states["posterior"])
-            p, states["prior"] = self.prior(vectors[i - 1], states["prior"])
-            z = q[0] + q[1] * noise[0][:, i - 1]
-            predicted, states["predictor"] = self.frame_predictor(
-                ops.concatenate([vectors[i - 1], z], axis=-1), states["predictor"]
+            predicted, q, p = self._teacher_forced_step(
+                vectors[i - 1], vectors[i], noise[0][:, i - 1], states
             )
             logits.append(self.decoder(predicted, skip, training=training))
             posterior.append(q)
@@ -181,24 +198,12 @@ class SVGLP(VideoPredictionModel):
         vectors = [per_sample(v) for v in vectors]
         skips = keras.tree.map_structure(per_sample, skips)
         rows = ops.shape(vectors[0])[0]
-        states = {
-            name: network.initial_states(rows)
-            for name, network in [
-                ("posterior", self.posterior),
-                ("prior", self.prior),
-                ("predictor", self.frame_predictor),
-            ]
-        }
+        states = self._initial_states(rows)
         skip = skips[0]
         for i in range(1, self.context_frames):
             skip = skips[i - 1]
-            q, states["posterior"] = self.posterior(vectors[i], states["posterior"])
-            _, states["prior"] = self.prior(vectors[i - 1], states["prior"])
             (noise,) = distributions.draw_step_noise([(rows, self.z_dim)], seed, -(i + 1))
-            z = q[0] + q[1] * noise
-            _, states["predictor"] = self.frame_predictor(
-                ops.concatenate([vectors[i - 1], z], axis=-1), states["predictor"]
-            )
+            self._teacher_forced_step(vectors[i - 1], vectors[i], noise, states)
         if self.last_frame_skip:
             skip = skips[-1]
         return {

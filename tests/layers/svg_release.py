@@ -11,6 +11,13 @@ Keras layers, which are built another way (stages, mirrored). No PyTorch is need
   `4 h (i + h) + 8 h`.
 """
 
+import numpy as np
+
+
+def trainable_count(layer):
+    """Trainable parameters of a Keras layer: what PyTorch's `parameters()` count."""
+    return sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
+
 
 def conv(i, o, k):
     return i * o * k * k + o

@@ -161,14 +161,13 @@ def svg_codec_flops(model):
     encoder = decoder = 0
     in_channels = model.image_channels
     for k, (width, depth) in enumerate(zip(channels, layers)):
+        out = model.image_channels if k == 0 else channels[k - 1]  # the decoder's stage k
         if style == "dcgan":  # stage k maps size / 2^k to size / 2^(k+1)
             encoder += strided_conv_flops(size >> k, in_channels, width)
-            out = model.image_channels if k == 0 else channels[k - 1]
             decoder += upsample_flops(size >> (k + 1), size >> k, 2 * width, out)
         else:  # depth 3x3 convolutions at size / 2^k; the decoder mirrors them
             widths = [in_channels] + [width] * depth
             encoder += sum(conv_flops(size >> k, 3, a, b) for a, b in zip(widths, widths[1:]))
-            out = model.image_channels if k == 0 else channels[k - 1]
             mirrored = [2 * width] + [width] * (depth - 1) + [out]
             decoder += sum(conv_flops(size >> k, 3, a, b) for a, b in zip(mirrored, mirrored[1:]))
         in_channels = width
